@@ -1,0 +1,115 @@
+//! The application services end to end on the reference adapters.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
+
+use proptest::prelude::*;
+use quiz_core::service::{QuizService, ServiceConfig, SubmitError};
+use quiz_core::{OptionIndex, QuestionId, Timestamp};
+
+fn service() -> QuizService {
+    QuizService::new(quiz_memory::embedded_ports(), ServiceConfig::default())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any sequence of submissions, with arbitrary repeats and changed options, scores each
+    /// question once: the total equals the points of the first submission per question,
+    /// and every repeat returns the first result unchanged.
+    #[test]
+    fn resubmission_is_idempotent(subs in proptest::collection::vec((0usize..4, 0u64..3), 1..40)) {
+        runtime().block_on(async {
+            let svc = service();
+            let qid = quiz_conformance::unique_quiz("svc-idem");
+            let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 4);
+            svc.create_quiz(quiz.clone().into()).await.unwrap();
+            let now = quiz.created_at().plus_ms(1_000);
+            let p = svc.join(&qid, &quiz_conformance::fixtures::name("Ann"), now).await.unwrap();
+            let mut first: std::collections::HashMap<usize, u32> = Default::default();
+            for (q, o) in subs {
+                let question = QuestionId::parse(format!("q{q}")).unwrap();
+                let out = svc.submit_answer(&p, &question, OptionIndex::new(o).unwrap(), now).await.unwrap();
+                match first.get(&q) {
+                    None => { prop_assert!(!out.duplicate); first.insert(q, out.result.points); }
+                    Some(pts) => { prop_assert!(out.duplicate); prop_assert_eq!(out.result.points, *pts); }
+                }
+                prop_assert_eq!(out.total, first.values().map(|v| u64::from(*v)).sum::<u64>());
+                prop_assert_eq!(out.answers as usize, first.len());
+            }
+            let standings = svc.ports().archive.standings(&qid).await.unwrap();
+            prop_assert_eq!(standings[0].total, first.values().map(|v| u64::from(*v)).sum::<u64>());
+            Ok(())
+        })?;
+    }
+}
+
+#[tokio::test]
+async fn a_snapshot_has_no_answer_key_and_shows_the_board() {
+    let svc = service();
+    let qid = quiz_conformance::unique_quiz("svc-snap");
+    let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 3);
+    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    let t = quiz.created_at().plus_ms(500);
+    let ann = svc
+        .join(&qid, &quiz_conformance::fixtures::name("Ann"), t)
+        .await
+        .unwrap();
+    let ben = svc
+        .join(&qid, &quiz_conformance::fixtures::name("Ben"), t)
+        .await
+        .unwrap();
+    svc.submit_answer(
+        &ben,
+        &QuestionId::parse("q0").unwrap(),
+        OptionIndex::new(1).unwrap(),
+        t,
+    )
+    .await
+    .unwrap();
+    let snap = svc.snapshot(&ann, t).await.unwrap();
+    assert_eq!(snap.quiz.questions.len(), 3);
+    assert_eq!(snap.windows.len(), 3);
+    assert_eq!(snap.board.players, 2);
+    assert_eq!(snap.board.top[0].name, "Ben");
+    assert_eq!(snap.board.top[0].score, 100);
+    assert_eq!(snap.board.me.as_ref().map(|m| m.rank), Some(2));
+    assert!(snap.answered.is_empty());
+}
+
+#[tokio::test]
+async fn a_late_answer_changes_nothing() {
+    let svc = service();
+    let qid = quiz_conformance::unique_quiz("svc-late");
+    let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 1);
+    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    let t = quiz.created_at();
+    let ann = svc
+        .join(&qid, &quiz_conformance::fixtures::name("Ann"), t)
+        .await
+        .unwrap();
+    let late = Timestamp(t.0 + 30_001);
+    let err = svc
+        .submit_answer(
+            &ann,
+            &QuestionId::parse("q0").unwrap(),
+            OptionIndex::new(1).unwrap(),
+            late,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SubmitError::Rejected(_)));
+    assert_eq!(
+        svc.board(&qid, Some(&ann.id))
+            .await
+            .unwrap()
+            .me
+            .map(|m| m.score),
+        Some(0)
+    );
+}

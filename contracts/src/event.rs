@@ -1,0 +1,110 @@
+//! The score event as it travels through Kafka (JSON, one per message, key = quiz id).
+
+use quiz_core::{AnswerResult, PlayerId, PlayerName, QuestionId, QuizId, ScoreEvent, Timestamp};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version 1 of the score event. Consumers must ignore unknown fields; a breaking change
+/// gets a new version number in `v`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "ScoreEvent",
+    description = "One accepted answer's effect on a player's score. Apply idempotently: an event whose `answers` is not above the stored count is stale."
+)]
+pub struct ScoreEventV1 {
+    /// Always 1.
+    pub v: u8,
+    /// `quiz/player/question`: the same for every republication of one answer.
+    pub event_id: String,
+    /// Quiz id.
+    pub quiz: String,
+    /// Player id (server-issued).
+    pub player: String,
+    /// Player display name.
+    pub player_name: String,
+    /// Question id.
+    pub question: String,
+    /// Whether the answer was correct.
+    pub correct: bool,
+    /// Points awarded for this answer, streak bonus included.
+    pub points: u32,
+    /// Streak length after this answer.
+    pub streak: u32,
+    /// When the answer was accepted, ms since the Unix epoch.
+    pub answered_at: u64,
+    /// The player's total after this answer.
+    pub total: u64,
+    /// How many questions the player had answered after this answer.
+    pub answers: u32,
+    /// When the player reached `total` (tie-break), ms since the Unix epoch.
+    pub reached_at: u64,
+}
+
+impl From<&ScoreEvent> for ScoreEventV1 {
+    fn from(e: &ScoreEvent) -> Self {
+        Self {
+            v: 1,
+            event_id: e.event_id.clone(),
+            quiz: e.quiz.to_string(),
+            player: e.player.to_string(),
+            player_name: e.player_name.to_string(),
+            question: e.question.to_string(),
+            correct: e.result.correct,
+            points: e.result.points,
+            streak: e.result.streak,
+            answered_at: e.result.at.0,
+            total: e.total,
+            answers: e.answers,
+            reached_at: e.reached_at.0,
+        }
+    }
+}
+
+impl TryFrom<ScoreEventV1> for ScoreEvent {
+    type Error = String;
+
+    fn try_from(w: ScoreEventV1) -> Result<Self, String> {
+        if w.v != 1 {
+            return Err(format!("unsupported score event version {}", w.v));
+        }
+        let quiz = QuizId::parse(w.quiz).map_err(|e| e.to_string())?;
+        let player = PlayerId::parse(w.player).map_err(|e| e.to_string())?;
+        let question = QuestionId::parse(w.question).map_err(|e| e.to_string())?;
+        let event_id = ScoreEvent::id_for(&quiz, &player, &question);
+        if w.event_id != event_id {
+            return Err(format!("event id {} does not match its fields", w.event_id));
+        }
+        Ok(ScoreEvent {
+            event_id,
+            quiz,
+            player,
+            player_name: PlayerName::parse(w.player_name).map_err(|e| e.to_string())?,
+            question,
+            result: AnswerResult {
+                correct: w.correct,
+                points: w.points,
+                streak: w.streak,
+                at: Timestamp(w.answered_at),
+            },
+            total: w.total,
+            answers: w.answers,
+            reached_at: Timestamp(w.reached_at),
+        })
+    }
+}
+
+impl ScoreEventV1 {
+    /// Parses a Kafka message payload into a domain event.
+    ///
+    /// # Errors
+    /// A message naming what is wrong (bad JSON, unknown version, invalid id).
+    pub fn decode(payload: &[u8]) -> Result<ScoreEvent, String> {
+        let w: ScoreEventV1 = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+        ScoreEvent::try_from(w)
+    }
+
+    /// Encodes a domain event as a Kafka message payload.
+    pub fn encode(e: &ScoreEvent) -> Vec<u8> {
+        serde_json::to_vec(&ScoreEventV1::from(e)).unwrap_or_default()
+    }
+}

@@ -1,0 +1,357 @@
+//! The WebSocket room protocol: JSON text frames, one message per frame, each an object
+//! with a `type` field.
+//!
+//! Connect to `GET /api/quizzes/{quiz}/ws?token=…` with the token from joining. The server
+//! first sends a `snapshot`, then `board` messages (throttled per room, `seq` only grows)
+//! and replies to each client message. See README.md for an example session.
+
+use quiz_core::service::{AnswerOutcome, Snapshot};
+use quiz_core::{BoardEntry, BoardView, QuizStatus, ScoringKind};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// WebSocket close codes the server uses.
+pub mod close {
+    /// The server is shutting down; reconnect later (RFC 6455 "going away").
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client kept sending invalid messages (RFC 6455 "policy violation").
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame was larger than the configured maximum (RFC 6455 "message too big").
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The player token is missing, malformed, forged or expired.
+    pub const INVALID_TOKEN: u16 = 4001;
+    /// The token belongs to another quiz than the one in the URL.
+    pub const WRONG_QUIZ: u16 = 4003;
+    /// The token's player is not registered in this quiz.
+    pub const UNKNOWN_PLAYER: u16 = 4004;
+    /// The client sent messages faster than the configured rate, repeatedly.
+    pub const RATE_LIMITED: u16 = 4029;
+}
+
+/// A message from a player's client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Answer one question. Sending the same `answer_id` or question again is safe: the
+    /// server replies with the original result and changes nothing.
+    Answer {
+        /// A client-chosen id for this answer (1–64 characters of `[A-Za-z0-9_-]`), echoed in
+        /// the reply so the client can match replies to retries.
+        answer_id: String,
+        /// The question id.
+        question: String,
+        /// The chosen option, 0-based.
+        option: u32,
+    },
+    /// Ask for a fresh snapshot.
+    Snapshot {},
+    /// Application-level ping; the server replies `pong` (WebSocket ping frames work too).
+    Ping {
+        /// Echoed back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
+    },
+}
+
+/// The `type` values a client may send.
+pub const CLIENT_TYPES: &[&str] = &["answer", "snapshot", "ping"];
+
+/// A message from the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Everything the client needs; sent on connect and on request.
+    Snapshot(Box<SnapshotMsg>),
+    /// The reply to an `answer`.
+    AnswerResult(AnswerResultMsg),
+    /// The live leaderboard, pushed at most once per throttle window per room.
+    Board(BoardMsg),
+    /// A refused message. The socket stays open unless a close frame follows.
+    Error(ErrorMsg),
+    /// The reply to `ping`.
+    Pong(PongMsg),
+}
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame was not valid JSON, or not a JSON object.
+    BadJson,
+    /// A binary frame; only text frames are accepted.
+    BinaryFrame,
+    /// The `type` field is missing or not one the server knows.
+    UnknownType,
+    /// A known `type` with missing, extra or ill-typed fields.
+    InvalidMessage,
+    /// The `answer_id` is not 1–64 characters of `[A-Za-z0-9_-]`.
+    BadAnswerId,
+    /// No question with that id in this quiz.
+    UnknownQuestion,
+    /// The option index is not one of the question's options.
+    OptionOutOfRange,
+    /// The question's time is up for this player.
+    TooLate,
+    /// The quiz is closed.
+    QuizClosed,
+    /// The quiz no longer exists.
+    UnknownQuiz,
+    /// Messages are arriving faster than allowed; slow down.
+    RateLimited,
+    /// The answer could not be made durable; send it again (same `answer_id`).
+    TryAgain,
+    /// A server-side failure; try again later.
+    Unavailable,
+}
+
+/// A refused message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorMsg {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The `answer_id` of the refused answer, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+}
+
+/// The reply to `ping`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PongMsg {
+    /// The ping's nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Server time, ms since the Unix epoch.
+    pub server_time: u64,
+}
+
+/// The result of one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AnswerResultMsg {
+    /// Echo of the client's `answer_id`.
+    pub answer_id: String,
+    /// The question answered.
+    pub question: String,
+    /// Whether the (first) answer was correct.
+    pub correct: bool,
+    /// Points awarded, streak bonus included.
+    pub points: u32,
+    /// The streak after this answer.
+    pub streak: u32,
+    /// The player's total now.
+    pub total: u64,
+    /// Questions answered now.
+    pub answers: u32,
+    /// The player's rank now (1 = first).
+    pub rank: u64,
+    /// True when this repeated an earlier answer to the same question: nothing changed.
+    pub duplicate: bool,
+}
+
+impl AnswerResultMsg {
+    /// Builds the reply from the service's outcome.
+    pub fn new(answer_id: String, o: &AnswerOutcome) -> Self {
+        Self {
+            answer_id,
+            question: o.question.to_string(),
+            correct: o.result.correct,
+            points: o.result.points,
+            streak: o.result.streak,
+            total: o.total,
+            answers: o.answers,
+            rank: o.rank,
+            duplicate: o.duplicate,
+        }
+    }
+}
+
+/// One leaderboard line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EntryMsg {
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+    /// Score.
+    pub score: u64,
+}
+
+impl From<&BoardEntry> for EntryMsg {
+    fn from(e: &BoardEntry) -> Self {
+        Self {
+            rank: e.rank,
+            player: e.player.to_string(),
+            name: e.name.clone(),
+            score: e.score,
+        }
+    }
+}
+
+/// The leaderboard as the receiving player sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BoardMsg {
+    /// Grows with every board sent on this socket; a client drops a board whose `seq` is
+    /// not above the last one it showed.
+    pub seq: u64,
+    /// The top N.
+    pub top: Vec<EntryMsg>,
+    /// The receiving player's line (absent before they are on the board).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<EntryMsg>,
+    /// The receiving player's neighbours, themselves included, best first.
+    pub around: Vec<EntryMsg>,
+    /// How many players are on the board.
+    pub players: u64,
+    /// Server time when the board was read, ms since the Unix epoch.
+    pub server_time: u64,
+}
+
+impl BoardMsg {
+    /// Builds a board message.
+    pub fn new(view: &BoardView, seq: u64, server_time: u64) -> Self {
+        Self {
+            seq,
+            top: view.top.iter().map(EntryMsg::from).collect(),
+            me: view.me.as_ref().map(EntryMsg::from),
+            around: view.around.iter().map(EntryMsg::from).collect(),
+            players: view.players,
+            server_time,
+        }
+    }
+}
+
+/// A question as players see it, with this player's time window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct QuestionMsg {
+    /// Question id.
+    pub id: String,
+    /// The question text.
+    pub prompt: String,
+    /// The options, in order.
+    pub options: Vec<String>,
+    /// Points for a correct answer before weighting.
+    pub points: u32,
+    /// Time allowed, ms.
+    pub time_limit_ms: u32,
+    /// When the question opens for this player (ms since the Unix epoch).
+    pub opens_at: u64,
+    /// After this, answers are refused (ms since the Unix epoch).
+    pub closes_at: u64,
+}
+
+/// The scoring rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ScoringMsg {
+    /// `fixed`, `speed_weighted` or `accuracy_only`.
+    pub kind: String,
+    /// Streak bonus step, when there is a streak bonus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streak_step: Option<u32>,
+    /// Streak bonus cap, when there is a streak bonus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streak_cap: Option<u32>,
+}
+
+/// One answered question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AnsweredMsg {
+    /// Question id.
+    pub question: String,
+    /// Whether it was correct.
+    pub correct: bool,
+    /// Points awarded.
+    pub points: u32,
+    /// Streak after it.
+    pub streak: u32,
+}
+
+/// Everything a (re)connecting client needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SnapshotMsg {
+    /// Quiz id.
+    pub quiz: String,
+    /// Quiz title.
+    pub title: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Scoring rules.
+    pub scoring: ScoringMsg,
+    /// The largest reachable total.
+    pub max_total: u64,
+    /// Questions in order, without the answer key.
+    pub questions: Vec<QuestionMsg>,
+    /// The player's id.
+    pub player: String,
+    /// The player's display name.
+    pub name: String,
+    /// Questions already answered.
+    pub answered: Vec<AnsweredMsg>,
+    /// The board now.
+    pub board: BoardMsg,
+}
+
+fn kind_name(k: ScoringKind) -> &'static str {
+    match k {
+        ScoringKind::Fixed => "fixed",
+        ScoringKind::SpeedWeighted => "speed_weighted",
+        ScoringKind::AccuracyOnly => "accuracy_only",
+    }
+}
+
+/// The wire name of a quiz status.
+pub fn status_name(s: QuizStatus) -> &'static str {
+    match s {
+        QuizStatus::Open => "open",
+        QuizStatus::Closed => "closed",
+    }
+}
+
+impl SnapshotMsg {
+    /// Builds the snapshot message; `seq` is the socket's board sequence number.
+    pub fn new(s: &Snapshot, seq: u64) -> Self {
+        let mut answered: Vec<AnsweredMsg> = s
+            .answered
+            .iter()
+            .map(|(q, r)| AnsweredMsg {
+                question: q.to_string(),
+                correct: r.correct,
+                points: r.points,
+                streak: r.streak,
+            })
+            .collect();
+        answered.sort_by(|a, b| a.question.cmp(&b.question));
+        Self {
+            quiz: s.quiz.id.to_string(),
+            title: s.quiz.title.clone(),
+            status: status_name(s.quiz.status).into(),
+            scoring: ScoringMsg {
+                kind: kind_name(s.quiz.scoring.kind).into(),
+                streak_step: s.quiz.scoring.streak.map(|b| b.step),
+                streak_cap: s.quiz.scoring.streak.map(|b| b.cap),
+            },
+            max_total: s.quiz.max_total,
+            questions: s
+                .quiz
+                .questions
+                .iter()
+                .zip(&s.windows)
+                .map(|(q, w)| QuestionMsg {
+                    id: q.id.to_string(),
+                    prompt: q.prompt.clone(),
+                    options: q.options.clone(),
+                    points: q.points,
+                    time_limit_ms: q.time_limit_ms,
+                    opens_at: w.opens_at.0,
+                    closes_at: w.closes_at.0,
+                })
+                .collect(),
+            player: s.player.id.to_string(),
+            name: s.player.name.to_string(),
+            answered,
+            board: BoardMsg::new(&s.board, seq, s.now.0),
+        }
+    }
+}

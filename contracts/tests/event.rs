@@ -1,0 +1,60 @@
+//! The score event's wire form.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
+
+use quiz_contracts::event::ScoreEventV1;
+use quiz_core::{AnswerResult, PlayerId, PlayerName, QuestionId, QuizId, ScoreEvent, Timestamp};
+
+fn event() -> ScoreEvent {
+    let quiz = QuizId::parse("quiz-1").unwrap();
+    let player = PlayerId::parse("p7").unwrap();
+    let question = QuestionId::parse("q3").unwrap();
+    ScoreEvent {
+        event_id: ScoreEvent::id_for(&quiz, &player, &question),
+        quiz,
+        player,
+        player_name: PlayerName::parse("Zoë").unwrap(),
+        question,
+        result: AnswerResult {
+            correct: true,
+            points: 120,
+            streak: 2,
+            at: Timestamp(1_700_000_000_123),
+        },
+        total: 340,
+        answers: 3,
+        reached_at: Timestamp(1_700_000_000_123),
+    }
+}
+
+#[test]
+fn events_round_trip_through_the_wire_form() {
+    let e = event();
+    let bytes = ScoreEventV1::encode(&e);
+    assert_eq!(ScoreEventV1::decode(&bytes), Ok(e));
+}
+
+#[test]
+fn malformed_events_are_refused_with_a_reason() {
+    assert!(ScoreEventV1::decode(b"{").is_err());
+    let mut w = ScoreEventV1::from(&event());
+    w.v = 2;
+    assert!(
+        ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap())
+            .unwrap_err()
+            .contains("version")
+    );
+    let mut w = ScoreEventV1::from(&event());
+    w.quiz = "bad quiz".into();
+    assert!(ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap()).is_err());
+    let mut w = ScoreEventV1::from(&event());
+    w.event_id = "forged".into();
+    assert!(ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap()).is_err());
+}
+
+#[test]
+fn unknown_fields_are_ignored_for_forward_compatibility() {
+    let mut v = serde_json::to_value(ScoreEventV1::from(&event())).unwrap();
+    v["added_later"] = serde_json::json!(true);
+    assert!(ScoreEventV1::decode(&serde_json::to_vec(&v).unwrap()).is_ok());
+}

@@ -1,0 +1,77 @@
+//! The committed schema files must equal what the Rust types generate.
+//! Regenerate with `cargo xtask contracts` after an intended change.
+
+use quiz_contracts::ws::{CLIENT_TYPES, ClientMessage, ErrorCode, ErrorMsg, ServerMessage};
+use quiz_contracts::{schema_dir, schemas, to_committed_form};
+
+#[test]
+fn committed_schemas_match_the_types() {
+    let update = std::env::var_os("QUIZ_UPDATE_CONTRACTS").is_some();
+    let mut drift = Vec::new();
+    for (file, schema) in schemas() {
+        let path = schema_dir().join(file);
+        let want = to_committed_form(&schema);
+        if update {
+            std::fs::create_dir_all(schema_dir()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+            continue;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have != want {
+            drift.push(file);
+        }
+    }
+    assert!(
+        drift.is_empty(),
+        "schemas drifted from the types: {drift:?}; run `cargo xtask contracts` and commit the result"
+    );
+}
+
+#[test]
+fn client_messages_use_the_documented_shape() {
+    let m: ClientMessage =
+        serde_json::from_str(r#"{"type":"answer","answer_id":"a1","question":"q1","option":2}"#)
+            .unwrap();
+    assert_eq!(
+        m,
+        ClientMessage::Answer {
+            answer_id: "a1".into(),
+            question: "q1".into(),
+            option: 2
+        }
+    );
+    assert!(
+        serde_json::from_str::<ClientMessage>(r#"{"type":"answer","answer_id":"a1"}"#).is_err()
+    );
+    assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"snapshot","x":1}"#).is_err());
+    assert_eq!(
+        serde_json::from_str::<ClientMessage>(r#"{"type":"snapshot"}"#).unwrap(),
+        ClientMessage::Snapshot {}
+    );
+    // Every documented type name parses as a message of that type.
+    for (t, json) in CLIENT_TYPES.iter().zip([
+        r#"{"type":"answer","answer_id":"a","question":"q","option":0}"#,
+        r#"{"type":"snapshot"}"#,
+        r#"{"type":"ping"}"#,
+    ]) {
+        let m: ClientMessage = serde_json::from_str(json).unwrap();
+        assert!(
+            serde_json::to_string(&m)
+                .unwrap()
+                .contains(&format!("\"type\":\"{t}\""))
+        );
+    }
+}
+
+#[test]
+fn server_messages_are_tagged_by_type() {
+    let m = ServerMessage::Error(ErrorMsg {
+        code: ErrorCode::BadJson,
+        message: "not JSON".into(),
+        answer_id: None,
+    });
+    assert_eq!(
+        serde_json::to_string(&m).unwrap(),
+        r#"{"type":"error","code":"bad_json","message":"not JSON"}"#
+    );
+}

@@ -1,0 +1,34 @@
+//! # quiz-core
+//!
+//! The domain of the real-time quiz leaderboard: quizzes and answer checking
+//! ([`quiz`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
+//! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
+//! the port traits ([`ports`]) and the application services over them ([`service`]).
+//!
+//! **What it is not**: it does no I/O, reads no clock (time is always an argument), starts
+//! no runtime and names no product (no Redis, Kafka, MongoDB or HTTP types). Adapters in
+//! `adapters/*` implement the ports; `apps/*` wire them. A tidy test
+//! (`tests/tidy.rs`) fails if this crate gains a dependency outside its allow-list.
+//!
+//! With the `mocks` feature, every port has a mockall mock (`MockScoreboard`, …).
+//!
+//! Tests: `cargo test -p quiz-core` (no services needed).
+
+pub mod board;
+pub mod ids;
+pub mod model;
+pub mod ports;
+pub mod quiz;
+pub mod ranking;
+pub mod scoring;
+pub mod service;
+pub mod throttle;
+pub mod time;
+
+pub use ids::{IdError, OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
+pub use model::*;
+pub use quiz::{AnswerError, Question, Quiz, QuizDraft, QuizStatus};
+pub use ranking::SortKey;
+pub use scoring::{ScoringKind, ScoringPolicy, StreakBonus};
+pub use service::{QuizService, ServiceConfig};
+pub use time::Timestamp;

@@ -1,0 +1,195 @@
+//! Values the ports and services exchange: players, standings, answer results, events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::ranking::SortKey;
+use crate::scoring::StreakBonus;
+use crate::time::Timestamp;
+
+/// A player of one quiz, as issued by the registry at join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Player {
+    /// The quiz joined.
+    pub quiz: QuizId,
+    /// Server-issued, unique within the quiz.
+    pub id: PlayerId,
+    /// Display name, unique within the quiz (case-insensitively).
+    pub name: PlayerName,
+    /// When the player joined; their question clock starts here.
+    pub joined_at: Timestamp,
+}
+
+/// One answer, checked and ready for the scoreboard's atomic record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRecord {
+    /// The quiz.
+    pub quiz: QuizId,
+    /// The quiz's creation time (the ranking clock's zero).
+    pub quiz_created_at: Timestamp,
+    /// Who answered.
+    pub player: PlayerId,
+    /// Which question.
+    pub question: QuestionId,
+    /// Whether the answer was correct.
+    pub correct: bool,
+    /// Points before the streak bonus.
+    pub base_points: u32,
+    /// The quiz's streak bonus, applied by the scoreboard from the player's current streak.
+    pub streak: Option<StreakBonus>,
+    /// When the answer arrived.
+    pub at: Timestamp,
+}
+
+/// The stored outcome of one (player, question) answer. Retries return this unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerResult {
+    /// Whether it was correct.
+    pub correct: bool,
+    /// Points awarded, streak bonus included.
+    pub points: u32,
+    /// The streak length after this answer (0 after a wrong answer).
+    pub streak: u32,
+    /// When the answer was accepted.
+    pub at: Timestamp,
+}
+
+/// What the scoreboard returns for a record call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The answer's result: the first one recorded for this (player, question).
+    pub result: AnswerResult,
+    /// The player's total now.
+    pub total: u64,
+    /// How many questions the player has answered now.
+    pub answers: u32,
+    /// The player's rank now (1 = first).
+    pub rank: u64,
+    /// The time the player reached `total` (the tie-break time).
+    pub reached_at: Timestamp,
+    /// True when this (player, question) had already been recorded and nothing changed.
+    pub duplicate: bool,
+}
+
+/// One player's place on a board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// The sort key (score and tie-break time).
+    pub key: SortKey,
+}
+
+/// A player's place on a board, by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ranked {
+    /// The player.
+    pub player: PlayerId,
+    /// Where they stand.
+    pub standing: Standing,
+}
+
+impl Ranked {
+    /// The player's score.
+    pub fn score(&self) -> u64 {
+        self.standing.key.score()
+    }
+}
+
+/// One line of a leaderboard as shown to players.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardEntry {
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// The player's id.
+    pub player: PlayerId,
+    /// The player's display name.
+    pub name: String,
+    /// The player's score.
+    pub score: u64,
+}
+
+/// A leaderboard as one player sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// The first N players.
+    pub top: Vec<BoardEntry>,
+    /// The viewing player's own line, if they are on the board.
+    pub me: Option<BoardEntry>,
+    /// Up to k players above and below the viewer, the viewer included.
+    pub around: Vec<BoardEntry>,
+    /// How many players are on the board.
+    pub players: u64,
+}
+
+/// A score change, published to the event log once per accepted answer and applied to the
+/// long-term archive. It carries the player's new total and answer count, so an archive can
+/// apply events idempotently and in any order: an event whose `answers` is not above what is
+/// stored is stale and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreEvent {
+    /// Deterministic: `quiz/player/question`, so a republished event has the same id.
+    pub event_id: String,
+    /// The quiz.
+    pub quiz: QuizId,
+    /// The player.
+    pub player: PlayerId,
+    /// The player's display name (so the archive can rebuild a named board).
+    pub player_name: PlayerName,
+    /// The question answered.
+    pub question: QuestionId,
+    /// The answer's result.
+    pub result: AnswerResult,
+    /// The player's total after this answer.
+    pub total: u64,
+    /// The number of questions the player had answered after this answer.
+    pub answers: u32,
+    /// When the player reached `total` (tie-break time).
+    pub reached_at: Timestamp,
+}
+
+impl ScoreEvent {
+    /// The deterministic event id for one (quiz, player, question).
+    pub fn id_for(quiz: &QuizId, player: &PlayerId, question: &QuestionId) -> String {
+        format!("{quiz}/{player}/{question}")
+    }
+}
+
+/// A player's standing as kept by the long-term archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedStanding {
+    /// The player.
+    pub player: PlayerId,
+    /// Their display name.
+    pub name: PlayerName,
+    /// Their total.
+    pub total: u64,
+    /// How many questions they answered.
+    pub answers: u32,
+    /// When they reached `total`.
+    pub reached_at: Timestamp,
+    /// Each answered question's result (restores the at-most-once rule after a rebuild).
+    pub results: Vec<(QuestionId, AnswerResult)>,
+}
+
+/// Counts from applying a batch of events to the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ApplySummary {
+    /// Events that changed a standing.
+    pub applied: u64,
+    /// Events already reflected (repeats or older than what is stored).
+    pub stale: u64,
+}
+
+/// A quiz as listed in a catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizSummary {
+    /// The quiz id.
+    pub id: QuizId,
+    /// Its title.
+    pub title: String,
+    /// How many questions.
+    pub questions: usize,
+    /// Open or closed.
+    pub status: crate::quiz::QuizStatus,
+}

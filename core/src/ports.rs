@@ -1,0 +1,321 @@
+//! The port traits: what the domain needs from the outside world.
+//!
+//! Each port is a `Send + Sync` async trait used as `Arc<dyn Port>`. Every method documents
+//! which error variant an adapter MUST return in which case; vendor errors are translated at
+//! the adapter's seam into these enums, whose `Unavailable` variant carries the source.
+//! `quiz-memory` implements every port in process memory and is the reference behaviour;
+//! the `quiz-conformance` crate holds all adapters to it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::model::{
+    AnswerRecord, AnswerResult, ApplySummary, ArchivedStanding, Player, QuizSummary, Ranked,
+    Recorded, ScoreEvent, Standing,
+};
+use crate::quiz::{Quiz, QuizStatus};
+use crate::time::Timestamp;
+
+/// The source of an infrastructure failure, kept opaque so no vendor type leaks.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Errors of the [`QuizCatalog`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A quiz with that id already exists.
+    #[error("a quiz with that id already exists")]
+    AlreadyExists,
+    /// No quiz with that id.
+    #[error("no such quiz")]
+    NotFound,
+    /// The store could not be reached or failed.
+    #[error("quiz catalog unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Stores quiz definitions, answer keys included (server side only).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait QuizCatalog: Send + Sync {
+    /// Stores a new quiz.
+    ///
+    /// # Errors
+    /// [`CatalogError::AlreadyExists`] when the id is taken (nothing is overwritten);
+    /// [`CatalogError::Unavailable`] on infrastructure failure.
+    async fn create(&self, quiz: &Quiz) -> Result<(), CatalogError>;
+
+    /// Fetches a quiz; `Ok(None)` when there is none with that id.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unavailable`] only.
+    async fn get(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError>;
+
+    /// Lists all quizzes, ordered by id.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unavailable`] only.
+    async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError>;
+
+    /// Opens or closes a quiz.
+    ///
+    /// # Errors
+    /// [`CatalogError::NotFound`] for an unknown id; [`CatalogError::Unavailable`].
+    async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError>;
+}
+
+/// Errors of the [`Scoreboard`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreboardError {
+    /// A total or time does not fit the ranking encoding (a validated quiz never hits this).
+    #[error(transparent)]
+    OutOfRange(#[from] crate::ranking::SortKeyError),
+    /// The store could not be reached or failed.
+    #[error("scoreboard unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Live scores and ranks of each quiz.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Scoreboard: Send + Sync {
+    /// Puts a player on the board with score 0 reached at `at`. Idempotent: an enrolled
+    /// player's score is left as it is.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`]; [`ScoreboardError::OutOfRange`] when `at` is past
+    /// the encoding's range for this quiz.
+    async fn enroll(
+        &self,
+        quiz: &QuizId,
+        quiz_created_at: Timestamp,
+        player: &PlayerId,
+        at: Timestamp,
+    ) -> Result<(), ScoreboardError>;
+
+    /// Records one answer, atomically and at most once per (player, question):
+    /// - first time: stores the result, extends or resets the player's streak, adds
+    ///   `base_points + streak.bonus(new streak)` to the total (a correct answer only; the
+    ///   tie-break time moves to `at` only when points are added), counts the answer, and
+    ///   returns `duplicate: false`;
+    /// - again (a retry, or another option for the same question): changes nothing and
+    ///   returns the stored result with the current total and rank, `duplicate: true`.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] (then nothing was recorded, or the record is complete:
+    /// never half); [`ScoreboardError::OutOfRange`].
+    async fn record(&self, answer: &AnswerRecord) -> Result<Recorded, ScoreboardError>;
+
+    /// Up to `limit` players from rank `offset + 1` on, best first.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] only.
+    async fn top(
+        &self,
+        quiz: &QuizId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Ranked>, ScoreboardError>;
+
+    /// One player's standing; `Ok(None)` when not on the board.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] only.
+    async fn standing(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Option<Standing>, ScoreboardError>;
+
+    /// Up to `k` players above and `k` below `player`, the player included, best first;
+    /// empty when the player is not on the board.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] only.
+    async fn around(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        k: u64,
+    ) -> Result<Vec<Ranked>, ScoreboardError>;
+
+    /// How many players are on the board.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] only.
+    async fn count(&self, quiz: &QuizId) -> Result<u64, ScoreboardError>;
+
+    /// The results of every question the player has answered, in any order.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] only.
+    async fn answers(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Vec<(QuestionId, AnswerResult)>, ScoreboardError>;
+
+    /// Replaces the quiz's board with the given standings (rebuild from the archive):
+    /// totals, tie-break times, answered questions and streaks. Other quizzes are untouched.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`]; [`ScoreboardError::OutOfRange`].
+    async fn restore(
+        &self,
+        quiz: &QuizId,
+        quiz_created_at: Timestamp,
+        standings: &[ArchivedStanding],
+    ) -> Result<(), ScoreboardError>;
+}
+
+/// Errors of [`PlayerRegistry::join`].
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// Another player of this quiz has the same name (case-insensitively).
+    #[error("that name is taken in this quiz")]
+    NameTaken,
+    /// The quiz already has its maximum number of players.
+    #[error("the quiz is full")]
+    QuizFull,
+    /// The store could not be reached or failed.
+    #[error("player registry unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Errors of the [`PlayerRegistry`] lookups.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The store could not be reached or failed.
+    #[error("player registry unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Issues player ids and remembers names.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PlayerRegistry: Send + Sync {
+    /// Registers a new player with a fresh server-issued id, atomically checking the name is
+    /// free and the quiz has fewer than `max_players` players.
+    ///
+    /// # Errors
+    /// [`JoinError::NameTaken`], [`JoinError::QuizFull`] (nothing registered);
+    /// [`JoinError::Unavailable`].
+    async fn join(
+        &self,
+        quiz: &QuizId,
+        name: &PlayerName,
+        at: Timestamp,
+        max_players: u64,
+    ) -> Result<Player, JoinError>;
+
+    /// Looks a player up; `Ok(None)` when unknown.
+    ///
+    /// # Errors
+    /// [`RegistryError::Unavailable`] only.
+    async fn get(&self, quiz: &QuizId, player: &PlayerId) -> Result<Option<Player>, RegistryError>;
+
+    /// Names of the given players; unknown ids are absent from the map.
+    ///
+    /// # Errors
+    /// [`RegistryError::Unavailable`] only.
+    async fn names(
+        &self,
+        quiz: &QuizId,
+        players: &[PlayerId],
+    ) -> Result<HashMap<PlayerId, PlayerName>, RegistryError>;
+
+    /// How many players joined the quiz.
+    ///
+    /// # Errors
+    /// [`RegistryError::Unavailable`] only.
+    async fn count(&self, quiz: &QuizId) -> Result<u64, RegistryError>;
+}
+
+/// Errors of [`ScoreEventLog::publish`].
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The log's local queue is full: the event was not taken; try again shortly.
+    #[error("event log is busy; try again")]
+    Backpressure,
+    /// The log could not make the event durable.
+    #[error("event log unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// The durable log of score events, read by the archive's worker.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ScoreEventLog: Send + Sync {
+    /// Publishes one event and returns only once it is durable (for Kafka: acknowledged by
+    /// all in-sync replicas). Publishing the same event id twice is allowed; readers dedupe.
+    ///
+    /// # Errors
+    /// [`PublishError::Backpressure`] when the local queue is full (the event was not
+    /// taken); [`PublishError::Unavailable`] when durability could not be confirmed.
+    async fn publish(&self, event: &ScoreEvent) -> Result<(), PublishError>;
+}
+
+/// Errors of the [`ScoreArchive`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The store could not be reached or failed.
+    #[error("score archive unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Long-term storage of standings, fed by score events.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ScoreArchive: Send + Sync {
+    /// Applies a batch idempotently and in any order: for each player the stored standing
+    /// becomes the one of the event with the highest `answers`; each question's result is
+    /// kept once. Applying the same batch again changes nothing.
+    ///
+    /// # Errors
+    /// [`ArchiveError::Unavailable`]; then any prefix of the batch may have been applied,
+    /// and applying the whole batch again is safe.
+    async fn apply(&self, events: &[ScoreEvent]) -> Result<ApplySummary, ArchiveError>;
+
+    /// The archived standings of one quiz, in no particular order.
+    ///
+    /// # Errors
+    /// [`ArchiveError::Unavailable`] only.
+    async fn standings(&self, quiz: &QuizId) -> Result<Vec<ArchivedStanding>, ArchiveError>;
+}
+
+/// Errors of the [`RoomBus`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The bus could not be reached or failed.
+    #[error("room bus unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// A stream of "quiz changed" announcements.
+#[async_trait]
+pub trait BusSubscription: Send {
+    /// The next announced quiz, or `None` once the subscription has ended (the caller
+    /// subscribes again).
+    async fn next(&mut self) -> Option<QuizId>;
+}
+
+/// Tells every server instance that a quiz's board changed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RoomBus: Send + Sync {
+    /// Announces that `quiz` changed, to every subscriber on every instance (this one too).
+    ///
+    /// # Errors
+    /// [`BusError::Unavailable`] only.
+    async fn announce(&self, quiz: &QuizId) -> Result<(), BusError>;
+
+    /// Subscribes to all announcements made after this call returns.
+    ///
+    /// # Errors
+    /// [`BusError::Unavailable`] only.
+    async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError>;
+}
+
+/// Names of the given players, as a lookup helper for building boards.
+pub type Names = HashMap<PlayerId, PlayerName>;

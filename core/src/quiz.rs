@@ -1,0 +1,510 @@
+//! Quizzes and questions: definition, validation, and checking one answer.
+//!
+//! # Timing: the per-player time bank
+//!
+//! Each player's clock starts when they join. Question `i` *opens* for a player at
+//! `joined_at + Σ_{j<i} limit_j` and *closes* at `opens + limit_i`. A player may answer any
+//! question before it closes, including ahead of its opening (running ahead banks time);
+//! an answer after it closes is refused. Speed-weighted points use the time left before
+//! the close, clamped to the question's limit. The rule is a pure function of the quiz and
+//! the join time, so it needs no extra state and reconnecting cannot restart a clock.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, OptionIndex, QuestionId, QuizId};
+use crate::ranking::{MAX_ELAPSED_MS, MAX_SCORE};
+use crate::scoring::ScoringPolicy;
+use crate::time::Timestamp;
+
+/// Most questions a quiz may have.
+pub const MAX_QUESTIONS: usize = 200;
+/// Most points one question may be worth.
+pub const MAX_POINTS: u32 = 10_000;
+/// Shortest question time limit, in milliseconds.
+pub const MIN_TIME_LIMIT_MS: u32 = 1_000;
+/// Longest question time limit, in milliseconds (10 minutes).
+pub const MAX_TIME_LIMIT_MS: u32 = 600_000;
+/// Longest quiz title and question prompt, in characters.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// Longest option text, in characters.
+pub const MAX_OPTION_CHARS: usize = 200;
+
+/// Whether a quiz accepts joins and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizStatus {
+    /// Players may join and answer.
+    Open,
+    /// No joins, no answers; the board stays readable.
+    Closed,
+}
+
+/// One question, including its answer key. The key never leaves the server: client-facing
+/// views are built with [`Question::public`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// Unique within the quiz.
+    pub id: QuestionId,
+    /// The question text.
+    pub prompt: String,
+    /// 2 to 6 answer options.
+    pub options: Vec<String>,
+    /// Index of the correct option.
+    pub correct: OptionIndex,
+    /// Points for a correct answer (1 to 10,000), before the policy's weighting.
+    pub points: u32,
+    /// Time allowed, in milliseconds (1 s to 10 min).
+    pub time_limit_ms: u32,
+}
+
+/// A question as players see it: no answer key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicQuestion {
+    /// Unique within the quiz.
+    pub id: QuestionId,
+    /// The question text.
+    pub prompt: String,
+    /// Answer options, in order.
+    pub options: Vec<String>,
+    /// Points for a correct answer before weighting.
+    pub points: u32,
+    /// Time allowed, in milliseconds.
+    pub time_limit_ms: u32,
+}
+
+impl Question {
+    /// The question without its answer key.
+    pub fn public(&self) -> PublicQuestion {
+        PublicQuestion {
+            id: self.id.clone(),
+            prompt: self.prompt.clone(),
+            options: self.options.clone(),
+            points: self.points,
+            time_limit_ms: self.time_limit_ms,
+        }
+    }
+}
+
+/// The unvalidated shape of a quiz, as a creator submits it or as storage returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizDraft {
+    /// The quiz id.
+    pub id: QuizId,
+    /// The title shown to players.
+    pub title: String,
+    /// The questions, in play order.
+    pub questions: Vec<Question>,
+    /// How answers are scored.
+    #[serde(default)]
+    pub scoring: ScoringPolicy,
+    /// Open or closed.
+    pub status: QuizStatus,
+    /// When the quiz was created; the ranking clock counts from here.
+    pub created_at: Timestamp,
+}
+
+/// Why a quiz definition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuizDefError {
+    /// The title is blank or longer than 500 characters.
+    #[error("the title must be 1 to {MAX_TEXT_CHARS} characters")]
+    BadTitle,
+    /// No questions, or more than 200.
+    #[error("a quiz needs 1 to {MAX_QUESTIONS} questions")]
+    QuestionCount,
+    /// Two questions share an id.
+    #[error("question id {0} is used twice")]
+    DuplicateQuestion(QuestionId),
+    /// A question's prompt is blank or too long.
+    #[error("question {0}: the prompt must be 1 to {MAX_TEXT_CHARS} characters")]
+    BadPrompt(QuestionId),
+    /// A question has too few or too many options, or a blank or over-long one.
+    #[error(
+        "question {0}: needs {MIN_OPTIONS} to {MAX_OPTIONS} options of 1 to {MAX_OPTION_CHARS} characters"
+    )]
+    BadOptions(QuestionId),
+    /// The correct option is not one of the question's options.
+    #[error("question {0}: the correct option is not one of its options")]
+    BadAnswerKey(QuestionId),
+    /// Points outside 1 to 10,000.
+    #[error("question {0}: points must be 1 to {MAX_POINTS}")]
+    BadPoints(QuestionId),
+    /// Time limit outside 1 s to 10 min.
+    #[error("question {0}: the time limit must be {MIN_TIME_LIMIT_MS} to {MAX_TIME_LIMIT_MS} ms")]
+    BadTimeLimit(QuestionId),
+    /// The largest reachable total would not fit the ranking encoding.
+    #[error("the largest possible total ({0}) exceeds the maximum score {MAX_SCORE}")]
+    ScoreTooLarge(u64),
+    /// An identifier was invalid.
+    #[error(transparent)]
+    Id(#[from] IdError),
+}
+
+/// A validated quiz. Fields are read through accessors so an invalid quiz cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "QuizDraft", into = "QuizDraft")]
+pub struct Quiz(QuizDraft);
+
+/// Why an answer was refused. A refused answer changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// The quiz does not exist.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// The quiz has no question with that id.
+    #[error("unknown question")]
+    UnknownQuestion,
+    /// The option index is not one of the question's options.
+    #[error("option {option} is out of range: the question has {options} options")]
+    OptionOutOfRange {
+        /// The index the player sent.
+        option: usize,
+        /// How many options the question has.
+        options: usize,
+    },
+    /// The question's deadline for this player has passed.
+    #[error("too late: the question closed at {closed_at:?}")]
+    TooLate {
+        /// When the question closed for this player.
+        closed_at: Timestamp,
+    },
+    /// The quiz is closed (or past the longest lifetime the ranking encoding allows).
+    #[error("the quiz is closed")]
+    QuizClosed,
+}
+
+/// The result of checking an answer against the key, before it is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    /// Whether the chosen option is the correct one.
+    pub correct: bool,
+    /// Points before any streak bonus.
+    pub base_points: u32,
+}
+
+/// When one question opens and closes for one player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The question opens (speed-weighting counts from here).
+    pub opens_at: Timestamp,
+    /// Answers after this are refused.
+    pub closes_at: Timestamp,
+}
+
+fn text_ok(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max
+}
+
+impl TryFrom<QuizDraft> for Quiz {
+    type Error = QuizDefError;
+
+    fn try_from(d: QuizDraft) -> Result<Self, QuizDefError> {
+        if !text_ok(&d.title, MAX_TEXT_CHARS) {
+            return Err(QuizDefError::BadTitle);
+        }
+        if d.questions.is_empty() || d.questions.len() > MAX_QUESTIONS {
+            return Err(QuizDefError::QuestionCount);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for q in &d.questions {
+            let id = || q.id.clone();
+            if !seen.insert(&q.id) {
+                return Err(QuizDefError::DuplicateQuestion(id()));
+            }
+            if !text_ok(&q.prompt, MAX_TEXT_CHARS) {
+                return Err(QuizDefError::BadPrompt(id()));
+            }
+            if q.options.len() < MIN_OPTIONS
+                || q.options.len() > MAX_OPTIONS
+                || !q.options.iter().all(|o| text_ok(o, MAX_OPTION_CHARS))
+            {
+                return Err(QuizDefError::BadOptions(id()));
+            }
+            if q.correct.get() >= q.options.len() {
+                return Err(QuizDefError::BadAnswerKey(id()));
+            }
+            if q.points == 0 || q.points > MAX_POINTS {
+                return Err(QuizDefError::BadPoints(id()));
+            }
+            if !(MIN_TIME_LIMIT_MS..=MAX_TIME_LIMIT_MS).contains(&q.time_limit_ms) {
+                return Err(QuizDefError::BadTimeLimit(id()));
+            }
+        }
+        let points: Vec<u32> = d.questions.iter().map(|q| q.points).collect();
+        let max = d.scoring.max_total(&points);
+        if max > MAX_SCORE {
+            return Err(QuizDefError::ScoreTooLarge(max));
+        }
+        Ok(Self(d))
+    }
+}
+
+impl From<Quiz> for QuizDraft {
+    fn from(q: Quiz) -> QuizDraft {
+        q.0
+    }
+}
+
+impl Quiz {
+    /// The quiz id.
+    pub fn id(&self) -> &QuizId {
+        &self.0.id
+    }
+    /// The title.
+    pub fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// The questions in play order, with answer keys.
+    pub fn questions(&self) -> &[Question] {
+        &self.0.questions
+    }
+    /// The questions without answer keys.
+    pub fn public_questions(&self) -> Vec<PublicQuestion> {
+        self.0.questions.iter().map(Question::public).collect()
+    }
+    /// The scoring policy.
+    pub fn scoring(&self) -> ScoringPolicy {
+        self.0.scoring
+    }
+    /// Open or closed.
+    pub fn status(&self) -> QuizStatus {
+        self.0.status
+    }
+    /// Creation time; the ranking clock's zero.
+    pub fn created_at(&self) -> Timestamp {
+        self.0.created_at
+    }
+    /// The largest total a player can reach.
+    pub fn max_total(&self) -> u64 {
+        let points: Vec<u32> = self.0.questions.iter().map(|q| q.points).collect();
+        self.0.scoring.max_total(&points)
+    }
+    /// The same quiz with another status.
+    pub fn with_status(&self, status: QuizStatus) -> Quiz {
+        let mut d = self.0.clone();
+        d.status = status;
+        Quiz(d)
+    }
+
+    /// Each question's window for a player who joined at `joined_at` (see the module docs).
+    pub fn windows(&self, joined_at: Timestamp) -> Vec<Window> {
+        let mut t = joined_at;
+        self.0
+            .questions
+            .iter()
+            .map(|q| {
+                let opens_at = t;
+                let closes_at = t.plus_ms(u64::from(q.time_limit_ms));
+                t = closes_at;
+                Window {
+                    opens_at,
+                    closes_at,
+                }
+            })
+            .collect()
+    }
+
+    /// Checks one answer by a player who joined at `joined_at`, arriving at `now`.
+    ///
+    /// # Errors
+    /// [`AnswerError::QuizClosed`] when closed or when `now` is past the ranking clock's
+    /// range; [`AnswerError::UnknownQuestion`], [`AnswerError::OptionOutOfRange`],
+    /// [`AnswerError::TooLate`] as named.
+    pub fn check_answer(
+        &self,
+        question: &QuestionId,
+        option: OptionIndex,
+        joined_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Checked, AnswerError> {
+        if self.0.status == QuizStatus::Closed || now.since(self.0.created_at) > MAX_ELAPSED_MS {
+            return Err(AnswerError::QuizClosed);
+        }
+        let (idx, q) = self
+            .0
+            .questions
+            .iter()
+            .enumerate()
+            .find(|(_, q)| &q.id == question)
+            .ok_or(AnswerError::UnknownQuestion)?;
+        if option.get() >= q.options.len() {
+            return Err(AnswerError::OptionOutOfRange {
+                option: option.get(),
+                options: q.options.len(),
+            });
+        }
+        let window = self.windows(joined_at)[idx];
+        if now > window.closes_at {
+            return Err(AnswerError::TooLate {
+                closed_at: window.closes_at,
+            });
+        }
+        let remaining = window.closes_at.since(now).min(u64::from(q.time_limit_ms)) as u32;
+        let correct = option == q.correct;
+        Ok(Checked {
+            correct,
+            base_points: self
+                .0
+                .scoring
+                .base_points(correct, q.points, q.time_limit_ms, remaining),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scoring::{ScoringKind, StreakBonus};
+
+    pub(crate) fn question(id: &str, correct: u8, points: u32, limit: u32) -> Question {
+        Question {
+            id: QuestionId::parse(id).unwrap(),
+            prompt: format!("prompt {id}"),
+            options: vec!["a".into(), "b".into(), "c".into()],
+            correct: OptionIndex::new(u64::from(correct)).unwrap(),
+            points,
+            time_limit_ms: limit,
+        }
+    }
+
+    pub(crate) fn draft(kind: ScoringKind) -> QuizDraft {
+        QuizDraft {
+            id: QuizId::parse("q1").unwrap(),
+            title: "Test quiz".into(),
+            questions: vec![question("a", 0, 100, 10_000), question("b", 1, 200, 20_000)],
+            scoring: ScoringPolicy { kind, streak: None },
+            status: QuizStatus::Open,
+            created_at: Timestamp(1_000),
+        }
+    }
+
+    #[test]
+    fn valid_quiz_is_accepted_and_round_trips_through_serde() {
+        let quiz = Quiz::try_from(draft(ScoringKind::Fixed)).unwrap();
+        let json = serde_json::to_string(&quiz).unwrap();
+        let back: Quiz = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, quiz);
+    }
+
+    #[test]
+    fn invalid_quizzes_are_refused_with_the_rule_they_break() {
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions[1].id = d.questions[0].id.clone();
+        assert!(matches!(
+            Quiz::try_from(d),
+            Err(QuizDefError::DuplicateQuestion(_))
+        ));
+
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions[0].correct = OptionIndex::new(4).unwrap();
+        assert!(matches!(
+            Quiz::try_from(d),
+            Err(QuizDefError::BadAnswerKey(_))
+        ));
+
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions[0].options = vec!["only".into()];
+        assert!(matches!(
+            Quiz::try_from(d),
+            Err(QuizDefError::BadOptions(_))
+        ));
+
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions[0].time_limit_ms = 10;
+        assert!(matches!(
+            Quiz::try_from(d),
+            Err(QuizDefError::BadTimeLimit(_))
+        ));
+
+        let mut d = draft(ScoringKind::Fixed);
+        d.title = "  ".into();
+        assert_eq!(Quiz::try_from(d), Err(QuizDefError::BadTitle));
+
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions = (0..200)
+            .map(|i| question(&format!("q{i}"), 0, 10_000, 10_000))
+            .collect();
+        d.scoring.streak = Some(StreakBonus {
+            step: 1000,
+            cap: 10_000,
+        });
+        assert!(matches!(
+            Quiz::try_from(d),
+            Err(QuizDefError::ScoreTooLarge(_))
+        ));
+
+        // Serde goes through the same validation.
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions.clear();
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(serde_json::from_str::<Quiz>(&json).is_err());
+    }
+
+    #[test]
+    fn windows_form_a_time_bank_from_join() {
+        let quiz = Quiz::try_from(draft(ScoringKind::Fixed)).unwrap();
+        let w = quiz.windows(Timestamp(5_000));
+        assert_eq!(w[0].opens_at, Timestamp(5_000));
+        assert_eq!(w[0].closes_at, Timestamp(15_000));
+        assert_eq!(w[1].opens_at, Timestamp(15_000));
+        assert_eq!(w[1].closes_at, Timestamp(35_000));
+    }
+
+    #[test]
+    fn check_answer_reports_each_refusal_distinctly() {
+        let quiz = Quiz::try_from(draft(ScoringKind::SpeedWeighted)).unwrap();
+        let a = QuestionId::parse("a").unwrap();
+        let opt = |i| OptionIndex::new(i).unwrap();
+        let joined = Timestamp(10_000);
+        assert_eq!(
+            quiz.check_answer(&QuestionId::parse("zz").unwrap(), opt(0), joined, joined),
+            Err(AnswerError::UnknownQuestion)
+        );
+        assert_eq!(
+            quiz.check_answer(&a, opt(3), joined, joined),
+            Err(AnswerError::OptionOutOfRange {
+                option: 3,
+                options: 3
+            })
+        );
+        assert_eq!(
+            quiz.check_answer(&a, opt(0), joined, Timestamp(20_001)),
+            Err(AnswerError::TooLate {
+                closed_at: Timestamp(20_000)
+            })
+        );
+        let closed = quiz.with_status(QuizStatus::Closed);
+        assert_eq!(
+            closed.check_answer(&a, opt(0), joined, joined),
+            Err(AnswerError::QuizClosed)
+        );
+        assert_eq!(
+            quiz.check_answer(&a, opt(0), joined, joined),
+            Ok(Checked {
+                correct: true,
+                base_points: 100
+            })
+        );
+        assert_eq!(
+            quiz.check_answer(&a, opt(0), joined, Timestamp(20_000)),
+            Ok(Checked {
+                correct: true,
+                base_points: 50
+            })
+        );
+        assert_eq!(
+            quiz.check_answer(&a, opt(1), joined, joined),
+            Ok(Checked {
+                correct: false,
+                base_points: 0
+            })
+        );
+    }
+
+    #[test]
+    fn public_questions_carry_no_answer_key() {
+        let quiz = Quiz::try_from(draft(ScoringKind::Fixed)).unwrap();
+        let json = serde_json::to_string(&quiz.public_questions()).unwrap();
+        assert!(!json.contains("correct"));
+    }
+}

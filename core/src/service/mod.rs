@@ -1,0 +1,567 @@
+//! Application services: the use cases, written against the ports.
+//!
+//! # When the event log is unavailable
+//!
+//! Submitting an answer runs check → record (scoreboard) → publish (event log) → announce
+//! (room bus). The answer is *acknowledged* to the player only after the publish returns,
+//! because only then is it durable on its way to the archive. If the publish fails, the
+//! player is told [`SubmitError::NotDurable`] ("not accepted yet, try again"), and:
+//!
+//! - the scoreboard keeps the record (it cannot be undone atomically, and undoing it would
+//!   race with a concurrent retry); the live board may show the points already;
+//! - a retry of the same question finds the record (`duplicate`), returns the original
+//!   result and **publishes the event again**. Every duplicate republishes, so one retry
+//!   that succeeds is enough for the archive to converge; event ids are deterministic and
+//!   the archive is idempotent, so extra copies are harmless.
+//!
+//! A failed room-bus announce does not fail the answer: the score is recorded and durable;
+//! boards catch up on the next change. The outcome reports it in `announced` so the caller
+//! can count it.
+
+use std::sync::Arc;
+
+use crate::board::build_view;
+use crate::ids::{OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
+use crate::model::{
+    AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
+};
+use crate::ports::{
+    ArchiveError, CatalogError, JoinError, PlayerRegistry, PublishError, QuizCatalog,
+    RegistryError, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard, ScoreboardError, Source,
+};
+use crate::quiz::{AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizStatus, Window};
+use crate::scoring::ScoringPolicy;
+use crate::time::Timestamp;
+
+/// Tunables of the services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// Most players one quiz accepts.
+    pub max_players: u64,
+    /// How many lines the top of a board shows.
+    pub top_n: u64,
+    /// How many neighbours above and below the viewer a board shows.
+    pub around_k: u64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            max_players: 100_000,
+            top_n: 10,
+            around_k: 2,
+        }
+    }
+}
+
+/// The ports the services run on.
+#[derive(Clone)]
+pub struct Ports {
+    /// Quiz definitions.
+    pub catalog: Arc<dyn QuizCatalog>,
+    /// Live scores.
+    pub scoreboard: Arc<dyn Scoreboard>,
+    /// Players.
+    pub registry: Arc<dyn PlayerRegistry>,
+    /// Durable score events.
+    pub events: Arc<dyn ScoreEventLog>,
+    /// Long-term standings.
+    pub archive: Arc<dyn ScoreArchive>,
+    /// Cross-instance "quiz changed" announcements.
+    pub bus: Arc<dyn RoomBus>,
+}
+
+/// The application services.
+#[derive(Clone)]
+pub struct QuizService {
+    ports: Ports,
+    config: ServiceConfig,
+}
+
+/// An infrastructure failure behind a port, with which port failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{port} unavailable")]
+pub struct Unavailable {
+    /// The port that failed.
+    pub port: &'static str,
+    /// The cause.
+    #[source]
+    pub source: Source,
+}
+
+impl From<CatalogError> for Unavailable {
+    fn from(e: CatalogError) -> Self {
+        Self {
+            port: "quiz catalog",
+            source: Box::new(e),
+        }
+    }
+}
+impl From<ScoreboardError> for Unavailable {
+    fn from(e: ScoreboardError) -> Self {
+        Self {
+            port: "scoreboard",
+            source: Box::new(e),
+        }
+    }
+}
+impl From<RegistryError> for Unavailable {
+    fn from(e: RegistryError) -> Self {
+        Self {
+            port: "player registry",
+            source: Box::new(e),
+        }
+    }
+}
+impl From<ArchiveError> for Unavailable {
+    fn from(e: ArchiveError) -> Self {
+        Self {
+            port: "score archive",
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Errors of [`QuizService::create_quiz`].
+#[derive(Debug, thiserror::Error)]
+pub enum CreateQuizError {
+    /// The definition breaks a rule.
+    #[error(transparent)]
+    Invalid(#[from] QuizDefError),
+    /// The id is taken.
+    #[error("a quiz with that id already exists")]
+    AlreadyExists,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Errors of lookups by quiz id.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Errors of [`QuizService::join`].
+#[derive(Debug, thiserror::Error)]
+pub enum JoinQuizError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// The quiz is closed.
+    #[error("the quiz is closed")]
+    QuizClosed,
+    /// The name is taken in this quiz.
+    #[error("that name is taken in this quiz")]
+    NameTaken,
+    /// The quiz is full.
+    #[error("the quiz is full")]
+    QuizFull,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Errors of [`QuizService::submit_answer`]. None of them changes a score.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The answer was refused by the quiz's rules.
+    #[error(transparent)]
+    Rejected(#[from] AnswerError),
+    /// Recorded but not yet durable: the player must retry (see the module docs).
+    #[error("the answer could not be made durable; try again")]
+    NotDurable(#[source] PublishError),
+    /// Infrastructure failure before anything was recorded.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// The acknowledged outcome of one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerOutcome {
+    /// The question answered.
+    pub question: QuestionId,
+    /// The (first) result for this question.
+    pub result: AnswerResult,
+    /// The player's total now.
+    pub total: u64,
+    /// Questions answered now.
+    pub answers: u32,
+    /// Rank now (1 = first).
+    pub rank: u64,
+    /// True when this repeats an earlier answer to the same question (nothing changed).
+    pub duplicate: bool,
+    /// Whether the room bus took the "quiz changed" announcement.
+    pub announced: bool,
+}
+
+/// A quiz as players see it: no answer key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizView {
+    /// Id.
+    pub id: QuizId,
+    /// Title.
+    pub title: String,
+    /// Open or closed.
+    pub status: QuizStatus,
+    /// Scoring rules.
+    pub scoring: ScoringPolicy,
+    /// Questions without the key.
+    pub questions: Vec<PublicQuestion>,
+    /// The largest reachable total.
+    pub max_total: u64,
+}
+
+impl From<&Quiz> for QuizView {
+    fn from(q: &Quiz) -> Self {
+        Self {
+            id: q.id().clone(),
+            title: q.title().to_owned(),
+            status: q.status(),
+            scoring: q.scoring(),
+            questions: q.public_questions(),
+            max_total: q.max_total(),
+        }
+    }
+}
+
+/// Everything a player's client needs on (re)connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The quiz, without answer key.
+    pub quiz: QuizView,
+    /// The player.
+    pub player: Player,
+    /// Each question's window for this player, in question order.
+    pub windows: Vec<Window>,
+    /// The player's answered questions and their results.
+    pub answered: Vec<(QuestionId, AnswerResult)>,
+    /// The board as this player sees it.
+    pub board: BoardView,
+    /// The time the snapshot was taken.
+    pub now: Timestamp,
+}
+
+/// Errors of [`QuizService::rebuild_scoreboard`].
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl QuizService {
+    /// Services over `ports`.
+    pub fn new(ports: Ports, config: ServiceConfig) -> Self {
+        Self { ports, config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> ServiceConfig {
+        self.config
+    }
+
+    /// The ports.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// Validates and stores a new quiz.
+    ///
+    /// # Errors
+    /// [`CreateQuizError::Invalid`] naming the broken rule, [`CreateQuizError::AlreadyExists`],
+    /// [`CreateQuizError::Unavailable`].
+    pub async fn create_quiz(&self, draft: QuizDraft) -> Result<Quiz, CreateQuizError> {
+        let quiz = Quiz::try_from(draft)?;
+        match self.ports.catalog.create(&quiz).await {
+            Ok(()) => Ok(quiz),
+            Err(CatalogError::AlreadyExists) => Err(CreateQuizError::AlreadyExists),
+            Err(e) => Err(Unavailable::from(e).into()),
+        }
+    }
+
+    /// Fetches a quiz (with key: for server-side use).
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownQuiz`], [`LookupError::Unavailable`].
+    pub async fn quiz(&self, id: &QuizId) -> Result<Quiz, LookupError> {
+        self.ports
+            .catalog
+            .get(id)
+            .await
+            .map_err(Unavailable::from)?
+            .ok_or(LookupError::UnknownQuiz)
+    }
+
+    /// Lists quizzes.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn list_quizzes(&self) -> Result<Vec<QuizSummary>, Unavailable> {
+        Ok(self.ports.catalog.list().await?)
+    }
+
+    /// Joins a quiz under a display name and puts the player on the board with 0 points.
+    ///
+    /// # Errors
+    /// [`JoinQuizError`] naming why; on error nobody was registered, except after an
+    /// `Unavailable` from the scoreboard, when the player exists but is not yet on the
+    /// board (they appear with their first answer).
+    pub async fn join(
+        &self,
+        quiz_id: &QuizId,
+        name: &PlayerName,
+        now: Timestamp,
+    ) -> Result<Player, JoinQuizError> {
+        let quiz = match self.quiz(quiz_id).await {
+            Ok(q) => q,
+            Err(LookupError::UnknownQuiz) => return Err(JoinQuizError::UnknownQuiz),
+            Err(LookupError::Unavailable(u)) => return Err(u.into()),
+        };
+        if quiz.status() == QuizStatus::Closed {
+            return Err(JoinQuizError::QuizClosed);
+        }
+        let player = match self
+            .ports
+            .registry
+            .join(quiz_id, name, now, self.config.max_players)
+            .await
+        {
+            Ok(p) => p,
+            Err(JoinError::NameTaken) => return Err(JoinQuizError::NameTaken),
+            Err(JoinError::QuizFull) => return Err(JoinQuizError::QuizFull),
+            Err(e @ JoinError::Unavailable(_)) => {
+                return Err(Unavailable {
+                    port: "player registry",
+                    source: Box::new(e),
+                }
+                .into());
+            }
+        };
+        self.ports
+            .scoreboard
+            .enroll(quiz_id, quiz.created_at(), &player.id, now)
+            .await
+            .map_err(Unavailable::from)?;
+        // A new line on the board is a change the room should see.
+        let _ = self.ports.bus.announce(quiz_id).await;
+        Ok(player)
+    }
+
+    /// Looks a player up.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn player(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Option<Player>, Unavailable> {
+        Ok(self.ports.registry.get(quiz, player).await?)
+    }
+
+    /// Checks, scores, records, publishes and announces one answer. See the module docs
+    /// for what happens when the event log fails.
+    ///
+    /// # Errors
+    /// [`SubmitError`]; a rejected answer changes nothing.
+    pub async fn submit_answer(
+        &self,
+        player: &Player,
+        question: &QuestionId,
+        option: OptionIndex,
+        now: Timestamp,
+    ) -> Result<AnswerOutcome, SubmitError> {
+        let quiz = match self.quiz(&player.quiz).await {
+            Ok(q) => q,
+            Err(LookupError::UnknownQuiz) => return Err(AnswerError::UnknownQuiz.into()),
+            Err(LookupError::Unavailable(u)) => return Err(u.into()),
+        };
+        let checked = match quiz.check_answer(question, option, player.joined_at, now) {
+            Ok(c) => c,
+            Err(e @ (AnswerError::TooLate { .. } | AnswerError::QuizClosed)) => {
+                // A retry of an answer accepted in time must still get its original result.
+                if self.already_answered(player, question).await? {
+                    // Fall through to record(), which returns the stored result unchanged.
+                    crate::quiz::Checked {
+                        correct: false,
+                        base_points: 0,
+                    }
+                } else {
+                    return Err(e.into());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let record = AnswerRecord {
+            quiz: player.quiz.clone(),
+            quiz_created_at: quiz.created_at(),
+            player: player.id.clone(),
+            question: question.clone(),
+            correct: checked.correct,
+            base_points: checked.base_points,
+            streak: quiz.scoring().streak,
+            at: now,
+        };
+        let rec = self
+            .ports
+            .scoreboard
+            .record(&record)
+            .await
+            .map_err(Unavailable::from)?;
+        let event = ScoreEvent {
+            event_id: ScoreEvent::id_for(&player.quiz, &player.id, question),
+            quiz: player.quiz.clone(),
+            player: player.id.clone(),
+            player_name: player.name.clone(),
+            question: question.clone(),
+            result: rec.result,
+            total: rec.total,
+            answers: rec.answers,
+            reached_at: rec.reached_at,
+        };
+        self.ports
+            .events
+            .publish(&event)
+            .await
+            .map_err(SubmitError::NotDurable)?;
+        let announced = if rec.duplicate {
+            true
+        } else {
+            self.ports.bus.announce(&player.quiz).await.is_ok()
+        };
+        Ok(AnswerOutcome {
+            question: question.clone(),
+            result: rec.result,
+            total: rec.total,
+            answers: rec.answers,
+            rank: rec.rank,
+            duplicate: rec.duplicate,
+            announced,
+        })
+    }
+
+    async fn already_answered(
+        &self,
+        player: &Player,
+        question: &QuestionId,
+    ) -> Result<bool, Unavailable> {
+        let answers = self
+            .ports
+            .scoreboard
+            .answers(&player.quiz, &player.id)
+            .await?;
+        Ok(answers.iter().any(|(q, _)| q == question))
+    }
+
+    /// The board as `viewer` sees it (top N, their line, their neighbours), or the plain
+    /// top N when `viewer` is `None`.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn board(
+        &self,
+        quiz: &QuizId,
+        viewer: Option<&PlayerId>,
+    ) -> Result<BoardView, Unavailable> {
+        let sb = &self.ports.scoreboard;
+        let top = sb.top(quiz, 0, self.config.top_n).await?;
+        let players = sb.count(quiz).await?;
+        let (me, around) = match viewer {
+            Some(p) => {
+                let around = sb.around(quiz, p, self.config.around_k).await?;
+                let me = around.iter().find(|r| &r.player == p).cloned();
+                (me, around)
+            }
+            None => (None, Vec::new()),
+        };
+        let mut ids: Vec<PlayerId> = top
+            .iter()
+            .chain(around.iter())
+            .map(|r| r.player.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let names = self.ports.registry.names(quiz, &ids).await?;
+        Ok(build_view(&top, me.as_ref(), &around, players, &names))
+    }
+
+    /// One page of the board: up to `limit` lines from rank `offset + 1`.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn board_page(
+        &self,
+        quiz: &QuizId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<BoardEntry>, Unavailable> {
+        let page = self.ports.scoreboard.top(quiz, offset, limit).await?;
+        let ids: Vec<PlayerId> = page.iter().map(|r| r.player.clone()).collect();
+        let names = self.ports.registry.names(quiz, &ids).await?;
+        Ok(page
+            .iter()
+            .map(|r| crate::board::entry(r, &names))
+            .collect())
+    }
+
+    /// Everything a (re)connecting player needs.
+    ///
+    /// # Errors
+    /// [`LookupError`].
+    pub async fn snapshot(&self, player: &Player, now: Timestamp) -> Result<Snapshot, LookupError> {
+        let quiz = self.quiz(&player.quiz).await?;
+        let answered = self
+            .ports
+            .scoreboard
+            .answers(&player.quiz, &player.id)
+            .await
+            .map_err(Unavailable::from)?;
+        let board = self.board(&player.quiz, Some(&player.id)).await?;
+        Ok(Snapshot {
+            quiz: QuizView::from(&quiz),
+            windows: quiz.windows(player.joined_at),
+            player: player.clone(),
+            answered,
+            board,
+            now,
+        })
+    }
+
+    /// Restores a quiz's live board from the long-term archive (after losing the
+    /// scoreboard's store). Returns how many players were restored.
+    ///
+    /// # Errors
+    /// [`RebuildError`].
+    pub async fn rebuild_scoreboard(&self, quiz_id: &QuizId) -> Result<usize, RebuildError> {
+        let quiz = match self.quiz(quiz_id).await {
+            Ok(q) => q,
+            Err(LookupError::UnknownQuiz) => return Err(RebuildError::UnknownQuiz),
+            Err(LookupError::Unavailable(u)) => return Err(u.into()),
+        };
+        let standings = self
+            .ports
+            .archive
+            .standings(quiz_id)
+            .await
+            .map_err(Unavailable::from)?;
+        self.ports
+            .scoreboard
+            .restore(quiz_id, quiz.created_at(), &standings)
+            .await
+            .map_err(Unavailable::from)?;
+        let _ = self.ports.bus.announce(quiz_id).await;
+        Ok(standings.len())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,399 @@
+//! Unit tests of the services with mockall mocks of the ports.
+
+use std::sync::Arc;
+
+use mockall::predicate::always;
+
+use super::*;
+use crate::model::Recorded;
+use crate::ports::{
+    MockPlayerRegistry, MockQuizCatalog, MockRoomBus, MockScoreArchive, MockScoreEventLog,
+    MockScoreboard,
+};
+use crate::quiz::tests::draft;
+use crate::scoring::ScoringKind;
+
+struct Mocks {
+    catalog: MockQuizCatalog,
+    scoreboard: MockScoreboard,
+    registry: MockPlayerRegistry,
+    events: MockScoreEventLog,
+    archive: MockScoreArchive,
+    bus: MockRoomBus,
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self {
+            catalog: MockQuizCatalog::new(),
+            scoreboard: MockScoreboard::new(),
+            registry: MockPlayerRegistry::new(),
+            events: MockScoreEventLog::new(),
+            archive: MockScoreArchive::new(),
+            bus: MockRoomBus::new(),
+        }
+    }
+
+    /// The catalog serves the fixture quiz (questions "a": key 0, 100 pts, 10 s; "b").
+    fn with_quiz(mut self, status: QuizStatus) -> Self {
+        let quiz = Quiz::try_from(draft(ScoringKind::Fixed))
+            .unwrap()
+            .with_status(status);
+        self.catalog
+            .expect_get()
+            .returning(move |_| Ok(Some(quiz.clone())));
+        self
+    }
+
+    fn service(self) -> QuizService {
+        QuizService::new(
+            Ports {
+                catalog: Arc::new(self.catalog),
+                scoreboard: Arc::new(self.scoreboard),
+                registry: Arc::new(self.registry),
+                events: Arc::new(self.events),
+                archive: Arc::new(self.archive),
+                bus: Arc::new(self.bus),
+            },
+            ServiceConfig::default(),
+        )
+    }
+}
+
+fn player() -> Player {
+    Player {
+        quiz: QuizId::parse("q1").unwrap(),
+        id: PlayerId::parse("p1").unwrap(),
+        name: PlayerName::parse("Ann").unwrap(),
+        joined_at: Timestamp(10_000),
+    }
+}
+
+fn qid(s: &str) -> QuestionId {
+    QuestionId::parse(s).unwrap()
+}
+
+fn opt(i: u64) -> OptionIndex {
+    OptionIndex::new(i).unwrap()
+}
+
+fn recorded(duplicate: bool) -> Recorded {
+    Recorded {
+        result: AnswerResult {
+            correct: true,
+            points: 100,
+            streak: 1,
+            at: Timestamp(11_000),
+        },
+        total: 100,
+        answers: 1,
+        rank: 1,
+        reached_at: Timestamp(11_000),
+        duplicate,
+    }
+}
+
+fn unavailable() -> Source {
+    "connection refused".into()
+}
+
+#[tokio::test]
+async fn an_accepted_answer_is_recorded_published_then_announced() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_record()
+        .withf(|a| a.correct && a.base_points == 100 && a.question.as_str() == "a")
+        .times(1)
+        .returning(|_| Ok(recorded(false)));
+    m.events
+        .expect_publish()
+        .withf(|e| {
+            e.event_id == "q1/p1/a"
+                && e.total == 100
+                && e.answers == 1
+                && e.player_name.as_str() == "Ann"
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    m.bus.expect_announce().times(1).returning(|_| Ok(()));
+    let out = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.total, out.rank, out.duplicate, out.announced),
+        (100, 1, false, true)
+    );
+}
+
+#[tokio::test]
+async fn when_the_event_log_fails_the_player_is_told_to_retry_and_nothing_is_announced() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_record()
+        .times(1)
+        .returning(|_| Ok(recorded(false)));
+    m.events
+        .expect_publish()
+        .times(1)
+        .returning(|_| Err(PublishError::Unavailable(unavailable())));
+    m.bus.expect_announce().never();
+    let err = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SubmitError::NotDurable(PublishError::Unavailable(_))),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_event_log_is_reported_as_backpressure() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_record()
+        .returning(|_| Ok(recorded(false)));
+    m.events
+        .expect_publish()
+        .returning(|_| Err(PublishError::Backpressure));
+    m.bus.expect_announce().never();
+    let err = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SubmitError::NotDurable(PublishError::Backpressure)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_republishes_the_event_but_announces_nothing() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_record()
+        .times(1)
+        .returning(|_| Ok(recorded(true)));
+    m.events.expect_publish().times(1).returning(|_| Ok(()));
+    m.bus.expect_announce().never();
+    let out = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(1), Timestamp(12_000))
+        .await
+        .unwrap();
+    assert!(out.duplicate);
+    assert_eq!(out.result.points, 100);
+}
+
+#[tokio::test]
+async fn rejected_answers_touch_no_port_but_the_catalog() {
+    for (q, o, at, want) in [
+        ("zz", 0, 11_000, "UnknownQuestion"),
+        ("a", 5, 11_000, "OptionOutOfRange"),
+    ] {
+        let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+        m.scoreboard.expect_record().never();
+        m.scoreboard.expect_answers().never();
+        m.events.expect_publish().never();
+        m.bus.expect_announce().never();
+        let err = m
+            .service()
+            .submit_answer(&player(), &qid(q), opt(o), Timestamp(at))
+            .await
+            .unwrap_err();
+        assert!(format!("{err:?}").contains(want), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_late_answer_is_refused_unless_it_repeats_an_accepted_one() {
+    // Question "a" closes for this player at 20,000.
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard.expect_answers().returning(|_, _| Ok(vec![]));
+    m.scoreboard.expect_record().never();
+    m.events.expect_publish().never();
+    let err = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(20_001))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SubmitError::Rejected(AnswerError::TooLate { .. })),
+        "{err:?}"
+    );
+
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_answers()
+        .returning(|_, _| Ok(vec![(qid("a"), recorded(true).result)]));
+    m.scoreboard
+        .expect_record()
+        .times(1)
+        .returning(|_| Ok(recorded(true)));
+    m.events.expect_publish().times(1).returning(|_| Ok(()));
+    let out = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(99_000))
+        .await
+        .unwrap();
+    assert!(out.duplicate);
+}
+
+#[tokio::test]
+async fn an_unreachable_scoreboard_fails_before_publishing() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.scoreboard
+        .expect_record()
+        .returning(|_| Err(ScoreboardError::Unavailable(unavailable())));
+    m.events.expect_publish().never();
+    let err = m
+        .service()
+        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SubmitError::Unavailable(Unavailable {
+                port: "scoreboard",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn joining_checks_the_quiz_then_registers_and_enrolls() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.registry
+        .expect_join()
+        .with(
+            always(),
+            always(),
+            always(),
+            mockall::predicate::eq(100_000),
+        )
+        .times(1)
+        .returning(|q, n, at, _| {
+            Ok(Player {
+                quiz: q.clone(),
+                id: PlayerId::parse("p9").unwrap(),
+                name: n.clone(),
+                joined_at: at,
+            })
+        });
+    m.scoreboard
+        .expect_enroll()
+        .withf(|_, created, p, at| {
+            *created == Timestamp(1_000) && p.as_str() == "p9" && *at == Timestamp(5)
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    m.bus.expect_announce().returning(|_| Ok(()));
+    let p = m
+        .service()
+        .join(
+            &QuizId::parse("q1").unwrap(),
+            &PlayerName::parse("Bo").unwrap(),
+            Timestamp(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.id.as_str(), "p9");
+}
+
+#[tokio::test]
+async fn joining_a_closed_or_unknown_quiz_registers_nobody() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Closed);
+    m.registry.expect_join().never();
+    let err = m
+        .service()
+        .join(
+            &QuizId::parse("q1").unwrap(),
+            &PlayerName::parse("Bo").unwrap(),
+            Timestamp(5),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JoinQuizError::QuizClosed));
+
+    let mut m = Mocks::new();
+    m.catalog.expect_get().returning(|_| Ok(None));
+    m.registry.expect_join().never();
+    let err = m
+        .service()
+        .join(
+            &QuizId::parse("nope").unwrap(),
+            &PlayerName::parse("Bo").unwrap(),
+            Timestamp(5),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JoinQuizError::UnknownQuiz));
+}
+
+#[tokio::test]
+async fn registry_refusals_map_to_join_errors() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.registry
+        .expect_join()
+        .returning(|_, _, _, _| Err(JoinError::NameTaken));
+    m.scoreboard.expect_enroll().never();
+    let err = m
+        .service()
+        .join(
+            &QuizId::parse("q1").unwrap(),
+            &PlayerName::parse("Bo").unwrap(),
+            Timestamp(5),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JoinQuizError::NameTaken));
+}
+
+#[tokio::test]
+async fn invalid_or_duplicate_quizzes_are_refused() {
+    let mut m = Mocks::new();
+    m.catalog.expect_create().never();
+    let mut bad = draft(ScoringKind::Fixed);
+    bad.questions.clear();
+    let err = m.service().create_quiz(bad).await.unwrap_err();
+    assert!(matches!(
+        err,
+        CreateQuizError::Invalid(QuizDefError::QuestionCount)
+    ));
+
+    let mut m = Mocks::new();
+    m.catalog
+        .expect_create()
+        .returning(|_| Err(CatalogError::AlreadyExists));
+    let err = m
+        .service()
+        .create_quiz(draft(ScoringKind::Fixed))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CreateQuizError::AlreadyExists));
+}
+
+#[tokio::test]
+async fn rebuild_restores_the_board_from_the_archive() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.archive.expect_standings().returning(|_| Ok(vec![]));
+    m.scoreboard
+        .expect_restore()
+        .withf(|_, created, s| *created == Timestamp(1_000) && s.is_empty())
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    m.bus.expect_announce().returning(|_| Ok(()));
+    let n = m
+        .service()
+        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}

@@ -1,0 +1,77 @@
+//! # xtask
+//!
+//! Developer automation, run as `cargo xtask <command>`:
+//!
+//! - `test` — the whole test suite, exactly what CI runs (README's test command).
+//! - `contracts` — regenerate the committed schema files from the Rust types.
+//!
+//! **What it is not**: part of the product. It depends on no workspace crate (it drives
+//! them through `cargo`), so running it never relinks the product.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("contracts") => contracts(),
+        _ => Err(usage()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> String {
+    "usage: cargo xtask <command>\n\n\
+     commands:\n  \
+       test        run the whole test suite (what CI runs)\n  \
+       contracts   regenerate contracts/schemas/*.json from the Rust types"
+        .into()
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(what: &str, mut cmd: Command) -> Result<(), String> {
+    eprintln!("xtask: {what}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what}: failed ({status})"))
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let mut t = cargo();
+    t.args(["test", "--workspace", "--all-targets"]).args(extra);
+    run("cargo test --workspace --all-targets", t)?;
+    let mut d = cargo();
+    d.args(["test", "--workspace", "--doc"]);
+    run("cargo test --workspace --doc", d)
+}
+
+fn contracts() -> Result<(), String> {
+    let mut c = cargo();
+    c.args(["test", "-p", "quiz-contracts", "--test", "schemas"])
+        .env("QUIZ_UPDATE_CONTRACTS", "1");
+    run("regenerate contracts/schemas", c)
+}
