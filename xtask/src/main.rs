@@ -4,6 +4,8 @@
 //!
 //! - `test` — the whole test suite, exactly what CI runs (README's test command).
 //! - `contracts` — regenerate the committed schema files from the Rust types.
+//! - `services up|down|status` — real Redis, Redis Cluster, Kafka and FerretDB as local
+//!   processes (see `services.rs`).
 //!
 //! **What it is not**: part of the product. It depends on no workspace crate (it drives
 //! them through `cargo`), so running it never relinks the product.
@@ -11,11 +13,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod services;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("contracts") => contracts(),
+        Some("services") => services::run(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -31,7 +36,8 @@ fn usage() -> String {
     "usage: cargo xtask <command>\n\n\
      commands:\n  \
        test        run the whole test suite (what CI runs)\n  \
-       contracts   regenerate contracts/schemas/*.json from the Rust types"
+       contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
+       services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB"
         .into()
 }
 
@@ -73,5 +79,9 @@ fn contracts() -> Result<(), String> {
     let mut c = cargo();
     c.args(["test", "-p", "quiz-contracts", "--test", "schemas"])
         .env("QUIZ_UPDATE_CONTRACTS", "1");
-    run("regenerate contracts/schemas", c)
+    run("regenerate contracts/schemas", c)?;
+    let mut o = cargo();
+    o.args(["test", "-p", "quiz-server", "--test", "openapi"])
+        .env("QUIZ_UPDATE_CONTRACTS", "1");
+    run("regenerate contracts/openapi.json", o)
 }

@@ -1,0 +1,105 @@
+//! Command-line configuration: every option is a flag with an environment-variable
+//! fallback, and `--help` documents each one.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The quiz server.
+///
+/// With no options it runs everything in this process on in-memory adapters, serves the
+/// web client on http://127.0.0.1:3000 with a demo quiz, and prints the admin key.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "quiz-server", version, about, long_about = None)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "QUIZ_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Admin key required to create, open and close quizzes. Generated and printed at start
+    /// when not given.
+    #[arg(long, env = "QUIZ_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
+    /// Secret that signs player tokens (at least 32 characters). Every instance behind one
+    /// load balancer needs the same secret. Random per process when not given.
+    #[arg(long, env = "QUIZ_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+
+    /// How long a player token stays valid, in hours.
+    #[arg(long, env = "QUIZ_TOKEN_TTL_HOURS", default_value_t = 24)]
+    pub token_ttl_hours: u64,
+
+    /// Leaderboard throttle window per room, in milliseconds.
+    #[arg(long, env = "QUIZ_THROTTLE_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub throttle_ms: u64,
+
+    /// Largest WebSocket text frame accepted, in bytes; larger ones close the socket (1009).
+    #[arg(long, env = "QUIZ_MAX_FRAME_BYTES", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
+    pub max_frame_bytes: u64,
+
+    /// Messages per second one socket may send (burst: twice this).
+    #[arg(long, env = "QUIZ_MAX_MSGS_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_msgs_per_sec: u32,
+
+    /// Joins per minute one client IP may make.
+    #[arg(long, env = "QUIZ_MAX_JOINS_PER_MIN", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_joins_per_min: u32,
+
+    /// Most players one quiz accepts.
+    #[arg(long, env = "QUIZ_MAX_PLAYERS", default_value_t = 100_000)]
+    pub max_players: u64,
+
+    /// Leaderboard lines shown at the top.
+    #[arg(long, env = "QUIZ_TOP_N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub top_n: u64,
+
+    /// Neighbours shown above and below the viewing player.
+    #[arg(long, env = "QUIZ_AROUND", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=10))]
+    pub around: u64,
+
+    /// Seconds between server pings on idle sockets; a socket silent for three intervals
+    /// is closed.
+    #[arg(long, env = "QUIZ_PING_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ping_secs: u64,
+
+    /// Use the first address in X-Forwarded-For as the client IP (only behind a trusted
+    /// load balancer).
+    #[arg(long, env = "QUIZ_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Do not create the demo quiz at start.
+    #[arg(long, env = "QUIZ_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// Log format.
+    #[arg(long, env = "QUIZ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+}
+
+impl Config {
+    /// The defaults, as if started with no flags and no environment (for tests).
+    pub fn defaults() -> Self {
+        Self::parse_from(["quiz-server"])
+    }
+}

@@ -1,0 +1,308 @@
+//! # quiz-server
+//!
+//! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
+//! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`), the per-room
+//! throttled leaderboard push ([`rooms`]), the web client (`/`, `/create`), Prometheus
+//! metrics (`/metrics`) and health (`/healthz`, `/readyz`).
+//!
+//! **What it is not**: the domain (that is `quiz-core`) or storage (adapters). It chooses
+//! adapters from configuration and wires them; with no configuration it runs on
+//! `quiz-memory` with a demo quiz. `main.rs` only parses configuration and calls [`App`].
+//!
+//! Tests: `cargo test -p quiz-server` — in-process API tests (poem's `TestClient`) and
+//! room-protocol tests over real sockets on `127.0.0.1:0`; no services needed.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod rooms;
+pub mod telemetry;
+pub mod token;
+mod web;
+pub mod ws;
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use poem::endpoint::BoxEndpoint;
+use poem::http::StatusCode;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::web::{Data, Json};
+use poem::{EndpointExt, IntoResponse, Route, get, handler};
+use poem_openapi::OpenApiService;
+use quiz_core::service::{CreateQuizError, Ports};
+use quiz_core::{QuizId, QuizService, ServiceConfig};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::token::{TokenSigner, random_hex};
+
+/// Largest HTTP request body accepted (a 200-question quiz fits comfortably).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Limits applied to clients.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket text frame, bytes.
+    pub max_frame_bytes: usize,
+    /// Messages per second per socket.
+    pub max_msgs_per_sec: u32,
+    /// Joins per minute per client IP.
+    pub max_joins_per_min: u32,
+    /// Seconds between keepalive pings.
+    pub ping_secs: u64,
+    /// Whether to trust `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+/// Shared state of one server instance.
+pub struct AppState {
+    /// The application services.
+    pub service: QuizService,
+    /// Player tokens.
+    pub tokens: TokenSigner,
+    /// This instance's rooms.
+    pub rooms: Arc<rooms::Rooms>,
+    /// Client limits.
+    pub limits: Limits,
+    /// The admin key.
+    pub admin_key: String,
+    /// Per-IP join limiter.
+    pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Becomes `true` when the server shuts down; sockets then close with 1001.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A configured server, ready to serve.
+pub struct App {
+    state: Arc<AppState>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The token secret is too short to be safe.
+    #[error("--token-secret must be at least 32 characters")]
+    WeakSecret,
+    /// The admin key is too short to be safe.
+    #[error("--admin-key must be at least 8 characters")]
+    WeakAdminKey,
+}
+
+impl App {
+    /// Builds the server over `ports` with `config`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for unsafe secrets.
+    pub fn new(config: &Config, ports: Ports) -> Result<Self, ConfigError> {
+        // Install the metrics recorder before anything records.
+        let _ = telemetry::prometheus();
+        let secret = match &config.token_secret {
+            Some(s) if s.len() < 32 => return Err(ConfigError::WeakSecret),
+            Some(s) => s.clone(),
+            None => random_hex(32),
+        };
+        let admin_key = match &config.admin_key {
+            Some(k) if k.len() < 8 => return Err(ConfigError::WeakAdminKey),
+            Some(k) => k.clone(),
+            None => random_hex(12),
+        };
+        let service = QuizService::new(
+            ports,
+            ServiceConfig {
+                max_players: config.max_players,
+                top_n: config.top_n,
+                around_k: config.around,
+            },
+        );
+        let joins = NonZeroU32::new(config.max_joins_per_min).unwrap_or(NonZeroU32::MIN);
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = Arc::new(AppState {
+            rooms: rooms::Rooms::new(service.clone(), config.throttle_ms),
+            service,
+            tokens: TokenSigner::new(secret.as_bytes(), config.token_ttl_hours * 3_600_000),
+            limits: Limits {
+                max_frame_bytes: config.max_frame_bytes as usize,
+                max_msgs_per_sec: config.max_msgs_per_sec,
+                max_joins_per_min: config.max_joins_per_min,
+                ping_secs: config.ping_secs,
+                trust_forwarded_for: config.trust_forwarded_for,
+            },
+            admin_key,
+            join_limiter: RateLimiter::keyed(Quota::per_minute(joins)),
+            shutdown,
+        });
+        Ok(Self { state, shutdown_tx })
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// The admin key in force (generated when not configured).
+    pub fn admin_key(&self) -> &str {
+        &self.state.admin_key
+    }
+
+    /// Creates the demo quiz (once; an existing one is kept).
+    ///
+    /// # Errors
+    /// A message when the catalog is unavailable.
+    pub async fn ensure_demo(&self) -> Result<(), String> {
+        match self
+            .state
+            .service
+            .create_quiz(demo::demo_quiz(clock::now()))
+            .await
+        {
+            Ok(_) | Err(CreateQuizError::AlreadyExists) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// The whole HTTP application.
+    pub fn endpoint(&self) -> BoxEndpoint<'static> {
+        let api = openapi(self.state.clone());
+        Route::new()
+            .nest("/api", api.clone().around(limit_body))
+            .nest("/docs", api.swagger_ui())
+            .at("/openapi.json", api.spec_endpoint())
+            .at("/ws/:quiz", get(ws::endpoint))
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .at("/metrics", get(metrics_endpoint))
+            .at("/", get(web::index))
+            .at("/create", get(web::create))
+            .at("/app.js", get(web::app_js))
+            .at("/create.js", get(web::create_js))
+            .at("/style.css", get(web::style))
+            .data(self.state.clone())
+            .boxed()
+    }
+
+    /// Serves on `listener` until `shutdown` completes; then closes every WebSocket with
+    /// 1001 ("going away") and waits up to 5 s for connections to finish.
+    ///
+    /// # Errors
+    /// I/O errors of the listener.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let bus = tokio::spawn(rooms::follow_bus(
+            self.state.rooms.clone(),
+            self.state.service.clone(),
+        ));
+        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let local = acceptor.local_addr();
+        tracing::info!(addr = ?local, "listening");
+        let endpoint = self.endpoint();
+        let tx = self.shutdown_tx.clone();
+        let result = poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                async move {
+                    shutdown.await;
+                    let _ = tx.send(true);
+                },
+                Some(Duration::from_secs(5)),
+            )
+            .await;
+        bus.abort();
+        result
+    }
+}
+
+/// The OpenAPI service over `state`.
+pub fn openapi(state: Arc<AppState>) -> OpenApiService<api::Api, ()> {
+    OpenApiService::new(
+        api::Api { state },
+        "Quiz leaderboard API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Create quizzes, join them, read leaderboards and export results. Live play runs \
+             over the WebSocket at /ws/{quiz}?token=… (see contracts/schemas/).",
+    )
+    .server("/api")
+}
+
+/// The OpenAPI document as committed in `contracts/openapi.json`.
+pub fn openapi_json() -> String {
+    let config = Config::defaults();
+    match App::new(&config, quiz_memory::embedded_ports()) {
+        Ok(app) => openapi(app.state.clone()).spec(),
+        Err(e) => format!("{{\"error\":\"{e}\"}}"),
+    }
+}
+
+/// Refuses request bodies over [`MAX_BODY_BYTES`] (413) before they are read; requests
+/// without a body pass untouched.
+async fn limit_body<E: poem::Endpoint>(
+    ep: Arc<E>,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    let declared = req
+        .header(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        let body = serde_json::json!({
+            "code": "payload_too_large",
+            "message": format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        });
+        return Ok(Json(body)
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .into_response());
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
+    let ports = state.service.ports();
+    let probe = QuizId::parse("readyz-probe").unwrap_or_else(|_| unreachable!("valid id"));
+    let mut failing = Vec::new();
+    if ports.catalog.get(&probe).await.is_err() {
+        failing.push("quiz catalog");
+    }
+    if ports.scoreboard.count(&probe).await.is_err() {
+        failing.push("scoreboard");
+    }
+    if ports.registry.count(&probe).await.is_err() {
+        failing.push("player registry");
+    }
+    if ports.archive.standings(&probe).await.is_err() {
+        failing.push("score archive");
+    }
+    let status = if failing.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if failing.is_empty() { "ready" } else { "unavailable" },
+        "failing": failing,
+    });
+    Json(body).with_status(status)
+}
+
+#[handler]
+fn metrics_endpoint() -> impl IntoResponse {
+    let body = telemetry::prometheus()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    body.with_content_type("text/plain; version=0.0.4; charset=utf-8")
+}

@@ -1,0 +1,82 @@
+//! `quiz-server`: parses configuration, wires adapters, serves. See the crate docs of
+//! `quiz_server` for what the server does, and `--help` for every option.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use quiz_server::App;
+use quiz_server::config::{Command, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    quiz_server::telemetry::init_logging(config.log_format);
+    match config.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let ports = quiz_memory::embedded_ports();
+    let app = match App::new(&config, ports) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("quiz-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !config.no_demo
+        && let Err(e) = app.ensure_demo().await
+    {
+        eprintln!("quiz-server: could not create the demo quiz: {e}");
+        return ExitCode::FAILURE;
+    }
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("quiz-server: cannot listen on {}: {e}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().map_or(config.listen, |a| a);
+    println!("quiz-server: serving the web client on http://{addr}/");
+    if !config.no_demo {
+        println!(
+            "quiz-server: demo quiz: http://{addr}/?quiz={}",
+            quiz_server::demo::DEMO_ID
+        );
+    }
+    println!("quiz-server: API docs: http://{addr}/docs");
+    if config.admin_key.is_none() {
+        println!("quiz-server: admin key (generated): {}", app.admin_key());
+    }
+    match app.serve(listener, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quiz-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

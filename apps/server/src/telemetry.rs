@@ -1,0 +1,52 @@
+//! Metrics (Prometheus text format at `/metrics`) and logging setup.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::config::LogFormat;
+
+/// Open WebSocket connections (gauge).
+pub const SOCKETS_OPEN: &str = "quiz_ws_sockets_open";
+/// Answers handled, by `outcome` (counter).
+pub const ANSWERS: &str = "quiz_answers_total";
+/// Time from receiving an answer to sending its result (histogram, seconds).
+pub const ANSWER_LATENCY: &str = "quiz_answer_latency_seconds";
+/// Boards pushed to sockets (counter).
+pub const BOARDS_SENT: &str = "quiz_boards_sent_total";
+/// Time from the first unbroadcast change of a room to its broadcast (histogram, seconds).
+pub const BROADCAST_LATENCY: &str = "quiz_broadcast_latency_seconds";
+/// Joins, by `outcome` (counter).
+pub const JOINS: &str = "quiz_joins_total";
+/// WebSocket messages refused, by `code` (counter).
+pub const WS_REJECTED: &str = "quiz_ws_rejected_total";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process-wide metrics recorder (installed on first use). `None` when another
+/// recorder was installed first; metrics are then not rendered by this server.
+pub fn prometheus() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
+                5.0,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .and_then(PrometheusBuilder::install_recorder)
+                .ok()
+        })
+        .clone()
+}
+
+/// Installs the global tracing subscriber (once; later calls do nothing).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
