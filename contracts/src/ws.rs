@@ -1,7 +1,7 @@
 //! The WebSocket room protocol: JSON text frames, one message per frame, each an object
 //! with a `type` field.
 //!
-//! Connect to `GET /api/quizzes/{quiz}/ws?token=…` with the token from joining. The server
+//! Connect to `GET /ws/{quiz}?token=…` (the `ws_path` that joining returns). The server
 //! first sends a `snapshot`, then `board` messages (throttled per room, `seq` only grows)
 //! and replies to each client message. See README.md for an example session.
 

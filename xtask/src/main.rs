@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod services;
+mod suites;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +22,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("contracts") => contracts(),
         Some("services") => services::run(&args[1..]),
+        Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
+        Some("schemathesis") => {
+            server_bin().and_then(|bin| suites::schemathesis(&root(), &bin, &logs_dir()?))
+        }
         _ => Err(usage()),
     };
     match result {
@@ -37,7 +42,9 @@ fn usage() -> String {
      commands:\n  \
        test        run the whole test suite (what CI runs)\n  \
        contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
-       services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB"
+       services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
+       browser     only the headless-Chromium test of the web client\n  \
+       schemathesis  only schemathesis against a live server"
         .into()
 }
 
@@ -66,13 +73,47 @@ fn run(what: &str, mut cmd: Command) -> Result<(), String> {
     }
 }
 
+/// The whole suite: real services up, every Rust test (unit, property, conformance on
+/// memory and on the real services, in-process and real-socket app tests), the browser test
+/// in headless Chromium, and schemathesis against a live server.
 fn test(extra: &[String]) -> Result<(), String> {
+    services::run(&["up".to_owned()])?;
     let mut t = cargo();
     t.args(["test", "--workspace", "--all-targets"]).args(extra);
     run("cargo test --workspace --all-targets", t)?;
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
-    run("cargo test --workspace --doc", d)
+    run("cargo test --workspace --doc", d)?;
+
+    let server_bin = server_bin()?;
+    let logs = logs_dir()?;
+    suites::browser(&root(), &server_bin)?;
+    suites::schemathesis(&root(), &server_bin, &logs)?;
+    eprintln!("xtask: all suites passed");
+    Ok(())
+}
+
+/// Builds the server and returns the binary's path.
+fn server_bin() -> Result<PathBuf, String> {
+    let mut b = cargo();
+    b.args(["build", "-p", "quiz-server"]);
+    run("cargo build -p quiz-server", b)?;
+    Ok(target_dir().join("debug/quiz-server"))
+}
+
+/// Where the suites write server logs.
+fn logs_dir() -> Result<PathBuf, String> {
+    let logs = target_dir().join("xtask-logs");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    Ok(logs)
+}
+
+/// Where cargo puts build output.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn contracts() -> Result<(), String> {

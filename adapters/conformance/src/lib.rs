@@ -30,8 +30,10 @@ pub mod events;
 pub mod fixtures;
 pub mod registry;
 pub mod scoreboard;
+pub mod services;
 
 pub use fixtures::unique_quiz;
+pub use services::service_url;
 
 /// Defines one test per scoreboard case. `$make` is an async expression evaluating to
 /// `Arc<impl Scoreboard>`.

@@ -26,6 +26,7 @@ use quiz_core::{
     ScoringPolicy, StreakBonus,
 };
 
+use crate::strict::{Absent, Text};
 use crate::token::random_hex;
 use crate::{AppState, clock, telemetry};
 
@@ -79,13 +80,40 @@ fn internal(e: &dyn std::error::Error) -> Json<ServerError> {
 /// Turns a request-parsing failure into (status-appropriate code, message).
 fn parse_failure(err: &poem::Error) -> (u16, Json<ApiError>) {
     let status = err.status().as_u16();
+    let text = err.to_string();
     if status == 401 {
         (
             401,
             client("unauthorized", "a valid X-Admin-Key header is required"),
         )
+    } else if text.contains("parameter `quiz`") {
+        (
+            400,
+            client(
+                "bad_quiz_id",
+                "a quiz id is 1-64 characters of A-Z a-z 0-9 _ -",
+            ),
+        )
+    } else if text.contains("parameter `player`") {
+        (
+            400,
+            client(
+                "bad_player_id",
+                "a player id is 1-64 characters of A-Z a-z 0-9 _ -",
+            ),
+        )
+    } else if text.contains("\"JoinIn\": field `name`") {
+        (
+            400,
+            client(
+                "bad_name",
+                "a name is at most 32 characters, not blank, with no control characters",
+            ),
+        )
+    } else if text.contains("\"QuizIn\"") || text.contains("\"QuestionIn\"") {
+        (400, client("invalid_quiz", text))
     } else {
-        (400, client("bad_request", err.to_string()))
+        (400, client("bad_request", text))
     }
 }
 
@@ -134,29 +162,44 @@ pub enum ScoringKindDto {
 
 /// Scoring rules.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ScoringDto {
     /// How correct answers are scored.
     pub kind: ScoringKindDto,
     /// Streak bonus: extra points per correct answer already in the streak.
-    pub streak_step: Option<u32>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "2097151")))]
+    pub streak_step: Absent<u32>,
     /// Streak bonus: the largest bonus one answer can earn.
-    pub streak_cap: Option<u32>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "2097151")))]
+    pub streak_cap: Absent<u32>,
 }
 
 /// A question in a new quiz, with its answer key.
 #[derive(Debug, Object)]
 pub struct QuestionIn {
     /// Unique within the quiz: 1–64 characters of `[A-Za-z0-9_-]`.
-    pub id: String,
-    /// The question text (1–500 characters).
-    pub prompt: String,
-    /// 2 to 6 options (1–200 characters each).
-    pub options: Vec<String>,
-    /// Index of the correct option (0-based).
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
+    pub id: Text,
+    /// The question text (1–500 characters, not blank).
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
+    pub prompt: Text,
+    /// 2 to 6 options (1–200 characters each, not blank).
+    #[oai(validator(
+        min_items = 2,
+        max_items = 6,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    ))]
+    pub options: Vec<Text>,
+    /// Index of the correct option (0-based); must be one of the question's options.
+    #[oai(validator(minimum(value = "0"), maximum(value = "5")))]
     pub correct: u32,
     /// Points for a correct answer (1–10,000).
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
     pub points: u32,
     /// Time allowed in milliseconds (1,000–600,000).
+    #[oai(validator(minimum(value = "1000"), maximum(value = "600000")))]
     pub time_limit_ms: u32,
 }
 
@@ -164,12 +207,17 @@ pub struct QuestionIn {
 #[derive(Debug, Object)]
 pub struct QuizIn {
     /// The quiz id (1–64 characters of `[A-Za-z0-9_-]`); generated when absent.
-    pub id: Option<String>,
-    /// The title (1–500 characters).
-    pub title: String,
-    /// Scoring rules; fixed points without streak bonus when absent.
-    pub scoring: Option<ScoringDto>,
-    /// The questions in play order (1–200).
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
+    pub id: Absent<Text>,
+    /// The title (1–500 characters, not blank).
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
+    pub title: Text,
+    /// Scoring rules; fixed points without streak bonus when absent. `streak_step` and
+    /// `streak_cap` go together. The largest reachable total (points plus streak bonuses)
+    /// must not exceed 2,097,151.
+    pub scoring: Absent<ScoringDto>,
+    /// The questions in play order (1–200), with distinct ids.
+    #[oai(validator(min_items = 1, max_items = 200))]
     pub questions: Vec<QuestionIn>,
 }
 
@@ -236,8 +284,8 @@ impl From<QuizView> for QuizOut {
                     ScoringKind::SpeedWeighted => ScoringKindDto::SpeedWeighted,
                     ScoringKind::AccuracyOnly => ScoringKindDto::AccuracyOnly,
                 },
-                streak_step: v.scoring.streak.map(|s| s.step),
-                streak_cap: v.scoring.streak.map(|s| s.cap),
+                streak_step: Absent(v.scoring.streak.map(|s| s.step)),
+                streak_cap: Absent(v.scoring.streak.map(|s| s.cap)),
             },
             max_total: v.max_total,
             questions: v
@@ -282,9 +330,13 @@ impl From<QuizSummary> for QuizSummaryOut {
 /// Joining a quiz.
 #[derive(Debug, Object)]
 pub struct JoinIn {
-    /// Display name: 1–32 characters after trimming, no control characters, unique in the
-    /// quiz (case-insensitively).
-    pub name: String,
+    /// Display name: at most 32 characters, not blank, no control characters; leading and
+    /// trailing spaces are trimmed; unique in the quiz (case-insensitively).
+    #[oai(validator(
+        max_length = 32,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    ))]
+    pub name: Text,
 }
 
 /// A joined player: keep the token; it binds the WebSocket to this player.
@@ -560,11 +612,11 @@ fn quiz_id(raw: &str) -> Result<QuizId, Json<ApiError>> {
 }
 
 fn draft_from(body: QuizIn, created_at: quiz_core::Timestamp) -> Result<QuizDraft, String> {
-    let id = match body.id {
-        Some(id) => QuizId::parse(id).map_err(|e| e.to_string())?,
+    let id = match body.id.0 {
+        Some(id) => QuizId::parse(id.0).map_err(|e| e.to_string())?,
         None => QuizId::parse(format!("q{}", random_hex(5))).map_err(|e| e.to_string())?,
     };
-    let scoring = match body.scoring {
+    let scoring = match body.scoring.0 {
         None => ScoringPolicy::default(),
         Some(s) => ScoringPolicy {
             kind: match s.kind {
@@ -572,7 +624,7 @@ fn draft_from(body: QuizIn, created_at: quiz_core::Timestamp) -> Result<QuizDraf
                 ScoringKindDto::SpeedWeighted => ScoringKind::SpeedWeighted,
                 ScoringKindDto::AccuracyOnly => ScoringKind::AccuracyOnly,
             },
-            streak: match (s.streak_step, s.streak_cap) {
+            streak: match (s.streak_step.0, s.streak_cap.0) {
                 (None, None) => None,
                 (Some(step), Some(cap)) => Some(StreakBonus { step, cap }),
                 _ => return Err("streak_step and streak_cap go together".into()),
@@ -584,15 +636,15 @@ fn draft_from(body: QuizIn, created_at: quiz_core::Timestamp) -> Result<QuizDraf
         .into_iter()
         .map(|q| {
             Ok(Question {
-                id: QuestionId::parse(&q.id).map_err(|e| e.to_string())?,
+                id: QuestionId::parse(&q.id.0).map_err(|e| e.to_string())?,
                 correct: OptionIndex::new(u64::from(q.correct)).map_err(|_| {
                     format!(
                         "question {}: the correct option is not one of its options",
-                        q.id
+                        q.id.0
                     )
                 })?,
-                prompt: q.prompt,
-                options: q.options,
+                prompt: q.prompt.0,
+                options: q.options.into_iter().map(|o| o.0).collect(),
                 points: q.points,
                 time_limit_ms: q.time_limit_ms,
             })
@@ -600,7 +652,7 @@ fn draft_from(body: QuizIn, created_at: quiz_core::Timestamp) -> Result<QuizDraf
         .collect::<Result<Vec<_>, String>>()?;
     Ok(QuizDraft {
         id,
-        title: body.title,
+        title: body.title.0,
         questions,
         scoring,
         status: QuizStatus::Open,
@@ -707,7 +759,10 @@ impl Api {
 
     /// Get a quiz (never its answer key).
     #[oai(path = "/quizzes/:quiz", method = "get")]
-    async fn get_quiz(&self, quiz: Path<String>) -> GetQuizResponse {
+    async fn get_quiz(
+        &self,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> GetQuizResponse {
         match self.lookup(&quiz.0).await {
             Ok(Ok(q)) => GetQuizResponse::Ok(Json(QuizView::from(&q).into())),
             Ok(Err(e)) if e.code == "unknown_quiz" => GetQuizResponse::NotFound(e),
@@ -718,12 +773,17 @@ impl Api {
 
     /// Join a quiz under a display name.
     #[oai(path = "/quizzes/:quiz/join", method = "post")]
-    async fn join(&self, req: &Request, quiz: Path<String>, body: Json<JoinIn>) -> JoinResponse {
+    async fn join(
+        &self,
+        req: &Request,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        body: Json<JoinIn>,
+    ) -> JoinResponse {
         let id = match quiz_id(&quiz.0) {
             Ok(id) => id,
             Err(e) => return JoinResponse::BadRequest(e),
         };
-        let name = match PlayerName::parse(&body.0.name) {
+        let name = match PlayerName::parse(&body.0.name.0) {
             Ok(n) => n,
             Err(e) => return JoinResponse::BadRequest(client("bad_name", e.to_string())),
         };
@@ -802,9 +862,12 @@ impl Api {
     #[oai(path = "/quizzes/:quiz/leaderboard", method = "get")]
     async fn leaderboard(
         &self,
-        quiz: Path<String>,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
         /// Lines to skip (default 0).
-        #[oai(default, validator(maximum(value = "1000000000")))]
+        #[oai(
+            default,
+            validator(minimum(value = "0"), maximum(value = "1000000000"))
+        )]
         offset: Query<u64>,
         /// Lines to return, 1–100 (default 10).
         #[oai(
@@ -845,7 +908,11 @@ impl Api {
 
     /// One player's standing.
     #[oai(path = "/quizzes/:quiz/players/:player", method = "get")]
-    async fn standing(&self, quiz: Path<String>, player: Path<String>) -> StandingResponse {
+    async fn standing(
+        &self,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] player: Path<String>,
+    ) -> StandingResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(Ok(q)) => q,
             Ok(Err(e)) if e.code == "unknown_quiz" => return StandingResponse::NotFound(e),
@@ -884,7 +951,10 @@ impl Api {
 
     /// Every player's result as JSON, best first.
     #[oai(path = "/quizzes/:quiz/results.json", method = "get")]
-    async fn results_json(&self, quiz: Path<String>) -> ResultsJsonResponse {
+    async fn results_json(
+        &self,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> ResultsJsonResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(Ok(q)) => q,
             Ok(Err(e)) if e.code == "unknown_quiz" => return ResultsJsonResponse::NotFound(e),
@@ -899,7 +969,10 @@ impl Api {
 
     /// Every player's result as CSV, best first.
     #[oai(path = "/quizzes/:quiz/results.csv", method = "get")]
-    async fn results_csv(&self, quiz: Path<String>) -> ResultsCsvResponse {
+    async fn results_csv(
+        &self,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> ResultsCsvResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(Ok(q)) => q,
             Ok(Err(e)) if e.code == "unknown_quiz" => return ResultsCsvResponse::NotFound(e),
@@ -940,19 +1013,31 @@ impl Api {
 
     /// Close a quiz: no more joins or answers (admin).
     #[oai(path = "/quizzes/:quiz/close", method = "post")]
-    async fn close_quiz(&self, auth: AdminKey, quiz: Path<String>) -> SetStatusResponse {
+    async fn close_quiz(
+        &self,
+        auth: AdminKey,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> SetStatusResponse {
         self.set_status(auth, &quiz.0, QuizStatus::Closed).await
     }
 
     /// Reopen a closed quiz (admin).
     #[oai(path = "/quizzes/:quiz/open", method = "post")]
-    async fn open_quiz(&self, auth: AdminKey, quiz: Path<String>) -> SetStatusResponse {
+    async fn open_quiz(
+        &self,
+        auth: AdminKey,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> SetStatusResponse {
         self.set_status(auth, &quiz.0, QuizStatus::Open).await
     }
 
     /// Rebuild a quiz's live leaderboard from the long-term archive (admin).
     #[oai(path = "/quizzes/:quiz/rebuild-leaderboard", method = "post")]
-    async fn rebuild(&self, auth: AdminKey, quiz: Path<String>) -> RebuildResponse {
+    async fn rebuild(
+        &self,
+        auth: AdminKey,
+        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+    ) -> RebuildResponse {
         if !self.admin_ok(&auth) {
             return RebuildResponse::Unauthorized(client("unauthorized", "wrong admin key"));
         }

@@ -12,11 +12,14 @@
 //! Tests: `cargo test -p quiz-server` — in-process API tests (poem's `TestClient`) and
 //! room-protocol tests over real sockets on `127.0.0.1:0`; no services needed.
 
+mod allow;
 pub mod api;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod rooms;
+mod strict;
 pub mod telemetry;
 pub mod token;
 mod web;
@@ -170,8 +173,13 @@ impl App {
     /// The whole HTTP application.
     pub fn endpoint(&self) -> BoxEndpoint<'static> {
         let api = openapi(self.state.clone());
+        let allow = Arc::new(allow::AllowTable::from_spec(&api.spec()));
+        let api_endpoint = api
+            .clone()
+            .around(limit_body)
+            .around(move |ep, req| allow::add_allow(allow.clone(), ep, req));
         Route::new()
-            .nest("/api", api.clone().around(limit_body))
+            .nest("/api", api_endpoint)
             .nest("/docs", api.swagger_ui())
             .at("/openapi.json", api.spec_endpoint())
             .at("/ws/:quiz", get(ws::endpoint))

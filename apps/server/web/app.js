@@ -9,6 +9,7 @@
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 5000;
   const RETRY_ANSWER_MS = 400;
+  const REPLY_TIMEOUT_MS = 8000; // no reply by then: resend (same answer_id, so it is safe)
   const PING_EVERY_MS = 15000;
   const FATAL_CLOSE = {
     4001: 'Your session has expired or is invalid. Please join again.',
@@ -293,6 +294,7 @@
     for (const p of S.pending.values()) p.sent = false; // in flight: resend after reconnect
     if (S.leaving || !S.session) return;
     if (FATAL_CLOSE[ev.code]) {
+      el.quiz.value = S.session.quiz;
       clearSession();
       S.pending.clear();
       resetGame();
@@ -341,6 +343,7 @@
     S.connected = true;
     S.backoff = BACKOFF_MIN_MS;
     setConn('connected', 'connected');
+    showNotice('');
     if (first) {
       clearInterval(S.pingTimer);
       S.pingTimer = setInterval(sendPing, PING_EVERY_MS);
@@ -391,10 +394,11 @@
     const p = S.pending.get(answerId);
     if (!p) return;
     p.sent = send({ type: 'answer', answer_id: answerId, question: p.question, option: p.option });
+    p.sentAt = Date.now();
   }
 
   function answer(question, option) {
-    if (S.answered.has(question)) return;
+    if (S.answered.has(question) || S.status === 'closed') return;
     for (const p of S.pending.values()) if (p.question === question) return; // already chosen
     const id = randomId();
     S.pending.set(id, { question, option, sent: false });
@@ -621,6 +625,11 @@
 
   function tick() {
     if (!S.session || el.playView.hidden) return;
+    if (S.connected) {
+      for (const [id, p] of S.pending) {
+        if (p.sent && Date.now() - p.sentAt > REPLY_TIMEOUT_MS) sendAnswer(id);
+      }
+    }
     const now = serverNow();
     const prev = S.currentId;
     const q = currentQuestion(now);

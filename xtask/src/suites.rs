@@ -1,0 +1,177 @@
+//! The suites `cargo xtask test` runs beyond `cargo test`: the browser test in real
+//! headless Chromium, and schemathesis against a live server with the committed OpenAPI
+//! document. Each starts its own server process on a free loopback port.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The schemathesis version the run is pinned to.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// A server process that is killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn http_ok(addr: &str, path: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
+}
+
+/// Starts `bin` with `args` plus `--listen 127.0.0.1:PORT`, waiting up to 30 s for
+/// `/healthz`.
+pub fn start_server(bin: &Path, args: &[&str], log: &Path) -> Result<ServerProcess, String> {
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let child = Command::new(bin)
+        .args(args)
+        .args(["--listen", &addr])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let server = ServerProcess {
+        child,
+        base: format!("http://{addr}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if http_ok(&addr, "/healthz") {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{} did not answer /healthz within 30 s; see {}",
+        bin.display(),
+        log.display()
+    ))
+}
+
+fn need(tool: &str, hint: &str) -> Result<(), String> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        Ok(())
+    } else {
+        Err(format!("`{tool}` is not installed: {hint}"))
+    }
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {what}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: could not start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what}: failed ({status})"))
+    }
+}
+
+/// The headless-Chromium test of the web client (apps/server/tests/browser).
+pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
+    need("node", "install Node.js 20 or newer")?;
+    need("npm", "install Node.js 20 or newer")?;
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Err(
+            "Chromium is not installed: `apt-get install -y chromium` (Debian's package; \
+                    downloaded browsers do not work here)"
+                .into(),
+        );
+    }
+    let dir = root.join("apps/server/tests/browser");
+    run(
+        "npm ci (browser test)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(&dir),
+    )?;
+    run(
+        "browser test in headless Chromium",
+        Command::new("node")
+            .args(["--test", "browser.test.mjs"])
+            .env("QUIZ_SERVER_BIN", server_bin)
+            .current_dir(&dir),
+    )
+}
+
+/// A virtualenv with schemathesis, cached outside the clone.
+fn schemathesis_venv() -> Result<PathBuf, String> {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let venv = PathBuf::from(home).join(".cache/quiz-ci/venv");
+    let st = venv.join("bin/st");
+    let pinned = venv.join(".pinned");
+    if st.exists() && std::fs::read_to_string(&pinned).is_ok_and(|p| p == SCHEMATHESIS) {
+        return Ok(st);
+    }
+    need("python3", "install Python 3.9 or newer")?;
+    run(
+        "create the schemathesis virtualenv",
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+    )?;
+    run(
+        "pip install schemathesis",
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", SCHEMATHESIS]),
+    )?;
+    std::fs::write(&pinned, SCHEMATHESIS).map_err(|e| e.to_string())?;
+    Ok(st)
+}
+
+/// Schemathesis against a live server with the committed OpenAPI document.
+pub fn schemathesis(root: &Path, server_bin: &Path, logs: &Path) -> Result<(), String> {
+    let st = schemathesis_venv()?;
+    let admin = "schemathesis-admin-key";
+    let server = start_server(
+        server_bin,
+        &["--admin-key", admin, "--max-joins-per-min", "1000000"],
+        &logs.join("schemathesis-server.log"),
+    )?;
+    run(
+        "schemathesis against the committed contracts/openapi.json",
+        Command::new(&st)
+            .arg("--config-file")
+            .arg(root.join("apps/server/tests/schemathesis/schemathesis.toml"))
+            .arg("run")
+            .arg(root.join("contracts/openapi.json"))
+            .args(["--url", &format!("{}/api", server.base)])
+            .args(["-H", &format!("X-Admin-Key: {admin}")])
+            .args(["--max-examples", "50", "--seed", "1", "--no-color"])
+            .current_dir(logs),
+    )
+}
