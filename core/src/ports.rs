@@ -273,8 +273,8 @@ pub trait ScoreArchive: Send + Sync {
     /// kept once. Applying the same batch again changes nothing.
     ///
     /// # Errors
-    /// [`ArchiveError::Unavailable`]; then any prefix of the batch may have been applied,
-    /// and applying the whole batch again is safe.
+    /// [`ArchiveError::Unavailable`]; then any subset of the batch's effects may have been
+    /// applied, and applying the whole batch again is safe.
     async fn apply(&self, events: &[ScoreEvent]) -> Result<ApplySummary, ArchiveError>;
 
     /// The archived standings of one quiz, in no particular order.

@@ -203,11 +203,12 @@ impl Scoreboard for MemoryScoreboard {
                 };
                 let idx = b.rank(key, player) - 1;
                 let from = idx.saturating_sub(k);
+                let len = (idx - from).saturating_add(k).saturating_add(1);
                 b.order
                     .iter()
                     .enumerate()
                     .skip(from as usize)
-                    .take((idx - from + k + 1) as usize)
+                    .take(usize::try_from(len).unwrap_or(usize::MAX))
                     .map(|(i, e)| b.ranked_at(i, e))
                     .collect()
             })
@@ -256,6 +257,10 @@ impl Scoreboard for MemoryScoreboard {
                     .iter()
                     .max_by_key(|(_, r)| r.at)
                     .map_or(0, |(_, r)| r.streak);
+                // A player listed twice keeps the last entry, without a stale board line.
+                if let Some(old) = b.players.get(&s.player).and_then(|p| p.key) {
+                    b.order.remove(&(old, s.player.clone()));
+                }
                 b.players.insert(
                     s.player.clone(),
                     PlayerState {

@@ -113,3 +113,38 @@ async fn a_late_answer_changes_nothing() {
         Some(0)
     );
 }
+
+/// Regressions found by the Redis adapter's review of the reference behaviour.
+#[tokio::test]
+async fn around_with_a_huge_k_and_restore_with_a_repeated_player_are_safe() {
+    use quiz_core::ports::Scoreboard;
+    use quiz_core::{AnswerResult, ArchivedStanding};
+    let sb = quiz_memory::MemoryScoreboard::new();
+    let q = quiz_conformance::unique_quiz("mem-edge");
+    let created = quiz_conformance::fixtures::CREATED;
+    let p = quiz_conformance::fixtures::player("p1");
+    sb.enroll(&q, created, &p, created).await.unwrap();
+    assert_eq!(sb.around(&q, &p, u64::MAX).await.unwrap().len(), 1);
+
+    let standing = |total| ArchivedStanding {
+        player: p.clone(),
+        name: quiz_conformance::fixtures::name("Ann"),
+        total,
+        answers: 1,
+        reached_at: created,
+        results: vec![(
+            quiz_conformance::fixtures::question("q0"),
+            AnswerResult {
+                correct: true,
+                points: 10,
+                streak: 1,
+                at: created,
+            },
+        )],
+    };
+    sb.restore(&q, created, &[standing(10), standing(20)])
+        .await
+        .unwrap();
+    assert_eq!(sb.count(&q).await.unwrap(), 1);
+    assert_eq!(sb.top(&q, 0, 10).await.unwrap()[0].score(), 20);
+}

@@ -1,0 +1,112 @@
+//! [`RoomBus`] on Redis pub/sub.
+//!
+//! Announcements are `PUBLISH quiz:changed <quiz id>`. A subscription is a dedicated pub/sub
+//! connection subscribed to that one channel.
+//!
+//! On a Redis Cluster, classic `PUBLISH` is forwarded to every node over the cluster bus,
+//! so a subscriber connected to any single node hears every announcement; the subscriber
+//! connects to one node (a different one each time) and nothing cluster-specific is needed.
+//! Sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`) would spare that forwarding, but it does not
+//! fit this port: a subscriber wants *every* quiz's announcements, sharded channels have no
+//! pattern subscriptions, and subscribing to one channel per quiz would need to know every
+//! quiz in advance (and, with `redis` 1.8, a RESP3 cluster connection with a push sender).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use quiz_core::QuizId;
+use quiz_core::ports::{BusError, BusSubscription, RoomBus};
+use redis::Value;
+use redis::aio::{PubSubSink, PubSubStream};
+
+use crate::conn::{Failure, Shared};
+use crate::keys::CHANNEL;
+
+/// "Quiz changed" announcements across every server instance, over Redis pub/sub. Build it
+/// with [`crate::RedisAdapters`].
+pub struct RedisBus {
+    shared: Shared,
+}
+
+impl RedisBus {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+fn unavailable(f: Failure) -> BusError {
+    BusError::Unavailable(Box::new(f))
+}
+
+#[async_trait]
+impl RoomBus for RedisBus {
+    async fn announce(&self, quiz: &QuizId) -> Result<(), BusError> {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(CHANNEL).arg(quiz.as_str());
+        // The reply is the number of receivers on the node that took the message; zero is
+        // not an error (nobody is watching yet, or they listen on other cluster nodes).
+        let _: Value = self
+            .shared
+            .query("PUBLISH", &cmd)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError> {
+        let (sink, stream) = self.shared.subscribe(CHANNEL).await.map_err(unavailable)?;
+        let o = self.shared.options();
+        Ok(Box::new(Subscription {
+            sink,
+            stream,
+            heartbeat: o.bus_heartbeat,
+            ping_timeout: o.response_timeout,
+            ended: false,
+        }))
+    }
+}
+
+/// One subscriber's pub/sub connection.
+struct Subscription {
+    /// Kept for heartbeats (and because dropping the sink side is how the connection is
+    /// told nobody will subscribe any more).
+    sink: PubSubSink,
+    stream: PubSubStream,
+    /// After this long without a message, the connection is checked with a `PING`: a peer
+    /// that vanished without closing the socket would otherwise leave `next` waiting
+    /// forever.
+    heartbeat: Duration,
+    ping_timeout: Duration,
+    ended: bool,
+}
+
+#[async_trait]
+impl BusSubscription for Subscription {
+    async fn next(&mut self) -> Option<QuizId> {
+        while !self.ended {
+            match tokio::time::timeout(self.heartbeat, self.stream.next()).await {
+                Ok(Some(msg)) => {
+                    match QuizId::parse(String::from_utf8_lossy(msg.get_payload_bytes())) {
+                        Ok(q) => return Some(q),
+                        // Someone else published on the channel: not ours to deliver.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "ignoring a malformed quiz announcement")
+                        }
+                    }
+                }
+                Ok(None) => self.ended = true,
+                Err(_idle) => {
+                    let alive = tokio::time::timeout(self.ping_timeout, self.sink.ping::<Value>())
+                        .await
+                        .is_ok_and(|r| r.is_ok());
+                    if !alive {
+                        tracing::debug!("redis pub/sub connection stopped answering");
+                        self.ended = true;
+                    }
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,335 @@
+//! [`Scoreboard`] on a Redis sorted set per quiz.
+
+use async_trait::async_trait;
+use quiz_core::ports::{Scoreboard, ScoreboardError};
+use quiz_core::ranking::{MAX_ELAPSED_MS, SortKeyError};
+use quiz_core::{
+    AnswerRecord, AnswerResult, ArchivedStanding, PlayerId, QuestionId, QuizId, Ranked, Recorded,
+    SortKey, Standing, Timestamp,
+};
+use redis::Value;
+
+use crate::conn::{Failure, Shared};
+use crate::reply::{self, Items};
+use crate::{keys, scripts};
+
+/// How often `restore` re-reads the board when it changed between the read and the
+/// replacement (only live writes during a rebuild cause that).
+const RESTORE_ATTEMPTS: usize = 5;
+
+/// Largest `k` sent to the "around me" script: far above any board size, and small enough
+/// that `rank + k` stays exact in Lua.
+const MAX_AROUND: u64 = 1 << 50;
+
+/// Live scores and ranks in Redis. Build it with [`crate::RedisAdapters`].
+///
+/// `record` is one Lua script (dedupe, streak, points, total, sort key, answer count,
+/// stored result, rank), so it is atomic on a standalone server and on a cluster alike.
+pub struct RedisScoreboard {
+    shared: Shared,
+}
+
+impl RedisScoreboard {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+fn unavailable(f: Failure) -> ScoreboardError {
+    ScoreboardError::Unavailable(Box::new(f))
+}
+
+/// Redis range bounds are signed 64-bit: past that, nothing can be there.
+fn index(n: u64) -> Option<i64> {
+    i64::try_from(n).ok()
+}
+
+#[async_trait]
+impl Scoreboard for RedisScoreboard {
+    async fn enroll(
+        &self,
+        quiz: &QuizId,
+        quiz_created_at: Timestamp,
+        player: &PlayerId,
+        at: Timestamp,
+    ) -> Result<(), ScoreboardError> {
+        let key = SortKey::at(0, quiz_created_at, at)?;
+        let _: Value = self
+            .shared
+            .eval(
+                &scripts::ENROLL,
+                &[keys::board(quiz), keys::player_state(quiz, player)],
+                &[
+                    player.to_string(),
+                    key.raw().to_string(),
+                    at.millis().to_string(),
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn record(&self, a: &AnswerRecord) -> Result<Recorded, ScoreboardError> {
+        const OP: &str = "record";
+        let elapsed = a.at.since(a.quiz_created_at);
+        // Out of range is decided by the script, after the duplicate check: a late retry of
+        // an answer recorded in time still gets its stored result.
+        let elapsed_arg = if elapsed > MAX_ELAPSED_MS {
+            "-1".to_owned()
+        } else {
+            elapsed.to_string()
+        };
+        let (has_bonus, step, cap) = match a.streak {
+            Some(s) => ("1", s.step, s.cap),
+            None => ("0", 0, 0),
+        };
+        let reply: Value = self
+            .shared
+            .eval(
+                &scripts::RECORD,
+                &[
+                    keys::board(&a.quiz),
+                    keys::player_state(&a.quiz, &a.player),
+                    keys::player_answers(&a.quiz, &a.player),
+                ],
+                &[
+                    a.player.to_string(),
+                    a.question.to_string(),
+                    if a.correct { "1" } else { "0" }.to_owned(),
+                    a.base_points.to_string(),
+                    has_bonus.to_owned(),
+                    step.to_string(),
+                    cap.to_string(),
+                    a.at.millis().to_string(),
+                    elapsed_arg,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        let mut items = Items::of(OP, reply).map_err(unavailable)?;
+        let status = items.text("status").map_err(unavailable)?;
+        let duplicate = match status.as_str() {
+            "new" => false,
+            "dup" => true,
+            "score" => {
+                let total = items.uint("total").map_err(unavailable)?;
+                return Err(SortKeyError::Score(total).into());
+            }
+            "elapsed" => return Err(SortKeyError::Elapsed(elapsed).into()),
+            other => {
+                return Err(unavailable(Failure::malformed(
+                    OP,
+                    format!("unknown status {other:?}"),
+                )));
+            }
+        };
+        let parse = |items: &mut Items| -> Result<Recorded, Failure> {
+            let result = reply::decode_result(OP, &items.text("result")?)?;
+            let total = items.uint("total")?;
+            let answers = items.uint("answers")?;
+            let answers = u32::try_from(answers)
+                .map_err(|_| Failure::malformed(OP, format!("answer count {answers}")))?;
+            let rank = items.uint("rank")?;
+            let reached = items.text("reached_at")?;
+            let reached_at = Timestamp(
+                reached
+                    .parse()
+                    .map_err(|_| Failure::malformed(OP, format!("reached_at {reached:?}")))?,
+            );
+            Ok(Recorded {
+                result,
+                total,
+                answers,
+                rank,
+                reached_at,
+                duplicate,
+            })
+        };
+        parse(&mut items).map_err(unavailable)
+    }
+
+    async fn top(
+        &self,
+        quiz: &QuizId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Ranked>, ScoreboardError> {
+        const OP: &str = "top";
+        let (Some(start), true) = (index(offset), limit > 0) else {
+            return Ok(Vec::new());
+        };
+        let stop = index(offset.saturating_add(limit - 1)).unwrap_or(i64::MAX);
+        let mut cmd = redis::cmd("ZRANGE");
+        cmd.arg(keys::board(quiz))
+            .arg(start)
+            .arg(stop)
+            .arg("WITHSCORES");
+        let reply: Value = self.shared.query(OP, &cmd).await.map_err(unavailable)?;
+        reply::ranked(OP, reply, offset + 1).map_err(unavailable)
+    }
+
+    async fn standing(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Option<Standing>, ScoreboardError> {
+        const OP: &str = "standing";
+        let reply: Value = self
+            .shared
+            .eval(
+                &scripts::STANDING,
+                &[keys::board(quiz)],
+                &[player.to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        if reply == Value::Nil {
+            return Ok(None);
+        }
+        let parse = || -> Result<Standing, Failure> {
+            let mut items = Items::of(OP, reply)?;
+            let rank = items.uint("rank")? + 1;
+            let key = reply::sort_key(OP, items.value("score")?)?;
+            Ok(Standing { rank, key })
+        };
+        parse().map(Some).map_err(unavailable)
+    }
+
+    async fn around(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        k: u64,
+    ) -> Result<Vec<Ranked>, ScoreboardError> {
+        const OP: &str = "around";
+        let reply: Value = self
+            .shared
+            .eval(
+                &scripts::AROUND,
+                &[keys::board(quiz)],
+                &[player.to_string(), k.min(MAX_AROUND).to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        let parse = || -> Result<Vec<Ranked>, Failure> {
+            let mut items = Items::of(OP, reply)?;
+            if items.is_empty() {
+                return Ok(Vec::new());
+            }
+            let first = items.uint("first rank")?;
+            let entries = items.value("entries")?;
+            reply::ranked(OP, entries, first + 1)
+        };
+        parse().map_err(unavailable)
+    }
+
+    async fn count(&self, quiz: &QuizId) -> Result<u64, ScoreboardError> {
+        let mut cmd = redis::cmd("ZCARD");
+        cmd.arg(keys::board(quiz));
+        self.shared.query("count", &cmd).await.map_err(unavailable)
+    }
+
+    async fn answers(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Vec<(QuestionId, AnswerResult)>, ScoreboardError> {
+        const OP: &str = "answers";
+        let mut cmd = redis::cmd("HGETALL");
+        cmd.arg(keys::player_answers(quiz, player));
+        let stored: Vec<(String, String)> =
+            self.shared.query(OP, &cmd).await.map_err(unavailable)?;
+        stored
+            .into_iter()
+            .map(|(q, r)| Ok((reply::question_id(OP, q)?, reply::decode_result(OP, &r)?)))
+            .collect::<Result<_, Failure>>()
+            .map_err(unavailable)
+    }
+
+    async fn restore(
+        &self,
+        quiz: &QuizId,
+        quiz_created_at: Timestamp,
+        standings: &[ArchivedStanding],
+    ) -> Result<(), ScoreboardError> {
+        // Validate every key first, so a bad standing leaves the board untouched.
+        let sort_keys = standings
+            .iter()
+            .map(|s| SortKey::at(s.total, quiz_created_at, s.reached_at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut new_keys = Vec::with_capacity(2 * standings.len());
+        let mut new_args = vec![standings.len().to_string()];
+        for (s, key) in standings.iter().zip(&sort_keys) {
+            // The running streak is the one of the latest answer (the last of equals, as
+            // the memory adapter picks it).
+            let streak = s
+                .results
+                .iter()
+                .fold(None::<&AnswerResult>, |best, (_, r)| match best {
+                    Some(b) if b.at > r.at => Some(b),
+                    _ => Some(r),
+                })
+                .map_or(0, |r| r.streak);
+            new_keys.push(keys::player_state(quiz, &s.player));
+            new_keys.push(keys::player_answers(quiz, &s.player));
+            new_args.extend([
+                s.player.to_string(),
+                key.raw().to_string(),
+                s.total.to_string(),
+                s.answers.to_string(),
+                streak.to_string(),
+                s.reached_at.millis().to_string(),
+                s.results.len().to_string(),
+            ]);
+            for (q, r) in &s.results {
+                new_args.push(q.to_string());
+                new_args.push(reply::encode_result(r));
+            }
+        }
+        for _ in 0..RESTORE_ATTEMPTS {
+            let mut cmd = redis::cmd("ZRANGE");
+            cmd.arg(keys::board(quiz)).arg(0).arg(-1);
+            let old: Vec<String> = self
+                .shared
+                .query("restore", &cmd)
+                .await
+                .map_err(unavailable)?;
+            let old_ids = old
+                .into_iter()
+                .map(|id| reply::player_id("restore", id))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            let mut keys_arg = Vec::with_capacity(1 + 2 * old_ids.len() + new_keys.len());
+            keys_arg.push(keys::board(quiz));
+            for id in &old_ids {
+                keys_arg.push(keys::player_state(quiz, id));
+                keys_arg.push(keys::player_answers(quiz, id));
+            }
+            keys_arg.extend(new_keys.iter().cloned());
+            let mut args = Vec::with_capacity(1 + old_ids.len() + new_args.len());
+            args.push(old_ids.len().to_string());
+            args.extend(old_ids.iter().map(ToString::to_string));
+            args.extend(new_args.iter().cloned());
+            let status: String = self
+                .shared
+                .eval(&scripts::RESTORE, &keys_arg, &args)
+                .await
+                .map_err(unavailable)?;
+            match status.as_str() {
+                "ok" => return Ok(()),
+                "retry" => continue,
+                other => {
+                    return Err(unavailable(Failure::malformed(
+                        "restore",
+                        format!("unknown status {other:?}"),
+                    )));
+                }
+            }
+        }
+        Err(unavailable(Failure::Contended {
+            op: "restore",
+            detail: format!("the board kept changing during {RESTORE_ATTEMPTS} attempts"),
+        }))
+    }
+}

@@ -1,0 +1,226 @@
+//! The Lua scripts. Each one runs atomically on the node that owns the quiz's hash slot;
+//! every key it touches is passed in `KEYS` and shares the quiz's hash tag.
+//!
+//! Numbers: Lua numbers are doubles, exact for integers below 2^53. Every number the
+//! scripts compute stays below that (the sort key is below 2^53 by construction), and
+//! numbers written back to Redis are formatted with `%.0f`, which prints such integers
+//! exactly. Timestamps (milliseconds since the epoch, a `u64`) are never turned into Lua
+//! numbers: they travel and are stored as text.
+
+use std::sync::LazyLock;
+
+use crate::conn::Lua;
+
+/// Records one answer at most once. See [`crate::RedisScoreboard`]'s `record`.
+///
+/// KEYS: 1 board, 2 player state, 3 player answers.
+/// ARGV: 1 player id, 2 question id, 3 correct (`1`/`0`), 4 base points, 5 has streak
+/// bonus (`1`/`0`), 6 streak step, 7 streak cap, 8 `at` (ms, text), 9 ms since quiz
+/// creation (0..=2^32-1), or `-1` when past the encoding's range.
+///
+/// Replies: `{"dup"|"new", result, total, answers, rank, reached_at}`, or `{"score", total}`
+/// when the new total does not fit the encoding, or `{"elapsed"}` when `at` does not; both
+/// errors change nothing. The error order (score first) is the core's `SortKey::encode`'s.
+pub(crate) static RECORD: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "record",
+        r#"
+local MAX_SCORE = 2097151
+local TWO_32 = 4294967296
+local board, state, answers_key = KEYS[1], KEYS[2], KEYS[3]
+local player, question = ARGV[1], ARGV[2]
+
+local stored = redis.call('HGET', answers_key, question)
+if stored then
+  local st = redis.call('HMGET', state, 'total', 'answers', 'reached_at')
+  local rank = redis.call('ZRANK', board, player)
+  if not rank then
+    return redis.error_reply('quiz-redis: answered player ' .. player .. ' is not on the board')
+  end
+  return {'dup', stored, tonumber(st[1]) or 0, tonumber(st[2]) or 0, rank + 1, st[3] or ''}
+end
+
+local st = redis.call('HMGET', state, 'total', 'answers', 'streak', 'reached_at')
+local total = tonumber(st[1]) or 0
+local answers = tonumber(st[2]) or 0
+local streak = tonumber(st[3]) or 0
+local reached = st[4]
+
+local correct = ARGV[3] == '1'
+local points = 0
+if correct then
+  streak = streak + 1
+  points = tonumber(ARGV[4])
+  if ARGV[5] == '1' then
+    points = points + math.min(tonumber(ARGV[6]) * (streak - 1), tonumber(ARGV[7]))
+  end
+else
+  streak = 0
+end
+total = total + points
+if total > MAX_SCORE then
+  return {'score', total}
+end
+local elapsed = tonumber(ARGV[9])
+if elapsed < 0 then
+  return {'elapsed'}
+end
+
+local on_board = redis.call('ZSCORE', board, player)
+if points > 0 or not on_board then
+  reached = ARGV[8]
+  local key = (MAX_SCORE - total) * TWO_32 + elapsed
+  redis.call('ZADD', board, string.format('%.0f', key), player)
+end
+if not reached then
+  reached = ARGV[8]
+end
+answers = answers + 1
+
+local result = (correct and '1' or '0') .. ':' .. string.format('%.0f', points) .. ':'
+  .. string.format('%.0f', streak) .. ':' .. ARGV[8]
+redis.call('HSET', answers_key, question, result)
+redis.call('HSET', state,
+  'total', string.format('%.0f', total),
+  'answers', string.format('%.0f', answers),
+  'streak', string.format('%.0f', streak),
+  'reached_at', reached)
+local rank = redis.call('ZRANK', board, player)
+return {'new', result, total, answers, rank + 1, reached}
+"#,
+    )
+});
+
+/// Puts a player on the board at score 0 unless they are on it already.
+///
+/// KEYS: 1 board, 2 player state. ARGV: 1 player id, 2 sort key (text), 3 `at` (ms, text).
+pub(crate) static ENROLL: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "enroll",
+        r#"
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[2], 'reached_at', ARGV[3])
+end
+return 1
+"#,
+    )
+});
+
+/// A player's rank and score, read together. KEYS: 1 board. ARGV: 1 player id.
+/// Reply: nil when not on the board, else `{rank (0-based), score}`.
+pub(crate) static STANDING: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "standing",
+        r#"
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then
+  return false
+end
+return {redis.call('ZRANK', KEYS[1], ARGV[1]), score}
+"#,
+    )
+});
+
+/// The players around one player, read together. KEYS: 1 board. ARGV: 1 player id,
+/// 2 k (at most 2^50). Reply: `{}` when not on the board, else
+/// `{first rank (0-based), {member, score, …}}`.
+pub(crate) static AROUND: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "around",
+        r#"
+local rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+if not rank then
+  return {}
+end
+local k = tonumber(ARGV[2])
+local from = rank - k
+if from < 0 then
+  from = 0
+end
+local entries = redis.call('ZRANGE', KEYS[1], string.format('%.0f', from),
+  string.format('%.0f', rank + k), 'WITHSCORES')
+return {from, entries}
+"#,
+    )
+});
+
+/// Replaces a quiz's board. KEYS: 1 board, then state and answers keys of every player on
+/// the board as read just before (in that order), then state and answers keys of every
+/// restored standing. ARGV: 1 number of old players, their ids, the number of standings,
+/// then per standing: id, sort key, total, answers, streak, reached_at, number of results,
+/// then (question, encoded result) pairs.
+///
+/// Reply: `retry` when the board's members are no longer the ones read (nothing changed;
+/// the caller reads again), `ok` when replaced. Checking the members (instead of reading
+/// them inside the script) keeps every key the script touches declared in `KEYS`.
+pub(crate) static RESTORE: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "restore",
+        r#"
+local board = KEYS[1]
+local n_old = tonumber(ARGV[1])
+if redis.call('ZCARD', board) ~= n_old then
+  return 'retry'
+end
+for i = 1, n_old do
+  if not redis.call('ZSCORE', board, ARGV[1 + i]) then
+    return 'retry'
+  end
+end
+redis.call('DEL', board)
+for i = 2, 1 + 2 * n_old do
+  redis.call('DEL', KEYS[i])
+end
+local a = 2 + n_old
+local n_new = tonumber(ARGV[a])
+a = a + 1
+local k = 2 + 2 * n_old
+for _ = 1, n_new do
+  local id = ARGV[a]
+  local state, answers = KEYS[k], KEYS[k + 1]
+  redis.call('DEL', state, answers)
+  redis.call('ZADD', board, ARGV[a + 1], id)
+  redis.call('HSET', state, 'total', ARGV[a + 2], 'answers', ARGV[a + 3],
+    'streak', ARGV[a + 4], 'reached_at', ARGV[a + 5])
+  local n_results = tonumber(ARGV[a + 6])
+  a = a + 7
+  for _ = 1, n_results do
+    redis.call('HSET', answers, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+  k = k + 2
+end
+return 'ok'
+"#,
+    )
+});
+
+/// Registers a player. KEYS: 1 players hash, 2 folded names set, 3 id counter, 4 board.
+/// ARGV: 1 folded name, 2 stored record (`<joined_at>:<name>`), 3 max players.
+///
+/// Reply: `{"full"}`, `{"taken"}` (nothing changed), or `{"ok", id}`.
+///
+/// Ids are `p<n>` from the counter. An id that is already registered or already on the
+/// board is skipped: after the registry's keys were lost and the board was restored from
+/// the archive, the counter starts again at 1, and a new player must not inherit a
+/// restored player's id (and score).
+pub(crate) static JOIN: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "join",
+        r#"
+local players, names, seq, board = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('HLEN', players) >= tonumber(ARGV[3]) then
+  return {'full'}
+end
+if redis.call('SADD', names, ARGV[1]) == 0 then
+  return {'taken'}
+end
+local id
+repeat
+  id = 'p' .. string.format('%.0f', redis.call('INCR', seq))
+until redis.call('HEXISTS', players, id) == 0 and not redis.call('ZSCORE', board, id)
+redis.call('HSET', players, id, ARGV[2])
+return {'ok', id}
+"#,
+    )
+});
