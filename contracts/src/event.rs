@@ -60,25 +60,46 @@ impl From<&ScoreEvent> for ScoreEventV1 {
     }
 }
 
-impl TryFrom<ScoreEventV1> for ScoreEvent {
-    type Error = String;
+/// Why a payload is not a usable score event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A well-formed event of a version this reader does not know. A reader must not skip
+    /// it (that would lose data in a rolling upgrade): stop, and run a newer reader.
+    #[error("score event version {0} is not supported by this reader; upgrade it")]
+    UnsupportedVersion(u64),
+    /// Not a score event at all (bad JSON, a missing field, an invalid id).
+    #[error("malformed score event: {0}")]
+    Malformed(String),
+}
 
-    fn try_from(w: ScoreEventV1) -> Result<Self, String> {
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u64,
+}
+
+impl TryFrom<ScoreEventV1> for ScoreEvent {
+    type Error = DecodeError;
+
+    fn try_from(w: ScoreEventV1) -> Result<Self, DecodeError> {
         if w.v != 1 {
-            return Err(format!("unsupported score event version {}", w.v));
+            return Err(DecodeError::UnsupportedVersion(u64::from(w.v)));
         }
-        let quiz = QuizId::parse(w.quiz).map_err(|e| e.to_string())?;
-        let player = PlayerId::parse(w.player).map_err(|e| e.to_string())?;
-        let question = QuestionId::parse(w.question).map_err(|e| e.to_string())?;
+        let bad = |e: quiz_core::IdError| DecodeError::Malformed(e.to_string());
+        let quiz = QuizId::parse(w.quiz).map_err(bad)?;
+        let player = PlayerId::parse(w.player).map_err(bad)?;
+        let question = QuestionId::parse(w.question).map_err(bad)?;
         let event_id = ScoreEvent::id_for(&quiz, &player, &question);
         if w.event_id != event_id {
-            return Err(format!("event id {} does not match its fields", w.event_id));
+            return Err(DecodeError::Malformed(format!(
+                "event id {} does not match its fields",
+                w.event_id
+            )));
         }
         Ok(ScoreEvent {
             event_id,
             quiz,
             player,
-            player_name: PlayerName::parse(w.player_name).map_err(|e| e.to_string())?,
+            player_name: PlayerName::parse(w.player_name).map_err(bad)?,
             question,
             result: AnswerResult {
                 correct: w.correct,
@@ -97,14 +118,25 @@ impl ScoreEventV1 {
     /// Parses a Kafka message payload into a domain event.
     ///
     /// # Errors
-    /// A message naming what is wrong (bad JSON, unknown version, invalid id).
-    pub fn decode(payload: &[u8]) -> Result<ScoreEvent, String> {
-        let w: ScoreEventV1 = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    /// [`DecodeError::UnsupportedVersion`] for a well-formed event of another version
+    /// (checked first, so a newer event with new fields is recognised as such);
+    /// [`DecodeError::Malformed`] otherwise.
+    pub fn decode(payload: &[u8]) -> Result<ScoreEvent, DecodeError> {
+        let version: VersionOnly =
+            serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if version.v != 1 {
+            return Err(DecodeError::UnsupportedVersion(version.v));
+        }
+        let w: ScoreEventV1 =
+            serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         ScoreEvent::try_from(w)
     }
 
     /// Encodes a domain event as a Kafka message payload.
-    pub fn encode(e: &ScoreEvent) -> Vec<u8> {
-        serde_json::to_vec(&ScoreEventV1::from(e)).unwrap_or_default()
+    ///
+    /// # Errors
+    /// Only if serialization fails, which plain data like this cannot do in practice.
+    pub fn encode(e: &ScoreEvent) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&ScoreEventV1::from(e))
     }
 }

@@ -18,9 +18,24 @@ pub mod ws;
 
 use std::path::PathBuf;
 
-/// The folder holding the committed schema files.
+/// The folder holding the committed schema files, for tests and tools run inside this
+/// repository.
 pub fn schema_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
+    // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
+    // the workspace). A path baked in at compile time could name another checkout when a
+    // build directory is shared between clones.
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .find(|d| {
+                    std::fs::read_to_string(d.join("Cargo.toml"))
+                        .is_ok_and(|t| t.contains("[workspace]"))
+                })
+                .map(std::path::Path::to_path_buf)
+        })
+        .map(|root| root.join("contracts/schemas"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas"))
 }
 
 /// Every committed JSON Schema: (file name, schema generated from the Rust types).
@@ -44,9 +59,30 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     ]
 }
 
-/// Pretty JSON with a trailing newline, the form files are committed in.
+/// Pretty JSON with object keys sorted recursively and a trailing newline: the form files
+/// are committed in. Sorting makes the output independent of whether serde_json's
+/// `preserve_order` feature is on, which depends on which crates a build includes.
 pub fn to_committed_form(v: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&canonical(v)).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// `v` with every object's keys in sorted order.
+pub fn canonical(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = serde_json::Map::new();
+            for k in keys {
+                out.insert(k.clone(), canonical(&map[k]));
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(canonical).collect())
+        }
+        other => other.clone(),
+    }
 }

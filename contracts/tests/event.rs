@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
 
-use quiz_contracts::event::ScoreEventV1;
+use quiz_contracts::event::{DecodeError, ScoreEventV1};
 use quiz_core::{AnswerResult, PlayerId, PlayerName, QuestionId, QuizId, ScoreEvent, Timestamp};
 
 fn event() -> ScoreEvent {
@@ -30,7 +30,7 @@ fn event() -> ScoreEvent {
 #[test]
 fn events_round_trip_through_the_wire_form() {
     let e = event();
-    let bytes = ScoreEventV1::encode(&e);
+    let bytes = ScoreEventV1::encode(&e).unwrap();
     assert_eq!(ScoreEventV1::decode(&bytes), Ok(e));
 }
 
@@ -39,11 +39,20 @@ fn malformed_events_are_refused_with_a_reason() {
     assert!(ScoreEventV1::decode(b"{").is_err());
     let mut w = ScoreEventV1::from(&event());
     w.v = 2;
-    assert!(
-        ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap())
-            .unwrap_err()
-            .contains("version")
+    assert_eq!(
+        ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap()),
+        Err(DecodeError::UnsupportedVersion(2))
     );
+    // A future version with fields this reader does not know is still recognised as such.
+    let future = serde_json::json!({"v": 3, "something": "new"});
+    assert_eq!(
+        ScoreEventV1::decode(&serde_json::to_vec(&future).unwrap()),
+        Err(DecodeError::UnsupportedVersion(3))
+    );
+    assert!(matches!(
+        ScoreEventV1::decode(b"{\"v\":1}"),
+        Err(DecodeError::Malformed(_))
+    ));
     let mut w = ScoreEventV1::from(&event());
     w.quiz = "bad quiz".into();
     assert!(ScoreEventV1::decode(&serde_json::to_vec(&w).unwrap()).is_err());

@@ -248,7 +248,8 @@ pub enum PublishError {
 #[async_trait]
 pub trait ScoreEventLog: Send + Sync {
     /// Publishes one event and returns only once it is durable (for Kafka: acknowledged by
-    /// all in-sync replicas). Publishing the same event id twice is allowed; readers dedupe.
+    /// all in-sync replicas). Publishing the same event twice is allowed: the archive applies
+    /// events by answer count, so a repeat changes nothing.
     ///
     /// # Errors
     /// [`PublishError::Backpressure`] when the local queue is full (the event was not

@@ -48,11 +48,25 @@ fn usage() -> String {
         .into()
 }
 
-/// The workspace root (xtask lives one level below it).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+/// The workspace root.
+pub fn root() -> PathBuf {
+    // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
+    // the workspace). A path baked in at compile time could name another checkout when a
+    // build directory is shared between clones.
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .find(|d| {
+                    std::fs::read_to_string(d.join("Cargo.toml"))
+                        .is_ok_and(|t| t.contains("[workspace]"))
+                })
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_else(|| {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest.parent().unwrap_or(manifest).to_path_buf()
+        })
 }
 
 fn cargo() -> Command {
@@ -89,6 +103,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let logs = logs_dir()?;
     suites::browser(&root(), &server_bin)?;
     suites::schemathesis(&root(), &server_bin, &logs)?;
+    suites::compose(&root())?;
     eprintln!("xtask: all suites passed");
     Ok(())
 }

@@ -121,8 +121,7 @@ struct Dirs {
 
 impl Dirs {
     fn new() -> Self {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest.parent().unwrap_or(manifest).to_path_buf();
+        let root = crate::root();
         let state = root.join(".services");
         Self { root, state }
     }

@@ -175,3 +175,20 @@ pub fn schemathesis(root: &Path, server_bin: &Path, logs: &Path) -> Result<(), S
             .current_dir(logs),
     )
 }
+
+/// Validates deploy/compose.yaml with compose-go (the loader `docker compose` uses), with no
+/// Docker engine.
+pub fn compose(root: &Path) -> Result<(), String> {
+    let go = if Path::new("/usr/local/go/bin/go").exists() {
+        PathBuf::from("/usr/local/go/bin/go")
+    } else {
+        need("go", "install Go 1.24 or newer")?;
+        PathBuf::from("go")
+    };
+    run(
+        "validate deploy/compose.yaml (compose-go)",
+        Command::new(go)
+            .args(["run", ".", "../compose.yaml"])
+            .current_dir(root.join("deploy/compose-check")),
+    )
+}

@@ -8,9 +8,22 @@
 
 use std::path::PathBuf;
 
-/// The workspace root (this crate lives at `adapters/conformance`).
+/// The workspace root.
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
+    // the workspace). A path baked in at compile time could name another checkout when a
+    // build directory is shared between clones.
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .find(|d| {
+                    std::fs::read_to_string(d.join("Cargo.toml"))
+                        .is_ok_and(|t| t.contains("[workspace]"))
+                })
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 /// The value of `var` from the environment or `.services/env`; panics when neither has it.

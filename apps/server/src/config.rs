@@ -76,6 +76,39 @@ pub struct Config {
     #[arg(long, env = "QUIZ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Redis for the scoreboard, the player registry and the room bus. One URL is a
+    /// standalone server; a comma-separated list of node URLs is a Redis Cluster. In memory
+    /// when not given.
+    #[arg(long, env = "QUIZ_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Kafka bootstrap servers for score events (e.g. `127.0.0.1:19092`). When not given,
+    /// events go straight to the archive.
+    #[arg(long, env = "QUIZ_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+
+    /// Kafka topic for score events (created if missing).
+    #[arg(long, env = "QUIZ_KAFKA_TOPIC", default_value = "quiz-score-events")]
+    pub kafka_topic: String,
+
+    /// Partitions of the score-event topic when this server creates it.
+    #[arg(long, env = "QUIZ_KAFKA_PARTITIONS", default_value_t = 6, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub kafka_partitions: i32,
+
+    /// How long the Kafka producer waits to fill a batch, in milliseconds. 0 favours answer
+    /// latency; librdkafka still batches whatever queues up while requests are in flight.
+    #[arg(long, env = "QUIZ_KAFKA_LINGER_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub kafka_linger_ms: u64,
+
+    /// MongoDB for the quiz catalog and the score archive (e.g.
+    /// `mongodb://127.0.0.1:27017/`). In memory when not given.
+    #[arg(long, env = "QUIZ_MONGO_URL", hide_env_values = true)]
+    pub mongo_url: Option<String>,
+
+    /// MongoDB database name.
+    #[arg(long, env = "QUIZ_MONGO_DB", default_value = "quiz")]
+    pub mongo_db: String,
+
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -95,6 +128,13 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Restore a quiz's live leaderboard (Redis) from the long-term archive (MongoDB), then
+    /// exit. Uses the same adapter options as the server.
+    RebuildLeaderboard {
+        /// The quiz id.
+        #[arg(long)]
+        quiz: String,
+    },
 }
 
 impl Config {

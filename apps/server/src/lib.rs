@@ -14,6 +14,7 @@
 
 mod allow;
 pub mod api;
+pub mod backends;
 pub mod cache;
 pub mod clock;
 pub mod config;

@@ -13,12 +13,53 @@ async fn main() -> ExitCode {
     quiz_server::telemetry::init_logging(config.log_format);
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::RebuildLeaderboard { quiz } => rebuild(config, &quiz).await,
+    }
+}
+
+async fn rebuild(config: Config, quiz: &str) -> ExitCode {
+    let quiz = match quiz_core::QuizId::parse(quiz) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("quiz-server: --quiz: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let backends = match quiz_server::backends::connect(&config).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("quiz-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let service =
+        quiz_core::QuizService::new(backends.ports.clone(), quiz_core::ServiceConfig::default());
+    let result = service.rebuild_scoreboard(&quiz).await;
+    backends.shutdown().await;
+    match result {
+        Ok(n) => {
+            println!(
+                "quiz-server: rebuilt the leaderboard of {quiz} from the archive: {n} players"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("quiz-server: rebuild failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
 async fn serve(config: Config) -> ExitCode {
-    let ports = quiz_memory::embedded_ports();
-    let app = match App::new(&config, ports) {
+    let backends = match quiz_server::backends::connect(&config).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("quiz-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("quiz-server: backends: {}", backends.description);
+    let app = match App::new(&config, backends.ports.clone()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("quiz-server: {e}");
@@ -50,7 +91,9 @@ async fn serve(config: Config) -> ExitCode {
     if config.admin_key.is_none() {
         println!("quiz-server: admin key (generated): {}", app.admin_key());
     }
-    match app.serve(listener, shutdown_signal()).await {
+    let served = app.serve(listener, shutdown_signal()).await;
+    backends.shutdown().await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("quiz-server: {e}");

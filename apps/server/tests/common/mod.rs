@@ -35,7 +35,11 @@ pub fn config() -> Config {
 }
 
 pub async fn start(config: Config) -> TestServer {
-    let app = App::new(&config, quiz_memory::embedded_ports()).unwrap();
+    start_with(config, quiz_memory::embedded_ports()).await
+}
+
+pub async fn start_with(config: Config, ports: quiz_core::service::Ports) -> TestServer {
+    let app = App::new(&config, ports).unwrap();
     app.ensure_demo().await.unwrap();
     let state = app.state().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -53,6 +57,18 @@ pub async fn start(config: Config) -> TestServer {
 }
 
 impl TestServer {
+    /// A handle for HTTP and WebSocket calls to a server this test did not start (for
+    /// example a load balancer). Its `state` is a throwaway and must not be used.
+    pub fn external(addr: SocketAddr) -> Self {
+        let app = App::new(&config(), quiz_memory::embedded_ports()).unwrap();
+        TestServer {
+            addr,
+            state: app.state().clone(),
+            stop: None,
+            task: None,
+        }
+    }
+
     /// Signals shutdown and waits for the server to stop.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.stop.take() {

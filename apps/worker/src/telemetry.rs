@@ -1,0 +1,96 @@
+//! Metric names, the Prometheus recorder, and logging setup.
+
+use std::fmt;
+
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Score events taken from the source (counter).
+pub const CONSUMED: &str = "quiz_worker_events_consumed_total";
+/// Events that changed an archived standing (counter).
+pub const APPLIED: &str = "quiz_worker_events_applied_total";
+/// Events the archive already reflected: repeats after a restart or rebalance, or older
+/// than what is stored (counter).
+pub const STALE: &str = "quiz_worker_events_stale_total";
+/// Undecodable messages skipped (counter).
+pub const SKIPPED: &str = "quiz_worker_events_skipped_total";
+/// Events per non-empty batch (histogram).
+pub const BATCH_SIZE: &str = "quiz_worker_batch_size";
+/// Time of one successful archive write (histogram, seconds).
+pub const APPLY_SECONDS: &str = "quiz_worker_apply_seconds";
+/// Events in this worker's partitions not yet committed (gauge).
+pub const LAG: &str = "quiz_worker_lag";
+/// Failed archive writes, each retried (counter).
+pub const APPLY_ERRORS: &str = "quiz_worker_apply_errors_total";
+/// Failed commits of written batches (counter).
+pub const COMMIT_ERRORS: &str = "quiz_worker_commit_errors_total";
+
+const BATCH_BUCKETS: [f64; 12] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0,
+];
+const SECONDS_BUCKETS: [f64; 13] = [
+    0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the process-wide Prometheus recorder with this worker's histogram buckets and
+/// metric descriptions, and returns the handle `/metrics` renders.
+///
+/// # Errors
+/// When a recorder is already installed in this process.
+pub fn install_metrics() -> Result<PrometheusHandle, BuildError> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&SECONDS_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(BATCH_SIZE.into()), &BATCH_BUCKETS)?
+        .install_recorder()?;
+    metrics::describe_counter!(CONSUMED, "Score events taken from Kafka.");
+    metrics::describe_counter!(APPLIED, "Score events that changed an archived standing.");
+    metrics::describe_counter!(STALE, "Score events the archive already reflected.");
+    metrics::describe_counter!(SKIPPED, "Undecodable messages skipped.");
+    metrics::describe_histogram!(BATCH_SIZE, "Events per non-empty batch.");
+    metrics::describe_histogram!(
+        APPLY_SECONDS,
+        metrics::Unit::Seconds,
+        "Time of one successful archive write."
+    );
+    metrics::describe_gauge!(LAG, "Events in this worker's partitions not yet committed.");
+    metrics::describe_counter!(APPLY_ERRORS, "Failed archive writes (each retried).");
+    metrics::describe_counter!(COMMIT_ERRORS, "Failed offset commits of written batches.");
+    Ok(handle)
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the global tracing subscriber (`RUST_LOG` filters; default `info`). Later
+/// calls do nothing.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Displays an error with its chain of sources: `outer: inner: root`.
+pub fn chain<'a>(e: &'a (dyn std::error::Error + 'static)) -> impl fmt::Display + 'a {
+    struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+    impl fmt::Display for Chain<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}", self.0)?;
+            let mut next = self.0.source();
+            while let Some(e) = next {
+                write!(f, ": {e}")?;
+                next = e.source();
+            }
+            Ok(())
+        }
+    }
+    Chain(e)
+}
