@@ -76,15 +76,7 @@ fn cargo() -> Command {
 }
 
 fn run(what: &str, mut cmd: Command) -> Result<(), String> {
-    eprintln!("xtask: {what}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{what}: could not start: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what}: failed ({status})"))
-    }
+    suites::run(what, &mut cmd)
 }
 
 /// The whole suite: real services up, every Rust test (unit, property, conformance on

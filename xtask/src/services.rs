@@ -270,12 +270,22 @@ fn env_contents() -> String {
         .iter()
         .map(|port| format!("redis://{HOST}:{port}/"))
         .collect();
+    // Where the Kafka jars are, for tests that run a private broker (to stop and restart it
+    // without disturbing the shared one).
+    let kafka_libs = cache_dir()
+        .map(|c| {
+            c.join(format!("kafka_2.13-{KAFKA_VERSION}-slf4j-{SLF4J_VERSION}"))
+                .join("libs")
+        })
+        .unwrap_or_default();
     format!(
         "QUIZ_TEST_REDIS_URL=redis://{HOST}:{REDIS_PORT}/\n\
          QUIZ_TEST_REDIS_CLUSTER_URLS={}\n\
          QUIZ_TEST_KAFKA_BROKERS={HOST}:{KAFKA_PORT}\n\
-         QUIZ_TEST_MONGO_URL=mongodb://{HOST}:{MONGO_PORT}/\n",
-        cluster.join(",")
+         QUIZ_TEST_MONGO_URL=mongodb://{HOST}:{MONGO_PORT}/\n\
+         QUIZ_TEST_KAFKA_LIBS={}\n",
+        cluster.join(","),
+        kafka_libs.display()
     )
 }
 

@@ -92,7 +92,8 @@ fn need(tool: &str, hint: &str) -> Result<(), String> {
     }
 }
 
-fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
+/// Runs `cmd`, announcing it as `what`; fails unless it exits successfully.
+pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: {what}");
     let status = cmd
         .status()

@@ -601,6 +601,40 @@ pub enum RebuildResponse {
     Internal(Json<ServerError>),
 }
 
+/// Why a quiz named in a path could not be used.
+enum Missing {
+    /// Malformed id (400).
+    BadId(Json<ApiError>),
+    /// No such quiz (404).
+    NotFound(Json<ApiError>),
+    /// The catalog failed (500).
+    Internal(Json<ServerError>),
+}
+
+macro_rules! from_missing {
+    ($($resp:ident),+) => {
+        $(
+            impl From<Missing> for $resp {
+                fn from(m: Missing) -> Self {
+                    match m {
+                        Missing::BadId(e) => Self::BadRequest(e),
+                        Missing::NotFound(e) => Self::NotFound(e),
+                        Missing::Internal(e) => Self::Internal(e),
+                    }
+                }
+            }
+        )+
+    };
+}
+
+from_missing!(
+    GetQuizResponse,
+    LeaderboardResponse,
+    StandingResponse,
+    ResultsJsonResponse,
+    ResultsCsvResponse
+);
+
 /// The API's operations.
 #[derive(Clone)]
 pub struct Api {
@@ -680,20 +714,15 @@ impl Api {
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
-    async fn lookup(
-        &self,
-        raw: &str,
-    ) -> Result<Result<quiz_core::Quiz, Json<ApiError>>, Json<ServerError>> {
-        let id = match quiz_id(raw) {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(e)),
-        };
+    async fn lookup(&self, raw: &str) -> Result<quiz_core::Quiz, Missing> {
+        let id = quiz_id(raw).map_err(Missing::BadId)?;
         match self.state.service.quiz(&id).await {
-            Ok(q) => Ok(Ok(q)),
-            Err(LookupError::UnknownQuiz) => {
-                Ok(Err(client("unknown_quiz", format!("no quiz with id {id}"))))
-            }
-            Err(LookupError::Unavailable(u)) => Err(internal(&u)),
+            Ok(q) => Ok(q),
+            Err(LookupError::UnknownQuiz) => Err(Missing::NotFound(client(
+                "unknown_quiz",
+                format!("no quiz with id {id}"),
+            ))),
+            Err(LookupError::Unavailable(u)) => Err(Missing::Internal(internal(&u))),
         }
     }
 
@@ -764,10 +793,8 @@ impl Api {
         #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
     ) -> GetQuizResponse {
         match self.lookup(&quiz.0).await {
-            Ok(Ok(q)) => GetQuizResponse::Ok(Json(QuizView::from(&q).into())),
-            Ok(Err(e)) if e.code == "unknown_quiz" => GetQuizResponse::NotFound(e),
-            Ok(Err(e)) => GetQuizResponse::BadRequest(e),
-            Err(e) => GetQuizResponse::Internal(e),
+            Ok(q) => GetQuizResponse::Ok(Json(QuizView::from(&q).into())),
+            Err(m) => m.into(),
         }
     }
 
@@ -877,10 +904,8 @@ impl Api {
         limit: Query<u64>,
     ) -> LeaderboardResponse {
         let q = match self.lookup(&quiz.0).await {
-            Ok(Ok(q)) => q,
-            Ok(Err(e)) if e.code == "unknown_quiz" => return LeaderboardResponse::NotFound(e),
-            Ok(Err(e)) => return LeaderboardResponse::BadRequest(e),
-            Err(e) => return LeaderboardResponse::Internal(e),
+            Ok(q) => q,
+            Err(m) => return m.into(),
         };
         let svc = &self.state.service;
         let limit = limit.0.min(MAX_PAGE);
@@ -914,10 +939,8 @@ impl Api {
         #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] player: Path<String>,
     ) -> StandingResponse {
         let q = match self.lookup(&quiz.0).await {
-            Ok(Ok(q)) => q,
-            Ok(Err(e)) if e.code == "unknown_quiz" => return StandingResponse::NotFound(e),
-            Ok(Err(e)) => return StandingResponse::BadRequest(e),
-            Err(e) => return StandingResponse::Internal(e),
+            Ok(q) => q,
+            Err(m) => return m.into(),
         };
         let Ok(pid) = PlayerId::parse(&player.0) else {
             return StandingResponse::BadRequest(client("bad_player_id", "malformed player id"));
@@ -956,10 +979,8 @@ impl Api {
         #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
     ) -> ResultsJsonResponse {
         let q = match self.lookup(&quiz.0).await {
-            Ok(Ok(q)) => q,
-            Ok(Err(e)) if e.code == "unknown_quiz" => return ResultsJsonResponse::NotFound(e),
-            Ok(Err(e)) => return ResultsJsonResponse::BadRequest(e),
-            Err(e) => return ResultsJsonResponse::Internal(e),
+            Ok(q) => q,
+            Err(m) => return m.into(),
         };
         match self.all_entries(q.id()).await {
             Ok(e) => ResultsJsonResponse::Ok(Json(e)),
@@ -974,10 +995,8 @@ impl Api {
         #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
     ) -> ResultsCsvResponse {
         let q = match self.lookup(&quiz.0).await {
-            Ok(Ok(q)) => q,
-            Ok(Err(e)) if e.code == "unknown_quiz" => return ResultsCsvResponse::NotFound(e),
-            Ok(Err(e)) => return ResultsCsvResponse::BadRequest(e),
-            Err(e) => return ResultsCsvResponse::Internal(e),
+            Ok(q) => q,
+            Err(m) => return m.into(),
         };
         let entries = match self.all_entries(q.id()).await {
             Ok(e) => e,
