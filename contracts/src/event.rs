@@ -22,6 +22,10 @@ pub struct ScoreEventV1 {
     pub player: String,
     /// Player display name.
     pub player_name: String,
+    /// When the player joined, ms since the Unix epoch (lets a rebuild re-register the
+    /// player). Added after v1 was first published: an event without it reads as 0.
+    #[serde(default)]
+    pub joined_at: u64,
     /// Question id.
     pub question: String,
     /// Whether the answer was correct.
@@ -48,6 +52,7 @@ impl From<&ScoreEvent> for ScoreEventV1 {
             quiz: e.quiz.to_string(),
             player: e.player.to_string(),
             player_name: e.player_name.to_string(),
+            joined_at: e.joined_at.0,
             question: e.question.to_string(),
             correct: e.result.correct,
             points: e.result.points,
@@ -100,6 +105,7 @@ impl TryFrom<ScoreEventV1> for ScoreEvent {
             quiz,
             player,
             player_name: PlayerName::parse(w.player_name).map_err(bad)?,
+            joined_at: Timestamp(w.joined_at),
             question,
             result: AnswerResult {
                 correct: w.correct,

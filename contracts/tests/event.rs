@@ -14,6 +14,7 @@ fn event() -> ScoreEvent {
         quiz,
         player,
         player_name: PlayerName::parse("Zoë").unwrap(),
+        joined_at: Timestamp(1_699_999_999_000),
         question,
         result: AnswerResult {
             correct: true,
@@ -66,4 +67,34 @@ fn unknown_fields_are_ignored_for_forward_compatibility() {
     let mut v = serde_json::to_value(ScoreEventV1::from(&event())).unwrap();
     v["added_later"] = serde_json::json!(true);
     assert!(ScoreEventV1::decode(&serde_json::to_vec(&v).unwrap()).is_ok());
+}
+
+#[test]
+fn v1_events_written_before_joined_at_existed_still_decode() {
+    // Exactly the fields a v1 event had before `joined_at` was added.
+    let old = serde_json::json!({
+        "v": 1,
+        "event_id": "quiz-1/p7/q3",
+        "quiz": "quiz-1",
+        "player": "p7",
+        "player_name": "Zoë",
+        "question": "q3",
+        "correct": true,
+        "points": 120,
+        "streak": 2,
+        "answered_at": 1_700_000_000_123_u64,
+        "total": 340,
+        "answers": 3,
+        "reached_at": 1_700_000_000_123_u64,
+    });
+    let decoded = ScoreEventV1::decode(&serde_json::to_vec(&old).unwrap()).unwrap();
+    let mut want = event();
+    want.joined_at = Timestamp(0);
+    assert_eq!(decoded, want);
+}
+
+#[test]
+fn the_join_time_travels_on_the_wire() {
+    let v = serde_json::to_value(ScoreEventV1::from(&event())).unwrap();
+    assert_eq!(v["joined_at"], serde_json::json!(1_699_999_999_000_u64));
 }

@@ -136,6 +136,9 @@ pub struct ScoreEvent {
     pub player: PlayerId,
     /// The player's display name (so the archive can rebuild a named board).
     pub player_name: PlayerName,
+    /// When the player joined (so a rebuild can re-register the player with the join time
+    /// their signed token carries).
+    pub joined_at: Timestamp,
     /// The question answered.
     pub question: QuestionId,
     /// The answer's result.
@@ -162,6 +165,9 @@ pub struct ArchivedStanding {
     pub player: PlayerId,
     /// Their display name.
     pub name: PlayerName,
+    /// When they joined: the join time of the event that set this standing
+    /// (`Timestamp(0)` for standings archived before events carried it).
+    pub joined_at: Timestamp,
     /// Their total.
     pub total: u64,
     /// How many questions they answered.

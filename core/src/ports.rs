@@ -230,6 +230,29 @@ pub trait PlayerRegistry: Send + Sync {
     /// # Errors
     /// [`RegistryError::Unavailable`] only.
     async fn count(&self, quiz: &QuizId) -> Result<u64, RegistryError>;
+
+    /// Re-registers players of `quiz` with their ids, names and join times (rebuild from
+    /// the archive after losing the registry's store). Each player is registered under
+    /// `quiz`; their `quiz` field is not consulted.
+    ///
+    /// - An existing entry with the same id is replaced; other players are untouched (a
+    ///   repeated id within `players`: the last one wins).
+    /// - Each restored name is taken (case-insensitively) from then on. Names are only
+    ///   added: the name of a replaced entry stays taken, and a restored name that a
+    ///   player with another id holds already is tolerated (both keep it).
+    /// - The id counter moves past every restored id of the issued form `p<n>` (decimal
+    ///   `n` up to 2^53 − 1; larger numbers are never issued), so a later
+    ///   [`join`](Self::join) never issues a restored id.
+    /// - The player limit of `join` does not apply.
+    ///
+    /// Idempotent: restoring the same players again changes nothing. An adapter may split a
+    /// large input into atomic chunks (documented by the adapter); after an error any
+    /// prefix of the chunks may have been applied, and restoring the whole input again is
+    /// safe.
+    ///
+    /// # Errors
+    /// [`RegistryError::Unavailable`] only.
+    async fn restore(&self, quiz: &QuizId, players: &[Player]) -> Result<(), RegistryError>;
 }
 
 /// Errors of [`ScoreEventLog::publish`].

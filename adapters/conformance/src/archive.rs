@@ -3,14 +3,21 @@
 use std::sync::Arc;
 
 use quiz_core::ports::ScoreArchive;
-use quiz_core::{AnswerResult, ArchivedStanding, QuizId, ScoreEvent};
+use quiz_core::{AnswerResult, ArchivedStanding, QuizId, ScoreEvent, Timestamp};
 
 use crate::fixtures::{CREATED, name, player, question, unique_quiz};
 
-/// Events for two players: 3 answers for `a`, 2 for `b`, totals growing.
+/// When player `a` of [`events`] joined.
+pub const A_JOINED: Timestamp = Timestamp(CREATED.0 + 100);
+
+/// When player `b` of [`events`] joined.
+pub const B_JOINED: Timestamp = Timestamp(CREATED.0 + 200);
+
+/// Events for two players: 3 answers for `a` (joined at [`A_JOINED`]), 2 for `b` (joined
+/// at [`B_JOINED`]), totals growing.
 pub fn events(quiz: &QuizId) -> Vec<ScoreEvent> {
     let mut out = Vec::new();
-    for (p, n) in [("a", 3u32), ("b", 2)] {
+    for (p, n, joined_at) in [("a", 3u32, A_JOINED), ("b", 2, B_JOINED)] {
         let mut total = 0;
         for i in 0..n {
             let points = 10 * (i + 1);
@@ -21,6 +28,7 @@ pub fn events(quiz: &QuizId) -> Vec<ScoreEvent> {
                 quiz: quiz.clone(),
                 player: player(p),
                 player_name: name(&p.to_uppercase()),
+                joined_at,
                 question: question(&format!("q{i}")),
                 result: AnswerResult {
                     correct: true,
@@ -61,9 +69,12 @@ pub async fn apply_is_idempotent<A: ScoreArchive + ?Sized>(arch: Arc<A>) {
         (a.total, a.answers, a.reached_at),
         (60, 3, CREATED.plus_ms(3_000))
     );
-    assert_eq!(a.name, name("A"));
+    assert_eq!((a.name.clone(), a.joined_at), (name("A"), A_JOINED));
     assert_eq!(a.results.len(), 3);
-    assert_eq!((once[1].total, once[1].answers), (30, 2));
+    assert_eq!(
+        (once[1].total, once[1].answers, once[1].joined_at),
+        (30, 2, B_JOINED)
+    );
 }
 
 /// Any order of the same events (split across batches) converges to the same standings.
@@ -86,7 +97,16 @@ pub async fn apply_is_order_tolerant<A: ScoreArchive + ?Sized>(arch: Arc<A>) {
         let got = normalized(arch.standings(&q).await.unwrap());
         let strip = |v: Vec<ArchivedStanding>| {
             v.into_iter()
-                .map(|s| (s.player, s.total, s.answers, s.reached_at, s.results))
+                .map(|s| {
+                    (
+                        s.player,
+                        s.joined_at,
+                        s.total,
+                        s.answers,
+                        s.reached_at,
+                        s.results,
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(strip(got), strip(want.clone()), "order {order:?}");

@@ -66,6 +66,7 @@ macro_rules! registry_suite {
             names_are_unique_case_insensitively,
             a_full_quiz_refuses_joins,
             concurrent_joins_respect_the_limit,
+            restore_reregisters_players_and_moves_the_id_counter,
         );
     };
 }

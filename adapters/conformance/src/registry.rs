@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use quiz_core::Timestamp;
 use quiz_core::ports::{JoinError, PlayerRegistry};
+use quiz_core::{Player, PlayerId, Timestamp};
 
 use crate::fixtures::{name, player, unique_quiz};
 
@@ -85,4 +85,105 @@ pub async fn concurrent_joins_respect_the_limit<R: PlayerRegistry + ?Sized + 'st
     }
     assert_eq!((ids.len(), full), (50, 50));
     assert_eq!(reg.count(&q).await.unwrap(), 50);
+}
+
+/// Restored players are found with their names and join times, their names are taken, and
+/// later joins get ids none of them has; restoring again changes nothing.
+pub async fn restore_reregisters_players_and_moves_the_id_counter<R: PlayerRegistry + ?Sized>(
+    reg: Arc<R>,
+) {
+    let q = unique_quiz("reg-restore");
+    // A player who joined before the restore, whose id an archived player also has (the
+    // registry's store was lost, then someone joined before the rebuild): replaced.
+    let early = reg
+        .join(&q, &name("Early"), Timestamp(5), 100)
+        .await
+        .unwrap();
+    let restored: Vec<Player> = [
+        (early.id.clone(), "Ann", 10),
+        (player("p2"), "Ben", 20),
+        (player("p7"), "Cy", 30),
+        (player("p40"), "Dee", 40),
+        (player("guest-1"), "Eve", 50),
+    ]
+    .into_iter()
+    .map(|(id, n, at): (PlayerId, &str, u64)| Player {
+        quiz: q.clone(),
+        id,
+        name: name(n),
+        joined_at: Timestamp(at),
+    })
+    .collect();
+    reg.restore(&q, &restored).await.unwrap();
+
+    let check = |stage: &'static str| {
+        let reg = reg.clone();
+        let q = q.clone();
+        let restored = restored.clone();
+        async move {
+            for p in &restored {
+                assert_eq!(
+                    reg.get(&q, &p.id).await.unwrap().as_ref(),
+                    Some(p),
+                    "{stage}: {} is registered with its name and join time",
+                    p.id
+                );
+            }
+            let ids: Vec<PlayerId> = restored.iter().map(|p| p.id.clone()).collect();
+            let names = reg.names(&q, &ids).await.unwrap();
+            assert_eq!(names.len(), restored.len(), "{stage}");
+            assert_eq!(names[&player("p7")], name("Cy"), "{stage}");
+            for taken in ["ann", "BEN", "cY", "dee", "Eve"] {
+                let again = reg.join(&q, &name(taken), Timestamp(60), 100).await;
+                assert!(
+                    matches!(again, Err(JoinError::NameTaken)),
+                    "{stage}: {taken}: {again:?}"
+                );
+            }
+        }
+    };
+    check("after the restore").await;
+    assert_eq!(reg.count(&q).await.unwrap(), 5);
+
+    let mut issued: HashSet<PlayerId> = restored.iter().map(|p| p.id.clone()).collect();
+    let fresh = reg
+        .join(&q, &name("Fay"), Timestamp(70), 100)
+        .await
+        .unwrap();
+    assert!(
+        issued.insert(fresh.id.clone()),
+        "a new join got the restored id {}",
+        fresh.id
+    );
+    assert_eq!(reg.count(&q).await.unwrap(), 6);
+
+    // Restoring the same players again is harmless: the same entries, the new player kept,
+    // and the next join still gets an id nobody has.
+    reg.restore(&q, &restored).await.unwrap();
+    check("after restoring again").await;
+    assert_eq!(reg.get(&q, &fresh.id).await.unwrap(), Some(fresh.clone()));
+    assert_eq!(reg.count(&q).await.unwrap(), 6);
+    let later = reg
+        .join(&q, &name("Gus"), Timestamp(80), 100)
+        .await
+        .unwrap();
+    assert!(
+        issued.insert(later.id.clone()),
+        "a join after restoring again got the taken id {}",
+        later.id
+    );
+    // The name of the replaced entry stays taken (names are only ever added).
+    let early_again = reg.join(&q, &name("early"), Timestamp(90), 100).await;
+    assert!(
+        matches!(early_again, Err(JoinError::NameTaken)),
+        "{early_again:?}"
+    );
+
+    // Nothing to restore is fine, and other quizzes are untouched.
+    reg.restore(&q, &[]).await.unwrap();
+    assert_eq!(reg.count(&q).await.unwrap(), 7);
+    assert_eq!(
+        reg.count(&unique_quiz("reg-restore-other")).await.unwrap(),
+        0
+    );
 }

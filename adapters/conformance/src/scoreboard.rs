@@ -289,6 +289,7 @@ pub async fn restore_replaces_the_board_and_keeps_dedupe<S: Scoreboard + ?Sized>
         ArchivedStanding {
             player: player("a"),
             name: name("Ann"),
+            joined_at: CREATED,
             total: 210,
             answers: 2,
             reached_at: CREATED.plus_ms(2_000),
@@ -297,6 +298,7 @@ pub async fn restore_replaces_the_board_and_keeps_dedupe<S: Scoreboard + ?Sized>
         ArchivedStanding {
             player: player("b"),
             name: name("Ben"),
+            joined_at: CREATED,
             total: 210,
             answers: 2,
             reached_at: CREATED.plus_ms(1_500),

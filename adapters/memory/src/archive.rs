@@ -6,7 +6,8 @@ use quiz_core::{ApplySummary, ArchivedStanding, PlayerId, QuizId, ScoreEvent};
 
 use crate::Sharded;
 
-/// Long-term standings in memory.
+/// Long-term standings in memory. A standing's name and join time are those of the event
+/// that set it (the highest `answers`).
 pub struct MemoryArchive {
     quizzes: Sharded<QuizId, HashMap<PlayerId, ArchivedStanding>>,
 }
@@ -37,6 +38,7 @@ impl ScoreArchive for MemoryArchive {
                     .or_insert_with(|| ArchivedStanding {
                         player: e.player.clone(),
                         name: e.player_name.clone(),
+                        joined_at: e.joined_at,
                         total: 0,
                         answers: 0,
                         reached_at: e.reached_at,
@@ -52,6 +54,7 @@ impl ScoreArchive for MemoryArchive {
                     st.total = e.total;
                     st.reached_at = e.reached_at;
                     st.name = e.player_name.clone();
+                    st.joined_at = e.joined_at;
                     changed = true;
                 }
                 changed

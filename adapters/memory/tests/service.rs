@@ -129,6 +129,7 @@ async fn around_with_a_huge_k_and_restore_with_a_repeated_player_are_safe() {
     let standing = |total| ArchivedStanding {
         player: p.clone(),
         name: quiz_conformance::fixtures::name("Ann"),
+        joined_at: created,
         total,
         answers: 1,
         reached_at: created,
@@ -147,4 +148,71 @@ async fn around_with_a_huge_k_and_restore_with_a_repeated_player_are_safe() {
         .unwrap();
     assert_eq!(sb.count(&q).await.unwrap(), 1);
     assert_eq!(sb.top(&q, 0, 10).await.unwrap()[0].score(), 20);
+}
+
+/// Losing the live stores (board and registry) and rebuilding from the archive brings the
+/// players back with their names and join times, their answers and scores; a new player
+/// gets an id none of them has.
+#[tokio::test]
+async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
+    use std::sync::Arc;
+
+    let svc = service();
+    let qid = quiz_conformance::unique_quiz("svc-rebuild");
+    let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 3);
+    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    let t = quiz.created_at();
+    let name = quiz_conformance::fixtures::name;
+    let ann = svc.join(&qid, &name("Ann"), t.plus_ms(100)).await.unwrap();
+    let ben = svc.join(&qid, &name("Ben"), t.plus_ms(200)).await.unwrap();
+    // Joined but never answered: not archived, so not restored.
+    let cy = svc.join(&qid, &name("Cy"), t.plus_ms(300)).await.unwrap();
+    let q = |s: &str| QuestionId::parse(s).unwrap();
+    let right = OptionIndex::new(1).unwrap();
+    svc.submit_answer(&ann, &q("q0"), right, t.plus_ms(1_000))
+        .await
+        .unwrap();
+    svc.submit_answer(&ann, &q("q1"), right, t.plus_ms(2_000))
+        .await
+        .unwrap();
+    svc.submit_answer(&ben, &q("q0"), right, t.plus_ms(1_500))
+        .await
+        .unwrap();
+    let before = svc.board(&qid, Some(&ann.id)).await.unwrap();
+
+    // The same catalog, event log and archive; a fresh board and registry.
+    let mut ports = svc.ports().clone();
+    ports.scoreboard = Arc::new(quiz_memory::MemoryScoreboard::new());
+    ports.registry = Arc::new(quiz_memory::MemoryRegistry::new());
+    let svc = QuizService::new(ports, ServiceConfig::default());
+    assert_eq!(svc.player(&qid, &ann.id).await.unwrap(), None);
+
+    assert_eq!(svc.rebuild_scoreboard(&qid).await.unwrap(), 2);
+    assert_eq!(svc.player(&qid, &ann.id).await.unwrap(), Some(ann.clone()));
+    assert_eq!(svc.player(&qid, &ben.id).await.unwrap(), Some(ben.clone()));
+    assert_eq!(svc.player(&qid, &cy.id).await.unwrap(), None);
+    // The same board, without Cy (on it with 0 points before, never archived).
+    let after = svc.board(&qid, Some(&ann.id)).await.unwrap();
+    let without_cy: Vec<_> = before
+        .top
+        .iter()
+        .filter(|e| e.player != cy.id)
+        .cloned()
+        .collect();
+    assert_eq!(after.top, without_cy);
+    assert_eq!((after.me, after.players), (before.me, 2));
+    let snap = svc.snapshot(&ann, t.plus_ms(3_000)).await.unwrap();
+    assert_eq!(snap.answered.len(), 2);
+    assert_eq!(snap.board.me.map(|m| m.name), Some("Ann".to_owned()));
+
+    let dee = svc
+        .join(&qid, &name("Dee"), t.plus_ms(4_000))
+        .await
+        .unwrap();
+    assert!(![&ann.id, &ben.id].contains(&&dee.id), "{}", dee.id);
+    // Cy's name was not restored either.
+    assert!(svc.join(&qid, &name("Cy"), t.plus_ms(5_000)).await.is_ok());
+    // Rebuilding again is harmless.
+    assert_eq!(svc.rebuild_scoreboard(&qid).await.unwrap(), 2);
+    assert_eq!(svc.player(&qid, &dee.id).await.unwrap(), Some(dee));
 }

@@ -65,6 +65,10 @@ struct StandingDoc {
     quiz: QuizId,
     player: PlayerId,
     name: PlayerName,
+    /// The player's join time (ms). Documents written before events carried it have none;
+    /// they read as 0.
+    #[serde(default)]
+    joined_at: Timestamp,
     total: u64,
     answers: u32,
     reached_at: Timestamp,
@@ -222,6 +226,7 @@ impl MongoStore {
                     quiz: best.quiz.clone(),
                     player: best.player.clone(),
                     name: best.player_name.clone(),
+                    joined_at: best.joined_at,
                     total: best.total,
                     answers: best.answers,
                     reached_at: best.reached_at,
@@ -335,6 +340,7 @@ impl ScoreArchive for MongoStore {
                     results: results.remove(&s.player).unwrap_or_default(),
                     player: s.player,
                     name: s.name,
+                    joined_at: s.joined_at,
                     total: s.total,
                     answers: s.answers,
                     reached_at: s.reached_at,

@@ -42,7 +42,7 @@
 //! | collection | `_id` | fields | indexes |
 //! |---|---|---|---|
 //! | `quizzes` | quiz id | the quiz as serialised by `Quiz`/`QuizDraft` (`id`, `title`, `questions` with their answer keys, `scoring`, `status`, `created_at`) plus `question_count` | `_id` |
-//! | `standings` | `"<quiz>/<player>"` | `quiz`, `player`, `name`, `total`, `answers`, `reached_at` | `_id`; `quiz_1` |
+//! | `standings` | `"<quiz>/<player>"` | `quiz`, `player`, `name`, `joined_at`, `total`, `answers`, `reached_at` (`joined_at` is absent from documents written before it was added; it reads as 0) | `_id`; `quiz_1` |
 //! | `answers` | `"<quiz>/<player>/<question>"` (= the event id) | `event_id`, `quiz`, `player`, `question`, `correct`, `points`, `streak`, `at` | `_id`; `quiz_1_player_1` |
 //!
 //! Numbers are stored as 64-bit integers; times are milliseconds since the Unix epoch. A

@@ -352,6 +352,11 @@ async fn documents_have_the_documented_layout() {
     assert_eq!(s.get_i64("total").unwrap(), 60);
     assert_eq!(s.get_i64("answers").unwrap(), 3);
     assert_eq!(s.get_i64("reached_at").unwrap(), 1_700_000_000_000 + 3_000);
+    assert_eq!(
+        s.get_i64("joined_at").unwrap(),
+        1_700_000_000_000 + 100,
+        "the join time of player a in the fixture"
+    );
 
     let a = db
         .collection::<Document>("answers")
@@ -365,6 +370,39 @@ async fn documents_have_the_documented_layout() {
     assert_eq!(a.get_i64("points").unwrap(), 20);
     assert_eq!(a.get_i64("streak").unwrap(), 2);
     raw.shutdown().await;
+    finish(store).await;
+}
+
+/// A standing written before standings carried the join time reads back with join time 0;
+/// the next event that raises it adds the join time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standings_without_a_join_time_read_as_zero() {
+    let store = store().await;
+    let quiz = quiz_conformance::unique_quiz("old-standing");
+    let raw = raw_client().await;
+    raw.database(store.database())
+        .collection::<Document>("standings")
+        .insert_one(
+            doc! { "_id": format!("{quiz}/a"), "quiz": quiz.as_str(), "player": "a",
+            "name": "A", "total": 10_i64, "answers": 1_i64, "reached_at": 1_i64 },
+        )
+        .await
+        .unwrap();
+    raw.shutdown().await;
+    let st = store.standings(&quiz).await.unwrap();
+    assert_eq!(st.len(), 1);
+    assert_eq!(
+        (st[0].player.as_str(), st[0].joined_at, st[0].total),
+        ("a", Timestamp(0), 10)
+    );
+    // Events 2 and 3 of player a raise the standing, join time included.
+    let events = quiz_conformance::archive::events(&quiz);
+    store.apply(&events[1..3]).await.unwrap();
+    let st = store.standings(&quiz).await.unwrap();
+    assert_eq!(
+        (st[0].joined_at, st[0].answers),
+        (quiz_conformance::archive::A_JOINED, 3)
+    );
     finish(store).await;
 }
 
@@ -443,6 +481,7 @@ fn generate(rng: &mut Rng, quiz: &QuizId, players: usize) -> Vec<ScoreEvent> {
                 quiz: quiz.clone(),
                 player: player.clone(),
                 player_name: name.clone(),
+                joined_at: start.plus_ms(p as u64),
                 question: q,
                 result: AnswerResult {
                     correct,
@@ -528,8 +567,14 @@ async fn shuffled_batches_converge_to_the_highest_answers_per_player() {
     for s in &standings {
         let b = best[&s.player];
         assert_eq!(
-            (&s.name, s.total, s.answers, s.reached_at),
-            (&b.player_name, b.total, b.answers, b.reached_at),
+            (&s.name, s.joined_at, s.total, s.answers, s.reached_at),
+            (
+                &b.player_name,
+                b.joined_at,
+                b.total,
+                b.answers,
+                b.reached_at
+            ),
             "player {}",
             s.player
         );

@@ -8,8 +8,9 @@
 //! runs against both a standalone server and a cluster.
 //!
 //! **What it is not**: the long-term store. Redis holds the live game only; the archive
-//! (MongoDB, through Kafka) is the durable record, and `Scoreboard::restore` rebuilds a
-//! board from it. It implements no other port (catalog, event log, archive).
+//! (MongoDB, through Kafka) is the durable record, and `Scoreboard::restore` and
+//! `PlayerRegistry::restore` rebuild a board and its players from it. It implements no
+//! other port (catalog, event log, archive).
 //!
 //! ## Use
 //!
@@ -62,7 +63,9 @@
 //!
 //! Atomicity: `record`, `enroll`, `restore` and `join` are each one Lua script (run by SHA,
 //! falling back to `EVAL` when a node lacks it); `standing` and `around` read through a
-//! script too, so rank and score come from the same instant.
+//! script too, so rank and score come from the same instant. The registry's `restore` is
+//! one script per chunk of [`PLAYER_RESTORE_CHUNK`] players, each chunk atomic (see
+//! [`RedisRegistry`]).
 //!
 //! ## Tests
 //!
@@ -88,7 +91,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use bus::RedisBus;
-pub use registry::RedisRegistry;
+pub use registry::{PLAYER_RESTORE_CHUNK, RedisRegistry};
 pub use scoreboard::RedisScoreboard;
 
 /// Where Redis is.

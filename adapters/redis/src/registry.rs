@@ -11,9 +11,35 @@ use crate::conn::{Failure, Shared};
 use crate::reply::Items;
 use crate::{keys, scripts};
 
+/// How many players one `restore` script call carries at most (3 arguments each), so a
+/// large rebuild never sends one huge script call that blocks the node for long.
+pub const PLAYER_RESTORE_CHUNK: usize = 1_000;
+
+/// The largest id number the join script issues exactly: `INCR`'s reply becomes a Lua
+/// number (a double) before it is formatted, so 2^53 − 1. Restored ids `p<n>` with a
+/// larger `n` reserve nothing (the counter never gets there in practice, and `join` skips
+/// registered ids anyway).
+const MAX_ISSUED: u64 = (1 << 53) - 1;
+
+/// The `n` of an id of the issued form `p<n>` (decimal, `n` ≤ [`MAX_ISSUED`]), else
+/// `None`.
+fn issued_number(id: &PlayerId) -> Option<u64> {
+    let digits = id.as_str().strip_prefix('p')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok().filter(|n| *n <= MAX_ISSUED)
+}
+
 /// Players in Redis. Ids are issued per quiz as `p1`, `p2`, … (like the memory adapter);
 /// they need not be secret, because a socket is bound to a player by a signed token.
 /// Build it with [`crate::RedisAdapters`].
+///
+/// `restore` runs one Lua script per chunk of at most [`PLAYER_RESTORE_CHUNK`] players
+/// (all keys of a quiz share its hash tag, so this works on a cluster). Each chunk is
+/// atomic: it sets its players' records, takes their names and raises the id counter past
+/// its ids. The chunks run in order; if one fails, the ones before it stay applied, and
+/// restoring the whole input again is safe (every step is idempotent).
 pub struct RedisRegistry {
     shared: Shared,
 }
@@ -145,6 +171,36 @@ impl PlayerRegistry for RedisRegistry {
             .await
             .map_err(unavailable)
     }
+
+    async fn restore(&self, quiz: &QuizId, players: &[Player]) -> Result<(), RegistryError> {
+        let keys = [keys::players(quiz), keys::names(quiz), keys::seq(quiz)];
+        for chunk in players.chunks(PLAYER_RESTORE_CHUNK) {
+            let floor = chunk
+                .iter()
+                .filter_map(|p| issued_number(&p.id))
+                .max()
+                .unwrap_or(0);
+            let mut args = Vec::with_capacity(1 + 3 * chunk.len());
+            args.push(floor.to_string());
+            for p in chunk {
+                args.push(p.id.to_string());
+                args.push(encode(&p.name, p.joined_at));
+                args.push(p.name.folded());
+            }
+            let status: String = self
+                .shared
+                .eval(&scripts::RESTORE_PLAYERS, &keys, &args)
+                .await
+                .map_err(unavailable)?;
+            if status != "ok" {
+                return Err(unavailable(Failure::malformed(
+                    "restore players",
+                    format!("unknown status {status:?}"),
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +216,18 @@ mod tests {
         assert!(decode("t", "x:Ann").is_err());
         assert!(decode("t", "12").is_err());
         assert!(decode("t", "12:").is_err());
+    }
+
+    #[test]
+    fn only_issued_ids_reserve_numbers() {
+        let n = |s: &str| issued_number(&PlayerId::parse(s).unwrap());
+        assert_eq!(n("p1"), Some(1));
+        assert_eq!(n("p007"), Some(7));
+        assert_eq!(n("p9007199254740991"), Some(MAX_ISSUED));
+        assert_eq!(n("p9007199254740992"), None);
+        assert_eq!(n("p99999999999999999999999"), None);
+        assert_eq!(n("p"), None);
+        assert_eq!(n("px1"), None);
+        assert_eq!(n("q1"), None);
     }
 }

@@ -201,9 +201,11 @@ return 'ok'
 /// Reply: `{"full"}`, `{"taken"}` (nothing changed), or `{"ok", id}`.
 ///
 /// Ids are `p<n>` from the counter. An id that is already registered or already on the
-/// board is skipped: after the registry's keys were lost and the board was restored from
-/// the archive, the counter starts again at 1, and a new player must not inherit a
-/// restored player's id (and score).
+/// board is skipped. A rebuild restores the registry (raising the counter past the
+/// restored ids, see [`RESTORE_PLAYERS`]) before the board; the skip still covers a board
+/// restored on its own (`Scoreboard::restore` without the registry's), after which the
+/// counter may start again at 1: a new player must not inherit a restored player's id
+/// (and score).
 pub(crate) static JOIN: LazyLock<Lua> = LazyLock::new(|| {
     Lua::new(
         "join",
@@ -221,6 +223,53 @@ repeat
 until redis.call('HEXISTS', players, id) == 0 and not redis.call('ZSCORE', board, id)
 redis.call('HSET', players, id, ARGV[2])
 return {'ok', id}
+"#,
+    )
+});
+
+/// Re-registers players (rebuild from the archive): one chunk of a
+/// [`crate::RedisRegistry`] `restore`, atomic. KEYS: 1 players hash, 2 folded names set,
+/// 3 id counter. ARGV: 1 the largest issued-form id number among the chunk's players, in
+/// canonical decimal (`0` when none), then per player: id, stored record
+/// (`<joined_at>:<name>`), folded name.
+///
+/// Sets each player's record (replacing an existing one), adds each folded name, and
+/// raises the counter to at least ARGV[1]. The counter is compared as a decimal string (by
+/// length, then byte by byte), never as a Lua number, so it is exact for every
+/// 64-bit value; a missing counter is created only for a floor above 0, and one that is
+/// not a canonical non-negative decimal (not written by `INCR`) is replaced. Reply: `ok`.
+pub(crate) static RESTORE_PLAYERS: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "restore players",
+        r#"
+local players, names, seq = KEYS[1], KEYS[2], KEYS[3]
+for i = 2, #ARGV, 3 do
+  redis.call('HSET', players, ARGV[i], ARGV[i + 1])
+  redis.call('SADD', names, ARGV[i + 2])
+end
+-- a > b for canonical decimals, byte by byte (no locale, no doubles).
+local function above(a, b)
+  if #a ~= #b then
+    return #a > #b
+  end
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then
+      return x > y
+    end
+  end
+  return false
+end
+local floor = ARGV[1]
+local cur = redis.call('GET', seq)
+if not cur then
+  if floor ~= '0' then
+    redis.call('SET', seq, floor)
+  end
+elseif not (cur == '0' or string.match(cur, '^[1-9][0-9]*$')) or above(floor, cur) then
+  redis.call('SET', seq, floor)
+end
+return 'ok'
 "#,
     )
 });

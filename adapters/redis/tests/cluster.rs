@@ -57,6 +57,16 @@ async fn join_never_reuses_a_restored_players_id() {
     common::join_never_reuses_a_restored_players_id(&adapters(URLS).await).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_registry_restore_runs_in_chunks() {
+    common::a_large_registry_restore_runs_in_chunks(&adapters(URLS).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_counter_is_raised_exactly() {
+    common::the_id_counter_is_raised_exactly(&adapters(URLS).await).await;
+}
+
 /// Every key of one quiz hashes to one slot (the slot of the quiz id, its hash tag), as
 /// the cluster itself computes it, and the keys really exist there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,6 +78,16 @@ async fn join_never_reuses_a_restored_players_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_registry_restore_runs_in_chunks() {
+    common::a_large_registry_restore_runs_in_chunks(&adapters(URL).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_counter_is_raised_exactly() {
+    common::the_id_counter_is_raised_exactly(&adapters(URL).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_port_gives_unavailable_in_bounded_time() {
     let target = RedisTarget::Standalone(format!("redis://127.0.0.1:{}/", closed_port()));
     let redis = RedisAdapters::connect_lazy(target.clone(), RedisOptions::default()).unwrap();
@@ -219,6 +229,7 @@ async fn restore_removes_stale_players_keys() {
             &[ArchivedStanding {
                 player: player("kept"),
                 name: name("Kept"),
+                joined_at: CREATED,
                 total: 5,
                 answers: 0,
                 reached_at: CREATED,

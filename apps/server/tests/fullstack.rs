@@ -199,7 +199,8 @@ async fn the_archive_converges_with_the_leaderboard_across_worker_and_server_res
         "every acknowledged answer archived exactly once"
     );
 
-    // Lose the quiz's live board in Redis, then rebuild it from the archive.
+    // Lose the quiz's live board and its player registry in Redis, then rebuild both from
+    // the archive.
     let redis_url = service_url("QUIZ_TEST_REDIS_URL");
     let port = redis_url
         .trim_end_matches('/')
@@ -219,10 +220,21 @@ async fn the_archive_converges_with_the_leaderboard_across_worker_and_server_res
         .expect("redis-cli runs");
     let keys: Vec<String> = String::from_utf8_lossy(&keys.stdout)
         .lines()
-        .filter(|k| k.ends_with(":board") || k.contains(":p:") || k.contains(":a:"))
+        .filter(|k| {
+            k.ends_with(":board")
+                || k.contains(":p:")
+                || k.contains(":a:")
+                || k.ends_with(":players")
+                || k.ends_with(":names")
+                || k.ends_with(":seq")
+        })
         .map(str::to_owned)
         .collect();
     assert!(!keys.is_empty());
+    for registry_key in ["players", "names", "seq"] {
+        let key = format!("quiz:{{{quiz}}}:{registry_key}");
+        assert!(keys.contains(&key), "{key} is among {keys:?}");
+    }
     let status = std::process::Command::new("redis-cli")
         .args(["-p", &port, "DEL"])
         .args(&keys)
@@ -233,6 +245,15 @@ async fn the_archive_converges_with_the_leaderboard_across_worker_and_server_res
         scoreboard.count(&quiz_id).await.unwrap(),
         0,
         "the board is gone"
+    );
+    // So is the registry: an old token names a player nobody knows.
+    let (gone, _) = players.remove(3);
+    gone.close().await;
+    let mut refused = server2.connect(&paths[3]).await;
+    assert_eq!(
+        refused.closed_with().await,
+        Some(quiz_contracts::ws::close::UNKNOWN_PLAYER),
+        "the registry is gone"
     );
     let (code, body) = server2
         .http(
@@ -258,8 +279,52 @@ async fn the_archive_converges_with_the_leaderboard_across_worker_and_server_res
     let (c, _) = &mut players[0];
     let again = c.answer("after-rebuild", "q0", 0).await;
     assert_eq!(again["duplicate"], true, "{again}");
+    // The registry is back: a player reconnects with the token issued at their join and
+    // finds their name, their answers and their line on the board.
+    let mut back = server2.connect(&paths[3]).await;
+    let snap = back.recv_type("snapshot").await;
+    assert_eq!(
+        (snap["player"].as_str(), snap["name"].as_str()),
+        (Some("p4"), Some("Player 3")),
+        "{snap}"
+    );
+    assert_eq!(
+        snap["answered"].as_array().unwrap().len(),
+        10,
+        "answers restored"
+    );
+    assert_eq!(snap["board"]["me"]["name"], "Player 3", "{snap}");
+    assert_eq!(
+        snap["board"]["me"]["score"].as_u64(),
+        board.get("p4").copied(),
+        "{snap}"
+    );
+    let named = snap["board"]["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["name"].as_str().is_some_and(|n| n.starts_with("Player ")));
+    assert!(named, "the board shows names again: {snap}");
+    back.close().await;
+    // A new player gets an id no restored player has; restored names stay taken.
+    let newcomer = server2.join(&quiz, "Newcomer").await;
+    let new_id = newcomer["player_id"].as_str().unwrap().to_owned();
+    assert!(
+        !board.contains_key(&new_id),
+        "new id {new_id} is a restored one"
+    );
+    let (code, body) = server2
+        .http(
+            "POST",
+            &format!("/api/quizzes/{quiz}/join"),
+            Some(&serde_json::json!({ "name": "player 5" })),
+            &[],
+        )
+        .await;
+    assert_eq!(code, 409, "a restored name is taken: {body}");
     println!(
-        "full stack: rebuilt {} players from the archive after deleting {} Redis keys",
+        "full stack: rebuilt {} players (board and registry) from the archive after deleting \
+         {} Redis keys; a newcomer joined as {new_id}",
         rebuilt.len(),
         keys.len()
     );

@@ -422,6 +422,7 @@ impl QuizService {
             quiz: player.quiz.clone(),
             player: player.id.clone(),
             player_name: player.name.clone(),
+            joined_at: player.joined_at,
             question: question.clone(),
             result: rec.result,
             total: rec.total,
@@ -536,8 +537,22 @@ impl QuizService {
         })
     }
 
-    /// Restores a quiz's live board from the long-term archive (after losing the
-    /// scoreboard's store). Returns how many players were restored.
+    /// Restores a quiz's live board and its player registry from the long-term archive
+    /// (after losing the store behind the scoreboard and the registry). Returns how many
+    /// players were restored.
+    ///
+    /// Every archived player is re-registered with their id, name and join time, so they
+    /// can reconnect with the token they hold, then the board is replaced by the archived
+    /// standings (totals, tie-break times, answered questions, streaks). Players who joined
+    /// but never answered have no archived standing and are not restored; standings
+    /// archived before score events carried the join time restore with join time 0, so
+    /// those players' names come back but their old tokens are refused as stale.
+    ///
+    /// # Order and failures
+    /// The registry is restored first, then the board. If the registry restore fails, the
+    /// board is untouched; if the board restore fails after it, the players are registered
+    /// but the board is not rebuilt yet. Both steps are idempotent, so after any failure
+    /// the remedy is to run the rebuild again.
     ///
     /// # Errors
     /// [`RebuildError`].
@@ -551,6 +566,20 @@ impl QuizService {
             .ports
             .archive
             .standings(quiz_id)
+            .await
+            .map_err(Unavailable::from)?;
+        let players: Vec<Player> = standings
+            .iter()
+            .map(|s| Player {
+                quiz: quiz_id.clone(),
+                id: s.player.clone(),
+                name: s.name.clone(),
+                joined_at: s.joined_at,
+            })
+            .collect();
+        self.ports
+            .registry
+            .restore(quiz_id, &players)
             .await
             .map_err(Unavailable::from)?;
         self.ports

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use mockall::predicate::always;
 
 use super::*;
-use crate::model::Recorded;
+use crate::model::{ArchivedStanding, Recorded};
 use crate::ports::{
     MockPlayerRegistry, MockQuizCatalog, MockRoomBus, MockScoreArchive, MockScoreEventLog,
     MockScoreboard,
@@ -112,6 +112,7 @@ async fn an_accepted_answer_is_recorded_published_then_announced() {
                 && e.total == 100
                 && e.answers == 1
                 && e.player_name.as_str() == "Ann"
+                && e.joined_at == Timestamp(10_000)
         })
         .times(1)
         .returning(|_| Ok(()));
@@ -380,10 +381,69 @@ async fn invalid_or_duplicate_quizzes_are_refused() {
     assert!(matches!(err, CreateQuizError::AlreadyExists));
 }
 
+fn archived(id: &str, name: &str, joined_at: u64) -> ArchivedStanding {
+    ArchivedStanding {
+        player: PlayerId::parse(id).unwrap(),
+        name: PlayerName::parse(name).unwrap(),
+        joined_at: Timestamp(joined_at),
+        total: 100,
+        answers: 1,
+        reached_at: Timestamp(11_000),
+        results: vec![(qid("a"), recorded(false).result)],
+    }
+}
+
 #[tokio::test]
-async fn rebuild_restores_the_board_from_the_archive() {
+async fn rebuild_restores_the_registry_then_the_board_from_the_archive() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.archive.expect_standings().returning(|_| {
+        Ok(vec![
+            archived("p1", "Ann", 10_000),
+            archived("p2", "Bo", 12_000),
+        ])
+    });
+    let mut seq = mockall::Sequence::new();
+    m.registry
+        .expect_restore()
+        .withf(|q, players| {
+            let got: Vec<(&str, &str, &str, Timestamp)> = players
+                .iter()
+                .map(|p| (p.quiz.as_str(), p.id.as_str(), p.name.as_str(), p.joined_at))
+                .collect();
+            q.as_str() == "q1"
+                && got
+                    == [
+                        ("q1", "p1", "Ann", Timestamp(10_000)),
+                        ("q1", "p2", "Bo", Timestamp(12_000)),
+                    ]
+        })
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(()));
+    m.scoreboard
+        .expect_restore()
+        .withf(|_, created, s| *created == Timestamp(1_000) && s.len() == 2)
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _, _| Ok(()));
+    m.bus.expect_announce().returning(|_| Ok(()));
+    let n = m
+        .service()
+        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn rebuild_of_an_empty_archive_restores_nobody() {
     let mut m = Mocks::new().with_quiz(QuizStatus::Open);
     m.archive.expect_standings().returning(|_| Ok(vec![]));
+    m.registry
+        .expect_restore()
+        .withf(|_, players| players.is_empty())
+        .times(1)
+        .returning(|_, _| Ok(()));
     m.scoreboard
         .expect_restore()
         .withf(|_, created, s| *created == Timestamp(1_000) && s.is_empty())
@@ -396,4 +456,33 @@ async fn rebuild_restores_the_board_from_the_archive() {
         .await
         .unwrap();
     assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_failed_registry_restore_leaves_the_board_untouched() {
+    let mut m = Mocks::new().with_quiz(QuizStatus::Open);
+    m.archive
+        .expect_standings()
+        .returning(|_| Ok(vec![archived("p1", "Ann", 10_000)]));
+    m.registry
+        .expect_restore()
+        .times(1)
+        .returning(|_, _| Err(RegistryError::Unavailable(unavailable())));
+    m.scoreboard.expect_restore().never();
+    m.bus.expect_announce().never();
+    let err = m
+        .service()
+        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RebuildError::Unavailable(Unavailable {
+                port: "player registry",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 }

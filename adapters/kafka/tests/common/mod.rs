@@ -59,6 +59,7 @@ pub fn events(quiz: &QuizId, n: usize) -> Vec<ScoreEvent> {
                 quiz: quiz.clone(),
                 player: p.clone(),
                 player_name: name(&format!("P{}", i % 5)),
+                joined_at: CREATED.plus_ms(10 * (i % 5) as u64),
                 question: q,
                 result: AnswerResult {
                     correct: true,

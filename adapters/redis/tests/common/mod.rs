@@ -12,8 +12,8 @@ use quiz_core::ports::{
     BusError, JoinError, PlayerRegistry, RegistryError, RoomBus, Scoreboard, ScoreboardError,
 };
 use quiz_core::ranking::{MAX_ELAPSED_MS, MAX_SCORE, SortKeyError};
-use quiz_core::{AnswerResult, ArchivedStanding, QuizId, SortKey, Timestamp};
-use quiz_redis::{ConnectError, RedisAdapters, RedisOptions, RedisTarget};
+use quiz_core::{AnswerResult, ArchivedStanding, Player, QuizId, SortKey, Timestamp};
+use quiz_redis::{ConnectError, PLAYER_RESTORE_CHUNK, RedisAdapters, RedisOptions, RedisTarget};
 
 /// Adapters on the service named by `var` (see `quiz_conformance::service_url`), checked
 /// to answer.
@@ -107,6 +107,16 @@ pub async fn every_operation_reports_unavailable(redis: &RedisAdapters) {
     ));
     assert!(matches!(
         within_bound("players count", reg.count(&q)).await,
+        Err(RegistryError::Unavailable(_))
+    ));
+    let ann = Player {
+        quiz: q.clone(),
+        id: p.clone(),
+        name: name("Ann"),
+        joined_at: CREATED,
+    };
+    assert!(matches!(
+        within_bound("restore players", reg.restore(&q, &[ann])).await,
         Err(RegistryError::Unavailable(_))
     ));
     assert!(matches!(
@@ -266,6 +276,7 @@ pub async fn sort_keys_round_trip_at_the_extremes(redis: &RedisAdapters) {
     let standing = |p: &str, total: u64, at: Timestamp| ArchivedStanding {
         player: player(p),
         name: name(p),
+        joined_at: CREATED,
         total,
         answers: 1,
         reached_at: at,
@@ -332,6 +343,7 @@ pub async fn join_never_reuses_a_restored_players_id(redis: &RedisAdapters) {
     let standing = ArchivedStanding {
         player: player("p1"),
         name: name("Ann"),
+        joined_at: CREATED,
         total: 100,
         answers: 1,
         reached_at: CREATED.plus_ms(1),
@@ -348,6 +360,71 @@ pub async fn join_never_reuses_a_restored_players_id(redis: &RedisAdapters) {
         .await
         .unwrap();
     assert_eq!(joined.id.as_str(), "p2");
+}
+
+/// A registry restore larger than one script call: every player is back, and the id
+/// counter ends past the largest restored id even though the chunk holding it ran first
+/// (a later chunk with smaller ids never lowers it).
+pub async fn a_large_registry_restore_runs_in_chunks(redis: &RedisAdapters) {
+    let q = unique_quiz("rd-reg-big");
+    let n = 2 * PLAYER_RESTORE_CHUNK + 345;
+    let mut players: Vec<Player> = (1..=n)
+        .map(|i| Player {
+            quiz: q.clone(),
+            id: player(&format!("p{i}")),
+            name: name(&format!("Player {i}")),
+            joined_at: CREATED.plus_ms(i as u64),
+        })
+        .collect();
+    players.reverse();
+    let reg = &redis.registry;
+    reg.restore(&q, &players).await.unwrap();
+    assert_eq!(reg.count(&q).await.unwrap(), n as u64);
+    for p in [&players[0], &players[PLAYER_RESTORE_CHUNK], &players[n - 1]] {
+        assert_eq!(reg.get(&q, &p.id).await.unwrap().as_ref(), Some(p));
+    }
+    let ids: Vec<_> = players.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(reg.names(&q, &ids).await.unwrap().len(), n);
+    let taken = reg.join(&q, &name("player 1"), CREATED, u64::MAX).await;
+    assert!(matches!(taken, Err(JoinError::NameTaken)), "{taken:?}");
+    let fresh = reg
+        .join(&q, &name("Newcomer"), CREATED, u64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(fresh.id.as_str(), format!("p{}", n + 1));
+}
+
+/// The counter is raised exactly, up to the largest id the join script issues exactly
+/// (2^53 − 1, then formatted from a double); larger restored numbers reserve nothing, and a
+/// smaller one never lowers the counter.
+pub async fn the_id_counter_is_raised_exactly(redis: &RedisAdapters) {
+    let q = unique_quiz("rd-reg-seq");
+    let reg = &redis.registry;
+    let restored = |id: &str, n: &str| Player {
+        quiz: q.clone(),
+        id: player(id),
+        name: name(n),
+        joined_at: CREATED,
+    };
+    reg.restore(
+        &q,
+        &[
+            restored("p1000", "Mid"),
+            restored("p99999999999999999999", "Huge"),
+        ],
+    )
+    .await
+    .unwrap();
+    let next = reg.join(&q, &name("Next"), CREATED, 10).await.unwrap();
+    assert_eq!(next.id.as_str(), "p1001");
+    reg.restore(&q, &[restored("p12", "Small")]).await.unwrap();
+    let after = reg.join(&q, &name("After"), CREATED, 10).await.unwrap();
+    assert_eq!(after.id.as_str(), "p1002");
+    reg.restore(&q, &[restored("p9007199254740991", "Max")])
+        .await
+        .unwrap();
+    let last = reg.join(&q, &name("Last"), CREATED, 10).await.unwrap();
+    assert_eq!(last.id.as_str(), "p9007199254740992");
 }
 
 /// Every key the adapters create for a quiz, after one join, one answer and one enroll.

@@ -29,6 +29,7 @@ pub fn events(quiz: &QuizId, players: usize, answers: u32) -> Vec<ScoreEvent> {
                 quiz: quiz.clone(),
                 player: pid,
                 player_name: name(&format!("Player {p}")),
+                joined_at: CREATED.plus_ms(p as u64),
                 question: q,
                 result: AnswerResult {
                     correct: true,
