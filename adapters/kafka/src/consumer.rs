@@ -116,6 +116,7 @@ pub struct KafkaEventStream {
     topic: String,
     request_timeout: Duration,
     skipped_total: AtomicU64,
+    last_transient_log: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for KafkaEventStream {
@@ -164,6 +165,7 @@ impl KafkaEventStream {
             topic: config.topic.clone(),
             request_timeout: config.request_timeout,
             skipped_total: AtomicU64::new(0),
+            last_transient_log: std::sync::Mutex::new(None),
         })
     }
 
@@ -181,9 +183,12 @@ impl KafkaEventStream {
     /// this consumer's position (they are not committed, so a restarted consumer reads
     /// them again). Do not race it against other futures; it is bounded by `max_wait`.
     ///
+    /// Transient consumer errors (a broker down, a transport failure) are logged and polling
+    /// goes on until `max_wait`: librdkafka queues such errors among the messages, often
+    /// many per second during an outage, and returning on each one made callers back off
+    /// per queued error and fall minutes behind after the broker came back.
+    ///
     /// # Errors
-    /// [`StreamError::Unavailable`] when the consumer reports a transient error before any
-    /// message was taken (with messages in hand it logs the error and returns them);
     /// [`StreamError::Fatal`] when the consumer cannot be used any more (messages in hand
     /// are then dropped uncommitted, to be read again by the next consumer).
     pub async fn next_batch(
@@ -200,11 +205,15 @@ impl KafkaEventStream {
                 Ok(Ok(message)) => message,
                 Ok(Err(e)) => {
                     let err = stream_error("receiving", &e);
-                    if matches!(err, StreamError::Fatal(_)) || batch.is_empty() {
+                    if matches!(err, StreamError::Fatal(_)) {
                         return Err(err);
                     }
-                    tracing::warn!(error = %e, "Kafka consumer error; returning the batch so far");
-                    break;
+                    if !batch.is_empty() {
+                        tracing::warn!(error = %e, "Kafka consumer error; returning the batch so far");
+                        break;
+                    }
+                    self.note_transient(&e);
+                    continue;
                 }
             };
             taken += 1;
@@ -231,6 +240,19 @@ impl KafkaEventStream {
             }
         }
         Ok(batch)
+    }
+
+    /// Logs a transient consumer error at most once per second (an outage queues many).
+    fn note_transient(&self, e: &rdkafka::error::KafkaError) {
+        let now = std::time::Instant::now();
+        let mut last = self
+            .last_transient_log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1)) {
+            *last = Some(now);
+            tracing::warn!(error = %e, "Kafka consumer error; still polling");
+        }
     }
 
     fn skip(&self, batch: &mut Batch, partition: i32, offset: i64, reason: &str) {

@@ -14,8 +14,10 @@ use crate::config::KafkaConfig;
 use crate::error::{KafkaFailure, SetupError, setup_error, source};
 
 /// How much longer than the delivery timeout `publish` waits for librdkafka's delivery
-/// report before giving up on its own. librdkafka always reports within
-/// `message.timeout.ms` plus a little; this only guards against a lost report.
+/// report before giving up on its own. While every broker is down librdkafka often reports
+/// the timeout late (seen: more than 5 s after `message.timeout.ms`), so this bound, not
+/// librdkafka, then decides when the caller hears "try again". A message given up on here
+/// may still be delivered later; the archive ignores such repeats.
 const REPORT_GRACE: Duration = Duration::from_secs(5);
 
 /// Publishes score events to one Kafka topic, keyed by quiz id, and returns once all
