@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod services;
 mod suites;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("contracts") => contracts(),
         Some("services") => services::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
         Some("schemathesis") => {
             server_bin().and_then(|bin| suites::schemathesis(&root(), &bin, &logs_dir()?))
@@ -43,6 +45,7 @@ fn usage() -> String {
        test        run the whole test suite (what CI runs)\n  \
        contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
        services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
+       bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
        browser     only the headless-Chromium test of the web client\n  \
        schemathesis  only schemathesis against a live server"
         .into()
@@ -81,7 +84,8 @@ fn run(what: &str, mut cmd: Command) -> Result<(), String> {
 
 /// The whole suite: real services up, every Rust test (unit, property, conformance on
 /// memory and on the real services, in-process and real-socket app tests), the browser test
-/// in headless Chromium, and schemathesis against a live server.
+/// in headless Chromium, schemathesis against a live server, the compose-file check and a
+/// smoke run of the benchmark.
 fn test(extra: &[String]) -> Result<(), String> {
     services::run(&["up".to_owned()])?;
     let mut t = cargo();
@@ -96,6 +100,9 @@ fn test(extra: &[String]) -> Result<(), String> {
     suites::browser(&root(), &server_bin)?;
     suites::schemathesis(&root(), &server_bin, &logs)?;
     suites::compose(&root())?;
+    // The load generator must not rot: a few seconds of tiny load, checking the report
+    // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
+    bench::run(&["--smoke".to_owned(), "--debug".to_owned()])?;
     eprintln!("xtask: all suites passed");
     Ok(())
 }

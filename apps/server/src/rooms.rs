@@ -4,21 +4,29 @@
 //! instance or another) feeds Q's [`Throttle`]; when it says "broadcast now" the room reads
 //! the board once and sends each socket its own view (top N, its line, its neighbours).
 //! Each socket holds a `watch` slot with the latest board, so a slow socket skips stale
-//! boards instead of queueing them, and the newest one is always delivered.
+//! boards instead of queueing them, and the newest one is always delivered: a slot only
+//! ever moves to a higher `seq`, even when two broadcasts of a room overlap.
+//!
+//! A broadcast serializes each board line once (a line reads the same to every viewer)
+//! and splices the pieces into each socket's message, so fanning a board out to 10,000
+//! sockets costs string concatenation, not 10,000 × 15 entry serializations. The fan-out
+//! runs outside the room lock.
 //!
 //! The room lock is a `std::sync::Mutex`: it guards only in-memory maps and is never held
 //! across an `.await`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use quiz_contracts::ws::{BoardMsg, ServerMessage};
-use quiz_core::board::build_view;
+use quiz_contracts::ws::EntryMsg;
+use quiz_core::board::entry;
 use quiz_core::ports::Names;
 use quiz_core::throttle::{Decision, Throttle};
-use quiz_core::{PlayerId, QuizId, QuizService, Ranked};
+use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
 use tokio::sync::watch;
 
 use crate::clock;
@@ -28,22 +36,33 @@ use crate::telemetry;
 /// rooms read each socket's neighbourhood separately.
 const FULL_READ_LIMIT: u64 = 50_000;
 
-/// The latest board for one socket, serialized once.
-pub type BoardSlot = watch::Receiver<Option<Arc<str>>>;
+/// The latest board for one socket: its `seq` and its JSON, serialized once.
+pub type Board = Option<(u64, Arc<str>)>;
+
+/// The receiving end of a socket's board slot.
+pub type BoardSlot = watch::Receiver<Board>;
 
 struct SocketEntry {
     player: PlayerId,
-    board: watch::Sender<Option<Arc<str>>>,
+    board: watch::Sender<Board>,
 }
 
 struct Room {
-    sockets: HashMap<u64, SocketEntry>,
+    sockets: HashMap<u64, Arc<SocketEntry>>,
     throttle: Throttle,
     timer_armed: bool,
     seq: u64,
     /// When the oldest change not yet broadcast happened (for the latency metric).
     pending_since: Option<Instant>,
-    names: Names,
+    /// Names never change, so each room caches them; shared with running broadcasts.
+    names: Arc<Names>,
+}
+
+/// What a throttle decision asks the caller to do once the lock is released.
+enum Action {
+    Broadcast,
+    Timer(Timestamp),
+    Nothing,
 }
 
 /// All rooms of this instance.
@@ -80,14 +99,14 @@ impl Rooms {
             timer_armed: false,
             seq: 0,
             pending_since: None,
-            names: Names::new(),
+            names: Arc::new(Names::new()),
         });
         room.sockets.insert(
             id,
-            SocketEntry {
+            Arc::new(SocketEntry {
                 player: player.clone(),
                 board: tx,
-            },
+            }),
         );
         (id, rx)
     }
@@ -113,49 +132,54 @@ impl Rooms {
         self.lock().values().map(|r| r.sockets.len()).sum()
     }
 
-    /// Feeds "quiz changed" into the room's throttle.
+    /// Turns a throttle decision into an action, arming the room's timer at most once.
+    fn plan(room: &mut Room, decision: Decision) -> Action {
+        match decision {
+            Decision::BroadcastNow => Action::Broadcast,
+            Decision::WaitUntil(at) if !room.timer_armed => {
+                room.timer_armed = true;
+                Action::Timer(at)
+            }
+            Decision::WaitUntil(_) | Decision::Idle => Action::Nothing,
+        }
+    }
+
+    /// Feeds "quiz changed" into the room's throttle. This runs once per accepted answer,
+    /// so it takes the lock once and usually only marks the room pending.
     pub fn changed(self: &Arc<Self>, quiz: &QuizId) {
-        let decision = {
+        let action = {
             let mut rooms = self.lock();
             let Some(room) = rooms.get_mut(quiz) else {
                 return; // nobody here watches this quiz
             };
             room.pending_since.get_or_insert_with(Instant::now);
-            room.throttle.changed(clock::now())
+            let decision = room.throttle.changed(clock::now());
+            Self::plan(room, decision)
         };
-        self.act(quiz, decision);
+        self.act(quiz, action);
     }
 
     fn tick(self: &Arc<Self>, quiz: &QuizId) {
-        let decision = {
+        let action = {
             let mut rooms = self.lock();
             let Some(room) = rooms.get_mut(quiz) else {
                 return;
             };
             room.timer_armed = false;
-            room.throttle.tick(clock::now())
+            let decision = room.throttle.tick(clock::now());
+            Self::plan(room, decision)
         };
-        self.act(quiz, decision);
+        self.act(quiz, action);
     }
 
-    fn act(self: &Arc<Self>, quiz: &QuizId, decision: Decision) {
-        match decision {
-            Decision::BroadcastNow => {
+    fn act(self: &Arc<Self>, quiz: &QuizId, action: Action) {
+        match action {
+            Action::Broadcast => {
                 let rooms = self.clone();
                 let quiz = quiz.clone();
                 tokio::spawn(async move { rooms.broadcast(&quiz).await });
             }
-            Decision::WaitUntil(at) => {
-                {
-                    let mut map = self.lock();
-                    let Some(room) = map.get_mut(quiz) else {
-                        return;
-                    };
-                    if room.timer_armed {
-                        return;
-                    }
-                    room.timer_armed = true;
-                }
+            Action::Timer(at) => {
                 let wait = Duration::from_millis(at.since(clock::now()));
                 let rooms = self.clone();
                 let quiz = quiz.clone();
@@ -164,7 +188,7 @@ impl Rooms {
                     rooms.tick(&quiz);
                 });
             }
-            Decision::Idle => {}
+            Action::Nothing => {}
         }
     }
 
@@ -193,51 +217,66 @@ impl Rooms {
                 return;
             }
         };
-        // Neighbourhoods: from the full read, or one query per socket for huge rooms.
-        let players: Vec<(u64, PlayerId)> = {
+        let (sockets, names) = {
             let rooms = self.lock();
             let Some(room) = rooms.get(quiz) else { return };
-            room.sockets
-                .iter()
-                .map(|(id, s)| (*id, s.player.clone()))
-                .collect()
+            let sockets: Vec<Arc<SocketEntry>> = room.sockets.values().cloned().collect();
+            (sockets, room.names.clone())
         };
-        let mut around: HashMap<u64, Vec<Ranked>> = HashMap::with_capacity(players.len());
+        let k = cfg.around_k as usize;
+        let top = 0..board.len().min(cfg.top_n as usize);
+        // Every line shown is an index into `lines`: the full board, or (huge rooms) the
+        // top N followed by each socket's separately read neighbourhood.
+        let mut lines = board;
+        let mut views: Vec<View> = Vec::with_capacity(sockets.len());
         if full {
-            let pos: HashMap<&PlayerId, usize> = board
+            let pos: HashMap<&PlayerId, usize> = lines
                 .iter()
                 .enumerate()
                 .map(|(i, r)| (&r.player, i))
                 .collect();
-            let k = cfg.around_k as usize;
-            for (id, p) in &players {
-                if let Some(&i) = pos.get(p) {
-                    let from = i.saturating_sub(k);
-                    let to = (i + k + 1).min(board.len());
-                    around.insert(*id, board[from..to].to_vec());
-                }
+            for s in &sockets {
+                views.push(match pos.get(&s.player) {
+                    Some(&i) => View {
+                        me: Some(i),
+                        around: i.saturating_sub(k)..(i + k + 1).min(lines.len()),
+                    },
+                    None => View::EMPTY,
+                });
             }
         } else {
-            for (id, p) in &players {
-                if let Ok(a) = sb.around(quiz, p, cfg.around_k).await {
-                    around.insert(*id, a);
-                }
+            for s in &sockets {
+                let view = match sb.around(quiz, &s.player, cfg.around_k).await {
+                    Ok(a) => {
+                        let start = lines.len();
+                        let me = a.iter().position(|r| r.player == s.player);
+                        lines.extend(a);
+                        View {
+                            me: me.map(|p| start + p),
+                            around: start..lines.len(),
+                        }
+                    }
+                    Err(_) => View::EMPTY,
+                };
+                views.push(view);
             }
         }
-        let top: Vec<Ranked> = board.iter().take(cfg.top_n as usize).cloned().collect();
-        // Names never change, so each room caches them.
-        let missing: Vec<PlayerId> = {
-            let rooms = self.lock();
-            let Some(room) = rooms.get(quiz) else { return };
-            top.iter()
-                .chain(around.values().flatten())
-                .map(|r| &r.player)
-                .filter(|p| !room.names.contains_key(*p))
-                .cloned()
-                .collect::<std::collections::HashSet<_>>()
-                .into_iter()
-                .collect()
-        };
+        let mut shown = vec![false; lines.len()];
+        for i in top
+            .clone()
+            .chain(views.iter().flat_map(|v| v.around.clone()))
+        {
+            shown[i] = true;
+        }
+        let missing: Vec<PlayerId> = lines
+            .iter()
+            .zip(&shown)
+            .filter(|(r, shown)| **shown && !names.contains_key(&r.player))
+            .map(|(r, _)| &r.player)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .cloned()
+            .collect();
         let fetched = if missing.is_empty() {
             Names::new()
         } else {
@@ -250,29 +289,101 @@ impl Rooms {
             }
         };
         let now = clock::now();
-        let mut rooms = self.lock();
-        let Some(room) = rooms.get_mut(quiz) else {
-            return;
-        };
-        room.names.extend(fetched);
-        room.seq += 1;
-        let seq = room.seq;
-        let mut sent = 0u64;
-        for (id, socket) in &room.sockets {
-            let mine = around.get(id).map(Vec::as_slice).unwrap_or_default();
-            let me = mine.iter().find(|r| r.player == socket.player);
-            let view = build_view(&top, me, mine, count, &room.names);
-            let msg = ServerMessage::Board(BoardMsg::new(&view, seq, now.0));
-            if let Ok(json) = serde_json::to_string(&msg) {
-                socket.board.send_replace(Some(Arc::from(json)));
-                sent += 1;
+        let (seq, names, since) = {
+            let mut rooms = self.lock();
+            let Some(room) = rooms.get_mut(quiz) else {
+                return;
+            };
+            if !fetched.is_empty() {
+                Arc::make_mut(&mut room.names).extend(fetched);
             }
+            room.seq += 1;
+            (room.seq, room.names.clone(), room.pending_since.take())
+        };
+        // Each shown line serialized once.
+        let json: Vec<String> = lines
+            .iter()
+            .zip(&shown)
+            .map(|(r, shown)| {
+                if *shown {
+                    serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let top_json = join(&json[top]);
+        let mut sent = 0u64;
+        for (socket, view) in sockets.iter().zip(&views) {
+            let msg: Arc<str> = Arc::from(board_json(seq, &top_json, &json, view, count, now.0));
+            let delivered = socket.board.send_if_modified(|slot| {
+                if slot.as_ref().is_some_and(|(s, _)| *s >= seq) {
+                    return false; // a newer board got there first
+                }
+                *slot = Some((seq, msg));
+                true
+            });
+            sent += u64::from(delivered);
         }
         metrics::counter!(telemetry::BOARDS_SENT).increment(sent);
-        if let Some(since) = room.pending_since.take() {
+        if let Some(since) = since {
             metrics::histogram!(telemetry::BROADCAST_LATENCY).record(since.elapsed().as_secs_f64());
         }
     }
+}
+
+/// One socket's part of a board: its own line and its neighbourhood, as indices into the
+/// broadcast's lines.
+struct View {
+    me: Option<usize>,
+    around: Range<usize>,
+}
+
+impl View {
+    /// A viewer not on the board.
+    const EMPTY: View = View {
+        me: None,
+        around: 0..0,
+    };
+}
+
+/// Joins serialized entries into the inside of a JSON array.
+fn join(parts: &[String]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(p);
+    }
+    s
+}
+
+/// The `board` message of one socket, spliced from serialized lines. It is byte for byte
+/// what `serde_json::to_string(&ServerMessage::Board(..))` produces (a test checks), so the
+/// wire contract is unchanged.
+fn board_json(
+    seq: u64,
+    top_json: &str,
+    lines: &[String],
+    view: &View,
+    players: u64,
+    server_time: u64,
+) -> String {
+    let around: usize = lines[view.around.clone()].iter().map(|l| l.len() + 1).sum();
+    let me = view.me.map_or(0, |i| lines[i].len());
+    let mut s = String::with_capacity(top_json.len() + around + me + 96);
+    let _ = write!(s, r#"{{"type":"board","seq":{seq},"top":["#);
+    s.push_str(top_json);
+    s.push(']');
+    if let Some(i) = view.me {
+        s.push_str(r#","me":"#);
+        s.push_str(&lines[i]);
+    }
+    s.push_str(r#","around":["#);
+    s.push_str(&join(&lines[view.around.clone()]));
+    let _ = write!(s, r#"],"players":{players},"server_time":{server_time}}}"#);
+    s
 }
 
 /// Runs forever: feeds every bus announcement into the rooms, resubscribing after a
@@ -292,5 +403,67 @@ pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quiz_contracts::ws::{BoardMsg, ServerMessage};
+    use quiz_core::board::build_view;
+    use quiz_core::{PlayerName, Ranked, SortKey, Standing};
+
+    use super::*;
+
+    fn ranked(id: &str, rank: u64, score: u64) -> Ranked {
+        Ranked {
+            player: PlayerId::parse(id).unwrap(),
+            standing: Standing {
+                rank,
+                key: SortKey::at(score, Timestamp(0), Timestamp(rank)).unwrap(),
+            },
+        }
+    }
+
+    /// The spliced board equals serde's serialization of the same view, with and without
+    /// the viewer's own line, with names from the registry and ids as fallback.
+    #[test]
+    fn spliced_boards_match_serde_byte_for_byte() {
+        let lines: Vec<Ranked> = (1..=6)
+            .map(|i| ranked(&format!("p{i}"), i, 100 - i))
+            .collect();
+        let mut names = Names::new();
+        names.insert(
+            PlayerId::parse("p1").unwrap(),
+            PlayerName::parse("Ann \"the\" ⚡").unwrap(),
+        );
+        let json: Vec<String> = lines
+            .iter()
+            .map(|r| serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap())
+            .collect();
+        let top_json = join(&json[0..3]);
+        for view in [
+            View {
+                me: Some(4),
+                around: 2..6,
+            },
+            View::EMPTY,
+        ] {
+            let spliced = board_json(7, &top_json, &json, &view, 6, 1_700_000_000_000);
+            let me = view.me.map(|i| &lines[i]);
+            let around = &lines[view.around.clone()];
+            let expected = serde_json::to_string(&ServerMessage::Board(BoardMsg::new(
+                &build_view(&lines[0..3], me, around, 6, &names),
+                7,
+                1_700_000_000_000,
+            )))
+            .unwrap();
+            assert_eq!(spliced, expected);
+        }
+    }
+
+    #[test]
+    fn joining_nothing_is_empty() {
+        assert_eq!(join(&[]), "");
+        assert_eq!(join(&["a".into(), "b".into()]), "a,b");
     }
 }

@@ -1,0 +1,215 @@
+//! Talking to the server: creating quizzes, joining players, opening WebSockets from a
+//! chosen source address.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::http::HttpClient;
+
+/// A client WebSocket.
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// Time limit of every question: the server's maximum, so answers stay in time for
+/// a whole run (a player's question `i` closes `(i + 1) × 10 min` after joining).
+pub const TIME_LIMIT_MS: u32 = 600_000;
+/// Points of a correct answer (fixed scoring).
+pub const POINTS: u32 = 100;
+/// Options per question.
+pub const OPTIONS: u32 = 4;
+
+// 200 questions × the points stay below the server's 2,097,151 cap on a quiz's total.
+const _: () = assert!(200 * POINTS < 2_097_151);
+
+/// The correct option of question `i` in every quiz this tool creates.
+pub fn correct_option(i: u32) -> u32 {
+    (i.wrapping_mul(7) + 1) % OPTIONS
+}
+
+/// The body of `POST /api/quizzes` for a quiz of `questions` questions with fixed
+/// scoring, the longest time limits and short texts (so joins and snapshots stay small).
+pub fn quiz_body(id: &str, questions: u32) -> String {
+    let qs: Vec<serde_json::Value> = (0..questions)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("q{i}"),
+                "prompt": format!("Question {i}?"),
+                "options": ["a", "b", "c", "d"],
+                "correct": correct_option(i),
+                "points": POINTS,
+                "time_limit_ms": TIME_LIMIT_MS,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": id,
+        "title": format!("load test {id}"),
+        "scoring": {"kind": "fixed"},
+        "questions": qs,
+    })
+    .to_string()
+}
+
+/// An API error body.
+#[derive(Debug, Deserialize)]
+struct ApiError {
+    code: String,
+}
+
+/// Why a request was refused: `<status>:<code>` when the server said so.
+fn refusal(status: u16, body: &[u8]) -> String {
+    match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => format!("{status}:{}", e.code),
+        Err(_) => status.to_string(),
+    }
+}
+
+/// Creates quiz `id`.
+///
+/// # Errors
+/// A message with the server's refusal or the transport error.
+pub async fn create_quiz(
+    http: &HttpClient,
+    admin_key: &str,
+    id: &str,
+    questions: u32,
+) -> Result<(), String> {
+    let body = quiz_body(id, questions);
+    let r = http
+        .post_json("/api/quizzes", body.as_bytes(), Some(admin_key))
+        .await
+        .map_err(|e| format!("creating quiz {id}: {e}"))?;
+    if r.status == 201 {
+        Ok(())
+    } else {
+        Err(format!(
+            "creating quiz {id}: refused ({}): {}",
+            refusal(r.status, &r.body),
+            String::from_utf8_lossy(&r.body)
+        ))
+    }
+}
+
+/// A joined player.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Joined {
+    /// Server-issued id.
+    pub player_id: String,
+    /// Where to open the WebSocket (token included).
+    pub ws_path: String,
+}
+
+/// Why joining or connecting failed; [`Failure::kind`] names it for the error counts.
+#[derive(Debug)]
+pub enum Failure {
+    /// The join request failed or was refused.
+    Join(String),
+    /// TCP connect failed.
+    Tcp(std::io::ErrorKind),
+    /// The WebSocket handshake failed.
+    Handshake(String),
+}
+
+impl Failure {
+    /// `join:<status>:<code>`, `connect:tcp:<kind>` or `connect:ws:<reason>`.
+    pub fn kind(&self) -> String {
+        match self {
+            Self::Join(k) => format!("join:{k}"),
+            Self::Tcp(k) => format!("connect:tcp:{k:?}"),
+            Self::Handshake(k) => format!("connect:ws:{k}"),
+        }
+    }
+}
+
+/// Joins quiz `quiz` as `name`.
+///
+/// # Errors
+/// [`Failure::Join`].
+pub async fn join(http: &HttpClient, quiz: &str, name: &str) -> Result<Joined, Failure> {
+    let body = serde_json::json!({ "name": name }).to_string();
+    let r = http
+        .post_json(&format!("/api/quizzes/{quiz}/join"), body.as_bytes(), None)
+        .await
+        .map_err(|e| Failure::Join(e.kind()))?;
+    if r.status != 200 {
+        return Err(Failure::Join(refusal(r.status, &r.body)));
+    }
+    serde_json::from_slice(&r.body).map_err(|_| Failure::Join("bad_body".into()))
+}
+
+/// Opens the WebSocket at `ws_path` from source address `src`.
+///
+/// # Errors
+/// [`Failure::Tcp`] or [`Failure::Handshake`].
+pub async fn connect(
+    addr: SocketAddr,
+    authority: &str,
+    src: Option<IpAddr>,
+    ws_path: &str,
+    config: WebSocketConfig,
+) -> Result<Ws, Failure> {
+    let socket = TcpSocket::new_v4().map_err(|e| Failure::Tcp(e.kind()))?;
+    // Ports of closed connections linger in TIME_WAIT; let bind() pick them again.
+    socket
+        .set_reuseaddr(true)
+        .map_err(|e| Failure::Tcp(e.kind()))?;
+    if let Some(ip) = src {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .map_err(|e| Failure::Tcp(e.kind()))?;
+    }
+    let stream = tokio::time::timeout(Duration::from_secs(30), socket.connect(addr))
+        .await
+        .map_err(|_| Failure::Tcp(std::io::ErrorKind::TimedOut))?
+        .map_err(|e| Failure::Tcp(e.kind()))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| Failure::Tcp(e.kind()))?;
+    let url = format!("ws://{authority}{ws_path}");
+    let handshake = tokio_tungstenite::client_async_with_config(url, stream, Some(config));
+    let (ws, _) = tokio::time::timeout(Duration::from_secs(30), handshake)
+        .await
+        .map_err(|_| Failure::Handshake("timeout".into()))?
+        .map_err(|e| {
+            use tokio_tungstenite::tungstenite::Error;
+            Failure::Handshake(match e {
+                Error::Http(r) => r.status().as_u16().to_string(),
+                Error::Io(io) => format!("{:?}", io.kind()),
+                other => {
+                    let s = other.to_string();
+                    s.split(':').next().unwrap_or("other").to_owned()
+                }
+            })
+        })?;
+    Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiz_bodies_follow_the_api_limits() {
+        let v: serde_json::Value = serde_json::from_str(&quiz_body("lg-1", 200)).unwrap();
+        let qs = v["questions"].as_array().unwrap();
+        assert_eq!(qs.len(), 200);
+        assert_eq!(v["scoring"]["kind"], "fixed");
+        for q in qs {
+            assert!(q["correct"].as_u64().unwrap() < u64::from(OPTIONS));
+            assert_eq!(q["time_limit_ms"], 600_000);
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_code() {
+        assert_eq!(
+            refusal(409, br#"{"code":"name_taken","message":"x"}"#),
+            "409:name_taken"
+        );
+        assert_eq!(refusal(502, b"<html>"), "502");
+    }
+}

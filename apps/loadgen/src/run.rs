@@ -1,0 +1,459 @@
+//! One load test from start to report: create quizzes, start the observers and players,
+//! collect one-second windows, and build the [`Report`].
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::cli::{Mode, RunArgs, parse_target};
+use crate::http::HttpClient;
+use crate::net;
+use crate::player::{self, Ctx, Plan};
+use crate::report::{
+    Answers, Boards, Cpu, Errors, Memory, Percentiles, Phases, Report, Second, Sockets,
+    StalenessInfo,
+};
+use crate::staleness::Staleness;
+use crate::stats::{Stats, Window};
+
+/// Quizzes created at once during setup.
+const CREATE_CONCURRENCY: usize = 16;
+/// Initial read buffer of each client socket. Tungstenite's default (128 KiB) is
+/// zero-filled before every read, which would cost gigabytes at 50,000 sockets and a 128 KiB
+/// memset per read; larger messages (snapshots) make it reserve room as needed.
+const CLIENT_READ_BUFFER: usize = 2 * 1024;
+
+/// Resident set size of process `pid` in KiB, from `/proc/PID/status`.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_vm_rss(&status)
+}
+
+/// CPU time (user + system) of process `pid` in seconds, from `/proc/PID/stat`.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ticks(&stat).map(|t| t as f64 / CLOCK_TICKS_PER_SEC)
+}
+
+/// `USER_HZ`, the unit of `/proc/PID/stat` times: 100 on every Linux architecture this
+/// tool runs on (it is fixed by the kernel ABI, not by `CONFIG_HZ`).
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
+/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in clock ticks. The
+/// command name (field 2) may hold spaces and parentheses, so fields are counted from the
+/// last `)`.
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+fn parse_vm_rss(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// What the collector gathered.
+struct Collected {
+    total: Window,
+    steady: Window,
+    /// Seconds of steady state covered by the collector's windows.
+    steady_s: f64,
+    /// Σ open sockets × window length over steady state (for the average).
+    steady_open_s: f64,
+    series: Vec<Second>,
+    peak_rss: Option<u64>,
+    steady_end_rss: Option<u64>,
+    steady_end_open: u64,
+    steady_end_open_players: u64,
+    /// Server CPU seconds spent during steady state.
+    server_cpu_steady: Option<f64>,
+    /// This process's CPU seconds spent during steady state.
+    own_cpu_steady: Option<f64>,
+}
+
+/// Drains the live window about once per second until `done` flips, then once more.
+///
+/// Each window is labelled with the real time elapsed and its real length, and belongs to
+/// the phase of its midpoint: when the load generator itself is short of CPU the ticks
+/// come late, and counting ticks would drift away from the players' schedule.
+async fn collect(
+    stats: Arc<Stats>,
+    plan: Plan,
+    pid: Option<u32>,
+    mut done: watch::Receiver<bool>,
+) -> Collected {
+    let mut c = Collected {
+        total: Window::default(),
+        steady: Window::default(),
+        steady_s: 0.0,
+        steady_open_s: 0.0,
+        series: Vec::new(),
+        peak_rss: None,
+        steady_end_rss: None,
+        steady_end_open: 0,
+        steady_end_open_players: 0,
+        server_cpu_steady: None,
+        own_cpu_steady: None,
+    };
+    let own = std::process::id();
+    let mut last_cpu = (pid.and_then(cpu_seconds), cpu_seconds(own));
+    let mut tick =
+        tokio::time::interval_at(plan.start + Duration::from_secs(1), Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last = 0.0f64;
+    let mut sec = Window::default();
+    loop {
+        let finished = tokio::select! {
+            _ = tick.tick() => false,
+            _ = done.wait_for(|d| *d) => true,
+        };
+        sec.reset();
+        stats.drain_into(&mut sec);
+        let now = stats.start.elapsed().as_secs_f64();
+        let dur = (now - last).max(0.001);
+        let phase = plan.phase_at((now + last) / 2.0);
+        last = now;
+        let rss = pid.and_then(rss_kib);
+        let cpu = (pid.and_then(cpu_seconds), cpu_seconds(own));
+        let server_cores = match (cpu.0, last_cpu.0) {
+            (Some(now), Some(before)) => Some(((now - before) / dur * 100.0).round() / 100.0),
+            _ => None,
+        };
+        let own_cores = match (cpu.1, last_cpu.1) {
+            (Some(now), Some(before)) => Some(((now - before) / dur * 100.0).round() / 100.0),
+            _ => None,
+        };
+        if phase == "steady" {
+            if let (Some(now), Some(before)) = (cpu.0, last_cpu.0) {
+                *c.server_cpu_steady.get_or_insert(0.0) += now - before;
+            }
+            if let (Some(now), Some(before)) = (cpu.1, last_cpu.1) {
+                *c.own_cpu_steady.get_or_insert(0.0) += now - before;
+            }
+        }
+        last_cpu = cpu;
+        if let Some(r) = rss {
+            c.peak_rss = Some(c.peak_rss.map_or(r, |p| p.max(r)));
+        }
+        let open = stats.open.load(Ordering::Relaxed) as u64;
+        let lat = Percentiles::of(&sec.latency);
+        let point = Second {
+            t: (now * 1000.0).round() / 1000.0,
+            dur_s: (dur * 1000.0).round() / 1000.0,
+            phase: phase.to_owned(),
+            sent: sec.sent,
+            acked: sec.acked,
+            p50_us: lat.p50,
+            p99_us: lat.p99,
+            staleness_p99_us: Percentiles::of(&sec.staleness).p99,
+            boards: sec.boards,
+            errors: sec.error_total(),
+            open_sockets: open,
+            server_rss_kib: rss,
+            server_cores,
+            loadgen_cores: own_cores,
+        };
+        eprintln!(
+            "t={now:>6.1}s {phase:<9} sent {:>7} acked {:>7} p50 {:>8} p99 {:>8} stale-p99 {:>8} boards {:>7} errors {:>5} open {:>6} rss {} cpu {}/{}",
+            point.sent,
+            point.acked,
+            fmt_ms(point.p50_us),
+            fmt_ms(point.p99_us),
+            fmt_ms(point.staleness_p99_us),
+            point.boards,
+            point.errors,
+            open,
+            rss.map_or("–".into(), |r| format!("{:.1} MiB", r as f64 / 1024.0)),
+            server_cores.map_or("–".into(), |c| format!("{c:.2}")),
+            own_cores.map_or("–".into(), |c| format!("{c:.2}")),
+        );
+        c.series.push(point);
+        c.total.add(&sec);
+        if phase == "steady" {
+            c.steady.add(&sec);
+            c.steady_s += dur;
+            c.steady_open_s += open as f64 * dur;
+            c.steady_end_rss = rss;
+            c.steady_end_open = open;
+            c.steady_end_open_players = stats.open_players.load(Ordering::Relaxed) as u64;
+        }
+        if finished {
+            return c;
+        }
+    }
+}
+
+fn fmt_ms(us: Option<u64>) -> String {
+    us.map_or("–".into(), |v| format!("{:.2}ms", v as f64 / 1000.0))
+}
+
+/// Runs one load test and returns its report (also written into `--out`).
+///
+/// # Errors
+/// A message when the options are invalid or setup (quiz creation) fails; failures of
+/// individual sockets are counted in the report instead.
+pub async fn run(args: RunArgs) -> Result<Report, String> {
+    args.validate()?;
+    let target = parse_target(&args.target)?;
+    let admin_key = args.admin_key.clone().unwrap_or_default();
+    let mode = args.mode();
+    let started_unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let setup_start = Instant::now();
+    let phases_s = args.ramp_up + args.steady + args.ramp_down;
+    let max_duration = args.max_duration.unwrap_or(phases_s + 120.0).max(1.0);
+    let hard_deadline = setup_start + Duration::from_secs_f64(max_duration);
+
+    let http = HttpClient::new(target.addr, target.authority.clone());
+    let prefix = args
+        .quiz_prefix
+        .clone()
+        .unwrap_or_else(|| format!("lg{started_unix_ms}"));
+    let ids: Vec<String> = (0..args.quizzes).map(|i| format!("{prefix}-{i}")).collect();
+    eprintln!(
+        "quiz-loadgen: creating {} quizzes of {} questions on {}",
+        ids.len(),
+        args.questions,
+        args.target
+    );
+    let created: Vec<Result<(), String>> = futures_util::stream::iter(ids.iter())
+        .map(|id| net::create_quiz(&http, &admin_key, id, args.questions))
+        .buffer_unordered(CREATE_CONCURRENCY)
+        .collect()
+        .await;
+    if let Some(Err(e)) = created.into_iter().find(Result::is_err) {
+        return Err(e);
+    }
+    let baseline_rss = args.server_pid.and_then(rss_kib);
+    let setup_s = setup_start.elapsed().as_secs_f64();
+
+    let stats = Arc::new(Stats::new());
+    let plan = Plan {
+        start: Instant::from_std(stats.start),
+        ramp_up: Duration::from_secs_f64(args.ramp_up),
+        steady: Duration::from_secs_f64(args.steady),
+        ramp_down: Duration::from_secs_f64(args.ramp_down),
+        players: args.players,
+    };
+    let src_ips: Vec<IpAddr> = args.source_ips();
+    let observers = if mode == Mode::Idle {
+        0
+    } else {
+        args.observers_per_quiz
+    };
+    let ctx = Arc::new(Ctx {
+        mode,
+        target: target.clone(),
+        http,
+        stats: stats.clone(),
+        plan: plan.clone(),
+        quizzes: ids,
+        questions: args.questions,
+        trackers: if observers == 0 {
+            Vec::new()
+        } else {
+            (0..args.quizzes)
+                .map(|_| Mutex::new(Staleness::new(observers)))
+                .collect()
+        },
+        connect_slots: Semaphore::new(args.connect_concurrency),
+        src_ips: src_ips.clone(),
+        ws_config: WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER),
+        in_flight: args.in_flight as usize,
+        correct_ratio: args.correct_ratio,
+        answer_timeout: Duration::from_secs_f64(args.answer_timeout),
+        peak_open: AtomicUsize::new(0),
+    });
+    eprintln!(
+        "quiz-loadgen: {} players + {} observers, {:?} mode, ramp-up {} s, steady {} s, ramp-down {} s, {} source address(es)",
+        args.players,
+        observers * args.quizzes as usize,
+        mode,
+        args.ramp_up,
+        args.steady,
+        args.ramp_down,
+        src_ips.len()
+    );
+
+    let (done_tx, done_rx) = watch::channel(false);
+    let collector = tokio::spawn(collect(
+        stats.clone(),
+        plan.clone(),
+        args.server_pid,
+        done_rx,
+    ));
+    let mut tasks = JoinSet::new();
+    let mut shard = 0usize;
+    for q in 0..args.quizzes as usize {
+        for o in 0..observers {
+            shard += 1;
+            tasks.spawn(player::observer(ctx.clone(), q, o, shard));
+        }
+    }
+    for slot in 0..args.players {
+        tasks.spawn(player::player(ctx.clone(), slot));
+    }
+    let cut_short = loop {
+        tokio::select! {
+            r = tasks.join_next() => {
+                if r.is_none() {
+                    break false;
+                }
+            }
+            _ = sleep_until(hard_deadline) => {
+                eprintln!("quiz-loadgen: --max-duration reached; stopping");
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                break true;
+            }
+        }
+    };
+    let _ = done_tx.send(true);
+    let c = collector
+        .await
+        .map_err(|e| format!("the collector failed: {e}"))?;
+
+    let (stale_dropped, observers_total) = ctx.trackers.iter().fold((0, 0), |(d, n), t| {
+        let t = t.lock().unwrap_or_else(PoisonError::into_inner);
+        (d + t.dropped(), n + observers as u64)
+    });
+    let steady_secs = if c.steady_s > 0.0 { c.steady_s } else { 1.0 };
+    let per_socket_bytes = match (baseline_rss, c.steady_end_rss) {
+        (Some(b), Some(e)) if c.steady_end_open_players > 0 => {
+            Some((e.saturating_sub(b) * 1024) as f64 / c.steady_end_open_players as f64)
+        }
+        _ => None,
+    };
+    let avg_open = c.steady_open_s / steady_secs;
+    let report = Report {
+        tool: "quiz-loadgen".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        scenario: args.scenario.clone(),
+        mode: match mode {
+            Mode::Rate(_) => "rate",
+            Mode::Max => "max",
+            Mode::Idle => "idle",
+        }
+        .into(),
+        target: args.target.clone(),
+        started_unix_ms,
+        config: serde_json::to_value(&args).unwrap_or_default(),
+        phases: Phases {
+            ramp_up_s: args.ramp_up,
+            steady_s: args.steady,
+            ramp_down_s: args.ramp_down,
+            setup_s: (setup_s * 1000.0).round() / 1000.0,
+            run_s: (stats.start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            cut_short,
+        },
+        answers: Answers {
+            target_per_sec: match mode {
+                Mode::Rate(r) => Some(r),
+                _ => None,
+            },
+            sent: c.total.sent,
+            acked: c.total.acked,
+            acked_steady: c.steady.acked,
+            per_sec_steady: (c.steady.acked as f64 / steady_secs * 10.0).round() / 10.0,
+            per_sec_peak: c
+                .series
+                .iter()
+                .map(|s| (s.acked as f64 / s.dur_s.max(1.0)).round() as u64)
+                .max()
+                .unwrap_or(0),
+        },
+        ack_latency_us: Percentiles::of(&c.steady.latency),
+        ack_latency_all_us: Percentiles::of(&c.total.latency),
+        staleness_us: Percentiles::of(&c.steady.staleness),
+        staleness: StalenessInfo {
+            observers: observers_total,
+            all_us: Percentiles::of(&c.total.staleness),
+            dropped: stale_dropped,
+        },
+        boards: Boards {
+            received: c.total.boards,
+            received_steady: c.steady.boards,
+            per_socket_per_sec: if avg_open > 0.0 {
+                (c.steady.boards as f64 / avg_open / steady_secs * 1000.0).round() / 1000.0
+            } else {
+                0.0
+            },
+        },
+        sockets: Sockets {
+            players: args.players as u64,
+            observers: observers_total,
+            peak_open: ctx.peak_open.load(Ordering::Relaxed) as u64,
+            open_at_steady_end: c.steady_end_open,
+            joins: c.total.joins,
+            connects: c.total.connects,
+            source_addrs: src_ips.len() as u64,
+        },
+        memory: Memory {
+            server_pid: args.server_pid,
+            baseline_rss_kib: baseline_rss,
+            steady_end_rss_kib: c.steady_end_rss,
+            peak_rss_kib: c.peak_rss,
+            per_socket_bytes: per_socket_bytes.map(|b| b.round()),
+        },
+        cpu: Cpu {
+            server_cpu_s_steady: c.server_cpu_steady.map(|v| (v * 100.0).round() / 100.0),
+            server_cores_steady: c
+                .server_cpu_steady
+                .map(|v| (v / steady_secs * 100.0).round() / 100.0),
+            server_cpu_us_per_answer: c
+                .server_cpu_steady
+                .filter(|_| c.steady.acked > 0)
+                .map(|v| (v * 1e6 / c.steady.acked as f64 * 10.0).round() / 10.0),
+            loadgen_cores_steady: c
+                .own_cpu_steady
+                .map(|v| (v / steady_secs * 100.0).round() / 100.0),
+            loadgen_cpu_us_per_answer: c
+                .own_cpu_steady
+                .filter(|_| c.steady.acked > 0)
+                .map(|v| (v * 1e6 / c.steady.acked as f64 * 10.0).round() / 10.0),
+        },
+        errors: Errors {
+            total: c.total.error_total(),
+            by_kind: c.total.errors.clone(),
+        },
+        series: c.series,
+    };
+    report.write(&args.out)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_rss_is_read_from_proc_status() {
+        let status = "Name:\tquiz-server\nVmPeak:\t  100 kB\nVmRSS:\t   52340 kB\nThreads:\t3\n";
+        assert_eq!(parse_vm_rss(status), Some(52_340));
+        assert_eq!(parse_vm_rss("Name: x\n"), None);
+        // This process has an RSS.
+        assert!(rss_kib(std::process::id()).is_some_and(|k| k > 0));
+    }
+
+    #[test]
+    fn cpu_ticks_are_read_after_the_command_name() {
+        let stat = "4242 (quiz server) (x) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 3 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(300));
+        assert_eq!(parse_cpu_ticks("garbage"), None);
+        assert!(cpu_seconds(std::process::id()).is_some());
+    }
+}
