@@ -139,7 +139,8 @@ pub struct RunArgs {
     pub connect_concurrency: usize,
 
     /// Bind client sockets to N source addresses 127.0.0.2 … 127.0.0.(N+1), to get past
-    /// the ~28,000 ephemeral ports of one address pair (0: one per 20,000 sockets).
+    /// the ~28,000 ephemeral ports of one address pair (0: one per 5,000 sockets; the
+    /// kernel's search for a free port in bind() gets slow as an address fills up).
     #[arg(long, default_value_t = 0)]
     pub source_addrs: usize,
 
@@ -223,7 +224,7 @@ impl RunArgs {
     pub fn source_ips(&self) -> Vec<IpAddr> {
         let sockets = self.players + self.observers_per_quiz * self.quizzes as usize;
         let n = if self.source_addrs == 0 {
-            sockets.div_ceil(20_000).max(1)
+            sockets.div_ceil(5_000).max(1)
         } else {
             self.source_addrs
         };
@@ -308,7 +309,7 @@ mod tests {
     #[test]
     fn source_addresses_scale_with_sockets() {
         let cli = Cli::parse_from(["quiz-loadgen", "--players", "50000", "--admin-key", "k"]);
-        assert_eq!(cli.run.source_ips().len(), 3);
+        assert_eq!(cli.run.source_ips().len(), 11);
         let cli = Cli::parse_from(["quiz-loadgen", "--admin-key", "k"]);
         assert_eq!(cli.run.source_ips(), vec![IpAddr::from([127, 0, 0, 2])]);
         let cli = Cli::parse_from([
