@@ -84,6 +84,13 @@ async fn run_worker(
     report
 }
 
+/// Waits until `check` holds, failing the test after `secs` seconds.
+async fn within(secs: u64, what: &str, check: impl FnMut() -> bool + Send) {
+    tokio::time::timeout(Duration::from_secs(secs), common::when(check))
+        .await
+        .unwrap_or_else(|_| panic!("timed out after {secs} s waiting until {what}"));
+}
+
 /// How the first worker ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Interruption {
@@ -137,42 +144,56 @@ async fn scenario(interruption: Interruption) {
     }
     let published = first_half.len() + retried.len() + second_half.len();
 
-    // The peer (if any) runs from the start until the end.
-    let peer_stop = Arc::new(AtomicBool::new(false));
-    let peer = (interruption == Interruption::WithPeer).then(|| {
-        let stop = peer_stop.clone();
-        tokio::spawn(run_worker(
-            config.clone(),
-            group.clone(),
-            archive.clone(),
-            move || stop.load(Ordering::SeqCst),
-        ))
-    });
-
-    // The first worker stops once at least 60 events were written: mid-stream, as
-    // batches hold at most 17 and more events keep coming below.
+    // The first worker runs alone at first, so it is sure to own every partition and make
+    // progress; with `Dropped` it hangs after its write of the 60th event, before the commit.
     let first_archive = Arc::new(Counting {
         inner: Arc::new(store.clone()),
         events: written.clone(),
         hang_at: (interruption == Interruption::Dropped).then_some(60),
     });
-    let counter = written.clone();
-    let first = tokio::spawn(run_worker(
-        config.clone(),
-        group.clone(),
-        first_archive,
-        move || counter.load(Ordering::SeqCst) >= 60,
-    ));
-    if interruption == Interruption::Dropped {
-        // The worker now hangs after its write of the 60th event, before the commit.
+    let first_stop = Arc::new(AtomicBool::new(false));
+    let first = tokio::spawn(run_worker(config.clone(), group.clone(), first_archive, {
+        let stop = first_stop.clone();
         let counter = written.clone();
-        common::when(move || counter.load(Ordering::SeqCst) >= 60).await;
-        first.abort();
-    }
-    // The rest is published while the first worker runs and after it stopped.
-    for e in second_half {
+        // `WithPeer` stops it on cue below; the others once 60 events were written:
+        // mid-stream, as batches hold at most 17 and more events keep coming below.
+        move || {
+            stop.load(Ordering::SeqCst)
+                || (interruption != Interruption::WithPeer && counter.load(Ordering::SeqCst) >= 60)
+        }
+    }));
+    within(60, "the first worker writes 60 events", {
+        let counter = written.clone();
+        move || counter.load(Ordering::SeqCst) >= 60
+    })
+    .await;
+
+    let (during, after) = second_half.split_at(second_half.len() / 2);
+    let peer_stop = Arc::new(AtomicBool::new(false));
+    let peer = match interruption {
+        Interruption::Dropped => {
+            first.abort();
+            None
+        }
+        Interruption::Graceful => None,
+        Interruption::WithPeer => {
+            // A second member joins while events flow: the group rebalances under load.
+            let stop = peer_stop.clone();
+            Some(tokio::spawn(run_worker(
+                config.clone(),
+                group.clone(),
+                archive.clone(),
+                move || stop.load(Ordering::SeqCst),
+            )))
+        }
+    };
+    // Part of the rest is published while the first worker (and the peer) run.
+    for e in during {
         log.publish(e).await.unwrap();
     }
+    // The first worker then leaves (a second rebalance for `WithPeer`); what is published
+    // after that can only be archived by the worker that takes over its partitions.
+    first_stop.store(true, Ordering::SeqCst);
     let first = match first.await {
         Ok(report) => Some(report),
         Err(e) if e.is_cancelled() => None,
@@ -183,6 +204,9 @@ async fn scenario(interruption: Interruption) {
         "{interruption:?}: first worker stopped; {written_by_first} events written so far: {first:?}"
     );
     assert!(written_by_first < published as u64, "stopped mid-stream");
+    for e in after {
+        log.publish(e).await.unwrap();
+    }
 
     // A second worker (or the peer alone) finishes the job; stop once the archive holds
     // the expected standings (or a minute passes), giving it time to commit.
@@ -222,6 +246,10 @@ async fn scenario(interruption: Interruption) {
         }
     };
     println!("{interruption:?}: finishing worker: {second:?}");
+    assert!(
+        second.consumed >= after.len() as u64,
+        "the finishing worker read what was published after the first one left"
+    );
 
     let got = common::archived(&store, &quizzes).await;
     // Each question's result is kept once per player.
