@@ -9,6 +9,8 @@
 //! the close, clamped to the question's limit. The rule is a pure function of the quiz and
 //! the join time, so it needs no extra state and reconnecting cannot restart a clock.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, OptionIndex, QuestionId, QuizId};
@@ -141,9 +143,14 @@ pub enum QuizDefError {
 }
 
 /// A validated quiz. Fields are read through accessors so an invalid quiz cannot be built.
+///
+/// The definition is immutable and shared: cloning a `Quiz` is a reference-count
+/// increment, not a copy of its questions. The hot path fetches the quiz for every answer,
+/// and a deep copy of 200 questions with their strings was most of the server's CPU time
+/// (see BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "QuizDraft", into = "QuizDraft")]
-pub struct Quiz(QuizDraft);
+pub struct Quiz(Arc<QuizDraft>);
 
 /// Why an answer was refused. A refused answer changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,13 +242,13 @@ impl TryFrom<QuizDraft> for Quiz {
         if max > MAX_SCORE {
             return Err(QuizDefError::ScoreTooLarge(max));
         }
-        Ok(Self(d))
+        Ok(Self(Arc::new(d)))
     }
 }
 
 impl From<Quiz> for QuizDraft {
     fn from(q: Quiz) -> QuizDraft {
-        q.0
+        Arc::unwrap_or_clone(q.0)
     }
 }
 
@@ -281,9 +288,9 @@ impl Quiz {
     }
     /// The same quiz with another status.
     pub fn with_status(&self, status: QuizStatus) -> Quiz {
-        let mut d = self.0.clone();
+        let mut d = QuizDraft::clone(&self.0);
         d.status = status;
-        Quiz(d)
+        Quiz(Arc::new(d))
     }
 
     /// Each question's window for a player who joined at `joined_at` (see the module docs).
@@ -333,7 +340,16 @@ impl Quiz {
                 options: q.options.len(),
             });
         }
-        let window = self.windows(joined_at)[idx];
+        // The window of question `idx` ends after the time limits of questions 0..=idx.
+        let opened_ms: u64 = self.0.questions[..idx]
+            .iter()
+            .map(|q| u64::from(q.time_limit_ms))
+            .sum();
+        let opens_at = joined_at.plus_ms(opened_ms);
+        let window = Window {
+            opens_at,
+            closes_at: opens_at.plus_ms(u64::from(q.time_limit_ms)),
+        };
         if now > window.closes_at {
             return Err(AnswerError::TooLate {
                 closed_at: window.closes_at,
@@ -448,6 +464,38 @@ pub(crate) mod tests {
         assert_eq!(w[0].closes_at, Timestamp(15_000));
         assert_eq!(w[1].opens_at, Timestamp(15_000));
         assert_eq!(w[1].closes_at, Timestamp(35_000));
+    }
+
+    #[test]
+    fn check_answer_uses_the_same_windows_for_every_question() {
+        let mut d = draft(ScoringKind::Fixed);
+        d.questions = (0..7u32)
+            .map(|i| question(&format!("q{i}"), 0, 10, 1_000 + 700 * i))
+            .collect();
+        let quiz = Quiz::try_from(d).unwrap();
+        let joined = Timestamp(3_000);
+        let opt = OptionIndex::new(0).unwrap();
+        for (q, w) in quiz.questions().iter().zip(quiz.windows(joined)) {
+            assert!(quiz.check_answer(&q.id, opt, joined, w.closes_at).is_ok());
+            assert_eq!(
+                quiz.check_answer(&q.id, opt, joined, w.closes_at.plus_ms(1)),
+                Err(AnswerError::TooLate {
+                    closed_at: w.closes_at
+                }),
+                "{}",
+                q.id
+            );
+        }
+    }
+
+    #[test]
+    fn clones_share_one_definition() {
+        let quiz = Quiz::try_from(draft(ScoringKind::Fixed)).unwrap();
+        let copy = quiz.clone();
+        assert!(std::ptr::eq(quiz.questions(), copy.questions()));
+        let closed = quiz.with_status(QuizStatus::Closed);
+        assert_eq!(quiz.status(), QuizStatus::Open);
+        assert_eq!(closed.status(), QuizStatus::Closed);
     }
 
     #[test]

@@ -4,25 +4,60 @@
 //! catalog that would be one round trip per answer. Quizzes are immutable apart from their
 //! status, so `get` is cached for a short time-to-live. Writes through this instance
 //! invalidate at once; a status change made on another instance is seen here within the
-//! TTL (default 1 s), which bounds how long a closed quiz may still accept answers there.
+//! TTL (default 1 s) plus one catalog round trip, which bounds how long a closed quiz may
+//! still accept answers there.
+//!
+//! Loads are single-flight per quiz: when an entry is missing, one caller reads the
+//! catalog and concurrent callers wait for that read; when it has expired, one caller
+//! refreshes it while the others keep getting the expired copy for at most
+//! [`STALE_GRACE`] longer. Without this, every answer arriving after an expiry went to
+//! MongoDB at once (hundreds per quiz per second with 1,000 players), and the full-stack
+//! benchmark stalled.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use quiz_core::ports::{CatalogError, QuizCatalog};
 use quiz_core::{Quiz, QuizId, QuizStatus, QuizSummary};
+// Tokio's clock: the real one, except in tests that pause it.
+use tokio::time::Instant;
 
 /// Caches `get` results of an inner catalog for `ttl`.
 pub struct CachedCatalog {
     inner: Arc<dyn QuizCatalog>,
     ttl: Duration,
-    entries: Mutex<HashMap<QuizId, (Instant, Option<Quiz>)>>,
+    entries: Mutex<HashMap<QuizId, Entry>>,
+}
+
+/// One quiz's cache slot.
+#[derive(Default)]
+struct Entry {
+    /// When the value was read, and the value (`None`: no such quiz).
+    value: Option<(Instant, Option<Quiz>)>,
+    /// Held by the one caller that reads the catalog for this quiz. A tokio mutex, as it
+    /// is held across that read; the map itself is behind a std mutex that is never held
+    /// across an await.
+    load: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped by every write through this cache, so a read that was under way during a
+    /// write does not store what it read before the write.
+    generation: u64,
 }
 
 /// Most quizzes kept; the cache is cleared when it grows past this (quizzes are few).
 const MAX_ENTRIES: usize = 10_000;
+
+/// How long past its TTL an entry is still served while another caller refreshes it. A
+/// refresh that takes longer (a hung catalog) makes later callers wait for it instead.
+pub const STALE_GRACE: Duration = Duration::from_secs(2);
+
+/// What a lookup in the map found.
+enum Found {
+    Fresh(Option<Quiz>),
+    Stale(Option<Quiz>, Arc<tokio::sync::Mutex<()>>),
+    Missing(Arc<tokio::sync::Mutex<()>>),
+}
 
 impl CachedCatalog {
     /// Wraps `inner`.
@@ -35,10 +70,50 @@ impl CachedCatalog {
     }
 
     fn forget(&self, id: &QuizId) {
+        if let Some(e) = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(id)
+        {
+            e.value = None;
+            e.generation += 1;
+        }
+    }
+
+    fn find(&self, id: &QuizId) -> Found {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(id) {
+            entries.clear();
+        }
+        let e = entries.entry(id.clone()).or_default();
+        match &e.value {
+            Some((at, q)) if at.elapsed() < self.ttl => Found::Fresh(q.clone()),
+            Some((at, q)) if at.elapsed() < self.ttl + STALE_GRACE => {
+                Found::Stale(q.clone(), e.load.clone())
+            }
+            _ => Found::Missing(e.load.clone()),
+        }
+    }
+
+    /// Reads the catalog and stores the result; the caller holds the entry's load lock.
+    async fn load(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
+        let generation = self.generation(id);
+        let fresh = self.inner.get(id).await?;
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let e = entries.entry(id.clone()).or_default();
+        if e.generation == generation {
+            e.value = Some((Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    fn generation(&self, id: &QuizId) -> u64 {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(id);
+            .get(id)
+            .map_or(0, |e| e.generation)
     }
 }
 
@@ -51,22 +126,22 @@ impl QuizCatalog for CachedCatalog {
     }
 
     async fn get(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
-        if let Some((at, q)) = self
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(q.clone());
+        match self.find(id) {
+            Found::Fresh(q) => Ok(q),
+            Found::Stale(q, load) => match load.try_lock() {
+                // Someone is refreshing: the expired copy will do meanwhile.
+                Err(_) => Ok(q),
+                Ok(_guard) => self.load(id).await,
+            },
+            Found::Missing(load) => {
+                let _guard = load.lock().await;
+                // Whoever held the lock may have loaded it meanwhile.
+                match self.find(id) {
+                    Found::Fresh(q) => Ok(q),
+                    Found::Stale(..) | Found::Missing(_) => self.load(id).await,
+                }
+            }
         }
-        let fresh = self.inner.get(id).await?;
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(id.clone(), (Instant::now(), fresh.clone()));
-        Ok(fresh)
     }
 
     async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
@@ -114,6 +189,113 @@ mod tests {
             cached.get(q.id()).await.unwrap().map(|x| x.status()),
             Some(QuizStatus::Closed)
         );
+    }
+
+    /// A catalog that counts reads and takes `delay` for each.
+    struct Slow {
+        inner: MemoryCatalog,
+        reads: std::sync::atomic::AtomicUsize,
+        delay: Duration,
+    }
+
+    #[async_trait]
+    impl QuizCatalog for Slow {
+        async fn create(&self, quiz: &Quiz) -> Result<(), CatalogError> {
+            self.inner.create(quiz).await
+        }
+        async fn get(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            self.inner.get(id).await
+        }
+        async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
+            self.inner.list().await
+        }
+        async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
+            self.inner.set_status(id, status).await
+        }
+    }
+
+    fn slow() -> Arc<Slow> {
+        Arc::new(Slow {
+            inner: MemoryCatalog::new(),
+            reads: std::sync::atomic::AtomicUsize::new(0),
+            delay: Duration::from_millis(50),
+        })
+    }
+
+    fn reads(s: &Slow) -> usize {
+        s.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_misses_read_the_catalog_once() {
+        let inner = slow();
+        let q = quiz();
+        inner.create(&q).await.unwrap();
+        let cached = Arc::new(CachedCatalog::new(inner.clone(), Duration::from_secs(1)));
+        let gets: Vec<_> = (0..50)
+            .map(|_| {
+                let cached = cached.clone();
+                let id = q.id().clone();
+                tokio::spawn(async move { cached.get(&id).await })
+            })
+            .collect();
+        for g in gets {
+            assert_eq!(g.await.unwrap().unwrap().as_ref(), Some(&q));
+        }
+        assert_eq!(reads(&inner), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expired_entry_is_refreshed_once_while_the_old_copy_is_served() {
+        let inner = slow();
+        let q = quiz();
+        inner.create(&q).await.unwrap();
+        let cached = Arc::new(CachedCatalog::new(inner.clone(), Duration::from_secs(1)));
+        cached.get(q.id()).await.unwrap();
+        assert_eq!(reads(&inner), 1);
+        inner
+            .inner
+            .set_status(q.id(), QuizStatus::Closed)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+
+        // The first caller after the expiry refreshes; everyone else meanwhile gets the
+        // expired copy at once.
+        let refresher = tokio::spawn({
+            let cached = cached.clone();
+            let id = q.id().clone();
+            async move { cached.get(&id).await }
+        });
+        tokio::task::yield_now().await;
+        for _ in 0..50 {
+            let got = cached.get(q.id()).await.unwrap();
+            assert_eq!(got.map(|x| x.status()), Some(QuizStatus::Open));
+        }
+        assert_eq!(
+            refresher.await.unwrap().unwrap().map(|x| x.status()),
+            Some(QuizStatus::Closed)
+        );
+        assert_eq!(reads(&inner), 2);
+        assert_eq!(
+            cached.get(q.id()).await.unwrap().map(|x| x.status()),
+            Some(QuizStatus::Closed)
+        );
+
+        // Far past the grace period nothing stale is served: the caller waits for a read.
+        inner
+            .inner
+            .set_status(q.id(), QuizStatus::Open)
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1) + STALE_GRACE).await;
+        assert_eq!(
+            cached.get(q.id()).await.unwrap().map(|x| x.status()),
+            Some(QuizStatus::Open)
+        );
+        assert_eq!(reads(&inner), 3);
     }
 
     #[tokio::test]
