@@ -3,7 +3,7 @@
 //!
 //! | option | ports |
 //! |---|---|
-//! | `--redis-url` | scoreboard, player registry, room bus |
+//! | `--redis-url` | scoreboard, player registry, room bus (announcements coalesced per quiz, see [`CoalescingBus`]) |
 //! | `--mongo-url` | quiz catalog (behind a 1 s read-through cache), score archive |
 //! | `--kafka-brokers` | score event log (the worker applies events to the archive) |
 //!
@@ -18,10 +18,18 @@ use quiz_core::service::Ports;
 use quiz_memory::MemoryEventLog;
 
 use crate::cache::CachedCatalog;
+use crate::coalesce::CoalescingBus;
 use crate::config::Config;
 
 /// How long a cached quiz is trusted (see [`CachedCatalog`]).
 const CATALOG_TTL: Duration = Duration::from_secs(1);
+
+/// At most one "quiz changed" announcement per quiz per this long goes to Redis: a tenth
+/// of the throttle window, at most 50 ms (it must stay well below the window, see
+/// [`CoalescingBus`]).
+fn announce_interval(throttle_ms: u64) -> Duration {
+    Duration::from_millis((throttle_ms / 10).min(50))
+}
 
 /// The connected backends.
 pub struct Backends {
@@ -82,7 +90,10 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
             .map_err(|e| format!("Redis ({described}): {}", chain(&e)))?;
         ports.scoreboard = redis.scoreboard.clone();
         ports.registry = redis.registry.clone();
-        ports.bus = redis.bus.clone();
+        ports.bus = Arc::new(CoalescingBus::new(
+            redis.bus.clone(),
+            announce_interval(config.throttle_ms),
+        ));
         used.push(format!("Redis {described}"));
     }
 

@@ -17,6 +17,7 @@ pub mod api;
 pub mod backends;
 pub mod cache;
 pub mod clock;
+pub mod coalesce;
 pub mod config;
 pub mod demo;
 pub mod rooms;

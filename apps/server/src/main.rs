@@ -7,6 +7,13 @@ use clap::Parser;
 use quiz_server::App;
 use quiz_server::config::{Command, Config};
 
+/// mimalloc instead of glibc's allocator: a request allocates and frees many small,
+/// short-lived buffers on several threads, and glibc's `malloc`/`free` (with their
+/// consolidation) were over a quarter of the server's CPU in the full-stack profile
+/// (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();

@@ -68,7 +68,7 @@ struct Config {
     mongo_db: String,
 
     /// Largest batch of events applied in one archive write.
-    #[arg(long, env = "QUIZ_WORKER_BATCH_MAX", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, env = "QUIZ_WORKER_BATCH_MAX", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     batch_max: u64,
 
     /// How long to wait for a batch to fill, in milliseconds.
@@ -165,7 +165,7 @@ async fn work(config: &Config, health: Health, stop: watch::Receiver<bool>) -> E
         "worker started"
     );
     let options = WorkerOptions {
-        batch_max: usize::try_from(config.batch_max).unwrap_or(500),
+        batch_max: usize::try_from(config.batch_max).unwrap_or(5_000),
         batch_wait: Duration::from_millis(config.batch_wait_ms),
         health,
         ..WorkerOptions::default()
