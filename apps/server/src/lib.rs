@@ -211,7 +211,7 @@ impl App {
             self.state.rooms.clone(),
             self.state.service.clone(),
         ));
-        let acceptor = TcpAcceptor::from_tokio(listener)?;
+        let acceptor = NoDelay(TcpAcceptor::from_tokio(listener)?);
         let local = acceptor.local_addr();
         tracing::info!(addr = ?local, "listening");
         let endpoint = self.endpoint();
@@ -228,6 +228,35 @@ impl App {
             .await;
         bus.abort();
         result
+    }
+}
+
+/// Accepts TCP connections with Nagle's algorithm off. The server writes small messages
+/// (an answer's result, a board) that the client is waiting for; with Nagle on, a message
+/// written while an earlier one is unacknowledged waits for that acknowledgement, which
+/// the client may delay by up to 40 ms, or a whole round trip on a real network.
+struct NoDelay(TcpAcceptor);
+
+impl Acceptor for NoDelay {
+    type Io = <TcpAcceptor as Acceptor>::Io;
+
+    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(
+        Self::Io,
+        poem::web::LocalAddr,
+        poem::web::RemoteAddr,
+        poem::http::uri::Scheme,
+    )> {
+        let accepted = self.0.accept().await?;
+        if let Err(e) = accepted.0.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not turn off Nagle's algorithm on a connection");
+        }
+        Ok(accepted)
     }
 }
 
