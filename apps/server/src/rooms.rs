@@ -8,9 +8,11 @@
 //! ever moves to a higher `seq`, even when two broadcasts of a room overlap.
 //!
 //! A broadcast serializes each board line once (a line reads the same to every viewer)
-//! and splices the pieces into each socket's message, so fanning a board out to 10,000
-//! sockets costs string concatenation, not 10,000 × 15 entry serializations. The fan-out
-//! runs outside the room lock.
+//! and hands each socket a reference to those lines plus its own view; the socket's
+//! writer splices its message from them when it sends. Fanning a board out to 10,000
+//! sockets thus costs 10,000 reference handovers in the broadcast and string
+//! concatenation in the writers, not 10,000 × 15 entry serializations. The fan-out runs
+//! outside the room lock.
 //!
 //! The room lock is a `std::sync::Mutex`: it guards only in-memory maps and is never held
 //! across an `.await`.
@@ -36,8 +38,50 @@ use crate::telemetry;
 /// rooms read each socket's neighbourhood separately.
 const FULL_READ_LIMIT: u64 = 50_000;
 
-/// The latest board for one socket: its `seq` and its JSON, serialized once.
-pub type Board = Option<(u64, Arc<str>)>;
+/// The latest board for one socket (`None` before the first broadcast).
+pub type Board = Option<SocketBoard>;
+
+/// What one broadcast shares between every socket of the room: its lines, each
+/// serialized once.
+struct Frame {
+    seq: u64,
+    /// The inside of the `top` array.
+    top_json: String,
+    /// Every line a view may index, serialized (unshown lines are empty).
+    lines: Vec<String>,
+    players: u64,
+    server_time: u64,
+}
+
+/// One socket's board: the broadcast's shared frame and the socket's own view of it. The
+/// socket's writer turns it into JSON when it sends it ([`SocketBoard::to_json`]), so the
+/// broadcast itself only hands out references, and the per-socket work of a 10,000-socket
+/// room runs in the writers, on every core, instead of in one loop before the first send.
+#[derive(Clone)]
+pub struct SocketBoard {
+    frame: Arc<Frame>,
+    view: View,
+}
+
+impl SocketBoard {
+    /// The board's sequence number.
+    pub fn seq(&self) -> u64 {
+        self.frame.seq
+    }
+
+    /// The `board` message for this socket.
+    pub fn to_json(&self) -> String {
+        let f = &*self.frame;
+        board_json(
+            f.seq,
+            &f.top_json,
+            &f.lines,
+            &self.view,
+            f.players,
+            f.server_time,
+        )
+    }
+}
 
 /// The receiving end of a socket's board slot.
 pub type BoardSlot = watch::Receiver<Board>;
@@ -194,6 +238,7 @@ impl Rooms {
 
     /// Reads the board and sends every socket of the room its view.
     async fn broadcast(&self, quiz: &QuizId) {
+        let started = Instant::now();
         let svc = &self.service;
         let sb = &svc.ports().scoreboard;
         let cfg = svc.config();
@@ -312,20 +357,29 @@ impl Rooms {
                 }
             })
             .collect();
-        let top_json = join(&json[top]);
+        let frame = Arc::new(Frame {
+            seq,
+            top_json: join(&json[top]),
+            lines: json,
+            players: count,
+            server_time: now.0,
+        });
         let mut sent = 0u64;
-        for (socket, view) in sockets.iter().zip(&views) {
-            let msg: Arc<str> = Arc::from(board_json(seq, &top_json, &json, view, count, now.0));
+        for (socket, view) in sockets.iter().zip(views) {
             let delivered = socket.board.send_if_modified(|slot| {
-                if slot.as_ref().is_some_and(|(s, _)| *s >= seq) {
+                if slot.as_ref().is_some_and(|b| b.seq() >= seq) {
                     return false; // a newer board got there first
                 }
-                *slot = Some((seq, msg));
+                *slot = Some(SocketBoard {
+                    frame: frame.clone(),
+                    view,
+                });
                 true
             });
             sent += u64::from(delivered);
         }
         metrics::counter!(telemetry::BOARDS_SENT).increment(sent);
+        metrics::histogram!(telemetry::BROADCAST_DURATION).record(started.elapsed().as_secs_f64());
         if let Some(since) = since {
             metrics::histogram!(telemetry::BROADCAST_LATENCY).record(since.elapsed().as_secs_f64());
         }
@@ -334,6 +388,7 @@ impl Rooms {
 
 /// One socket's part of a board: its own line and its neighbourhood, as indices into the
 /// broadcast's lines.
+#[derive(Clone)]
 struct View {
     me: Option<usize>,
     around: Range<usize>,

@@ -16,6 +16,9 @@ pub const ANSWER_LATENCY: &str = "quiz_answer_latency_seconds";
 pub const BOARDS_SENT: &str = "quiz_boards_sent_total";
 /// Time from the first unbroadcast change of a room to its broadcast (histogram, seconds).
 pub const BROADCAST_LATENCY: &str = "quiz_broadcast_latency_seconds";
+/// Time one broadcast takes, from reading the board to handing the last socket its board
+/// (histogram, seconds). The sockets' writers send from there on.
+pub const BROADCAST_DURATION: &str = "quiz_broadcast_duration_seconds";
 /// Joins, by `outcome` (counter).
 pub const JOINS: &str = "quiz_joins_total";
 /// WebSocket messages refused, by `code` (counter).

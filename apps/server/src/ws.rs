@@ -216,7 +216,7 @@ async fn write_loop(
                 }
                 let latest = board.borrow_and_update().clone();
                 match latest {
-                    Some((_, json)) => sink.send(Message::Text(json.to_string())).await,
+                    Some(b) => sink.send(Message::Text(b.to_json())).await,
                     None => Ok(()),
                 }
             }
