@@ -24,11 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use quiz_contracts::ws::EntryMsg;
-use quiz_core::board::entry;
 use quiz_core::ports::Names;
 use quiz_core::throttle::{Decision, Throttle};
-use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
+use quiz_core::{PlayerId, QuizId, QuizService, Ranked, Timestamp};
 use tokio::sync::watch;
 
 use crate::clock;
@@ -351,7 +349,7 @@ impl Rooms {
             .zip(&shown)
             .map(|(r, shown)| {
                 if *shown {
-                    serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap_or_default()
+                    line_json(r, &names)
                 } else {
                     String::new()
                 }
@@ -400,6 +398,27 @@ impl View {
         me: None,
         around: 0..0,
     };
+}
+
+/// One board line as JSON: what `serde_json` makes of the contract's `EntryMsg` for it
+/// (a test checks), serialized from borrowed fields instead of four string copies.
+fn line_json(r: &Ranked, names: &Names) -> String {
+    /// `EntryMsg` with borrowed strings; the same fields in the same order.
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        rank: u64,
+        player: &'a str,
+        name: &'a str,
+        score: u64,
+    }
+    let player = r.player.as_str();
+    let line = Line {
+        rank: r.standing.rank,
+        player,
+        name: names.get(&r.player).map_or(player, |n| n.as_str()),
+        score: r.score(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 /// Joins serialized entries into the inside of a JSON array.
@@ -463,8 +482,8 @@ pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
 
 #[cfg(test)]
 mod tests {
-    use quiz_contracts::ws::{BoardMsg, ServerMessage};
-    use quiz_core::board::build_view;
+    use quiz_contracts::ws::{BoardMsg, EntryMsg, ServerMessage};
+    use quiz_core::board::{build_view, entry};
     use quiz_core::{PlayerName, Ranked, SortKey, Standing};
 
     use super::*;
@@ -493,7 +512,14 @@ mod tests {
         );
         let json: Vec<String> = lines
             .iter()
-            .map(|r| serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap())
+            .map(|r| {
+                let json = line_json(r, &names);
+                assert_eq!(
+                    json,
+                    serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap()
+                );
+                json
+            })
             .collect();
         let top_json = join(&json[0..3]);
         for view in [
