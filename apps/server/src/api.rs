@@ -26,6 +26,7 @@ use quiz_core::{
     ScoringPolicy, StreakBonus,
 };
 
+use crate::pattern::{Matching, NamePattern, Pattern, PlayerIdPattern, QuizIdPattern};
 use crate::strict::{Absent, Text};
 use crate::token::random_hex;
 use crate::{AppState, clock, telemetry};
@@ -77,6 +78,11 @@ fn internal(e: &dyn std::error::Error) -> Json<ServerError> {
     })
 }
 
+/// Whether a parse error is a [`Matching`] value failing pattern `P`.
+fn mismatch<P: Pattern>(text: &str) -> bool {
+    text.contains(&format!("{}: verification failed", P::CODE))
+}
+
 /// Turns a request-parsing failure into (status-appropriate code, message).
 fn parse_failure(err: &poem::Error) -> (u16, Json<ApiError>) {
     let status = err.status().as_u16();
@@ -86,7 +92,7 @@ fn parse_failure(err: &poem::Error) -> (u16, Json<ApiError>) {
             401,
             client("unauthorized", "a valid X-Admin-Key header is required"),
         )
-    } else if text.contains("parameter `quiz`") {
+    } else if mismatch::<QuizIdPattern>(&text) {
         (
             400,
             client(
@@ -94,7 +100,7 @@ fn parse_failure(err: &poem::Error) -> (u16, Json<ApiError>) {
                 "a quiz id is 1-64 characters of A-Z a-z 0-9 _ -",
             ),
         )
-    } else if text.contains("parameter `player`") {
+    } else if mismatch::<PlayerIdPattern>(&text) {
         (
             400,
             client(
@@ -102,7 +108,7 @@ fn parse_failure(err: &poem::Error) -> (u16, Json<ApiError>) {
                 "a player id is 1-64 characters of A-Z a-z 0-9 _ -",
             ),
         )
-    } else if text.contains("\"JoinIn\": field `name`") {
+    } else if text.contains("\"JoinIn\": field `name`") || mismatch::<NamePattern>(&text) {
         (
             400,
             client(
@@ -332,11 +338,8 @@ impl From<QuizSummary> for QuizSummaryOut {
 pub struct JoinIn {
     /// Display name: at most 32 characters, not blank, no control characters; leading and
     /// trailing spaces are trimmed; unique in the quiz (case-insensitively).
-    #[oai(validator(
-        max_length = 32,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    ))]
-    pub name: Text,
+    #[oai(validator(max_length = 32))]
+    pub name: Matching<NamePattern>,
 }
 
 /// A joined player: keep the token; it binds the WebSocket to this player.
@@ -788,10 +791,7 @@ impl Api {
 
     /// Get a quiz (never its answer key).
     #[oai(path = "/quizzes/:quiz", method = "get")]
-    async fn get_quiz(
-        &self,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
-    ) -> GetQuizResponse {
+    async fn get_quiz(&self, quiz: Path<Matching<QuizIdPattern>>) -> GetQuizResponse {
         match self.lookup(&quiz.0).await {
             Ok(q) => GetQuizResponse::Ok(Json(QuizView::from(&q).into())),
             Err(m) => m.into(),
@@ -803,7 +803,7 @@ impl Api {
     async fn join(
         &self,
         req: &Request,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
         body: Json<JoinIn>,
     ) -> JoinResponse {
         let id = match quiz_id(&quiz.0) {
@@ -889,7 +889,7 @@ impl Api {
     #[oai(path = "/quizzes/:quiz/leaderboard", method = "get")]
     async fn leaderboard(
         &self,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
         /// Lines to skip (default 0).
         #[oai(
             default,
@@ -935,14 +935,14 @@ impl Api {
     #[oai(path = "/quizzes/:quiz/players/:player", method = "get")]
     async fn standing(
         &self,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] player: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
+        player: Path<Matching<PlayerIdPattern>>,
     ) -> StandingResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(q) => q,
             Err(m) => return m.into(),
         };
-        let Ok(pid) = PlayerId::parse(&player.0) else {
+        let Ok(pid) = PlayerId::parse(&*player.0) else {
             return StandingResponse::BadRequest(client("bad_player_id", "malformed player id"));
         };
         let svc = &self.state.service;
@@ -974,10 +974,7 @@ impl Api {
 
     /// Every player's result as JSON, best first.
     #[oai(path = "/quizzes/:quiz/results.json", method = "get")]
-    async fn results_json(
-        &self,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
-    ) -> ResultsJsonResponse {
+    async fn results_json(&self, quiz: Path<Matching<QuizIdPattern>>) -> ResultsJsonResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(q) => q,
             Err(m) => return m.into(),
@@ -990,10 +987,7 @@ impl Api {
 
     /// Every player's result as CSV, best first.
     #[oai(path = "/quizzes/:quiz/results.csv", method = "get")]
-    async fn results_csv(
-        &self,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
-    ) -> ResultsCsvResponse {
+    async fn results_csv(&self, quiz: Path<Matching<QuizIdPattern>>) -> ResultsCsvResponse {
         let q = match self.lookup(&quiz.0).await {
             Ok(q) => q,
             Err(m) => return m.into(),
@@ -1035,7 +1029,7 @@ impl Api {
     async fn close_quiz(
         &self,
         auth: AdminKey,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
     ) -> SetStatusResponse {
         self.set_status(auth, &quiz.0, QuizStatus::Closed).await
     }
@@ -1045,7 +1039,7 @@ impl Api {
     async fn open_quiz(
         &self,
         auth: AdminKey,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
     ) -> SetStatusResponse {
         self.set_status(auth, &quiz.0, QuizStatus::Open).await
     }
@@ -1055,7 +1049,7 @@ impl Api {
     async fn rebuild(
         &self,
         auth: AdminKey,
-        #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))] quiz: Path<String>,
+        quiz: Path<Matching<QuizIdPattern>>,
     ) -> RebuildResponse {
         if !self.admin_ok(&auth) {
             return RebuildResponse::Unauthorized(client("unauthorized", "wrong admin key"));

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod coalesce;
 pub mod config;
 pub mod demo;
+mod pattern;
 pub mod rooms;
 mod strict;
 pub mod telemetry;
