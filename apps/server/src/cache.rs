@@ -224,16 +224,22 @@ mod tests {
         })
     }
 
+    /// A slow catalog holding the demo quiz, behind a cache with a 1 s TTL.
+    async fn slow_with_quiz() -> (Arc<Slow>, Quiz, Arc<CachedCatalog>) {
+        let inner = slow();
+        let q = quiz();
+        inner.create(&q).await.unwrap();
+        let cached = Arc::new(CachedCatalog::new(inner.clone(), Duration::from_secs(1)));
+        (inner, q, cached)
+    }
+
     fn reads(s: &Slow) -> usize {
         s.reads.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_misses_read_the_catalog_once() {
-        let inner = slow();
-        let q = quiz();
-        inner.create(&q).await.unwrap();
-        let cached = Arc::new(CachedCatalog::new(inner.clone(), Duration::from_secs(1)));
+        let (inner, q, cached) = slow_with_quiz().await;
         let gets: Vec<_> = (0..50)
             .map(|_| {
                 let cached = cached.clone();
@@ -249,10 +255,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_expired_entry_is_refreshed_once_while_the_old_copy_is_served() {
-        let inner = slow();
-        let q = quiz();
-        inner.create(&q).await.unwrap();
-        let cached = Arc::new(CachedCatalog::new(inner.clone(), Duration::from_secs(1)));
+        let (inner, q, cached) = slow_with_quiz().await;
         cached.get(q.id()).await.unwrap();
         assert_eq!(reads(&inner), 1);
         inner

@@ -156,14 +156,20 @@ mod tests {
         }
     }
 
+    /// A coalescing bus with a 50 ms interval in front of a recorder.
+    fn recorded() -> (Arc<Recorder>, CoalescingBus) {
+        let rec = Arc::new(Recorder::default());
+        let bus = CoalescingBus::new(rec.clone(), Duration::from_millis(50));
+        (rec, bus)
+    }
+
     fn q(s: &str) -> QuizId {
         QuizId::parse(s).unwrap()
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_first_goes_at_once_and_a_burst_becomes_one_more() {
-        let rec = Arc::new(Recorder::default());
-        let bus = CoalescingBus::new(rec.clone(), Duration::from_millis(50));
+        let (rec, bus) = recorded();
         let t0 = Instant::now();
         for _ in 0..100 {
             bus.announce(&q("a")).await.unwrap();
@@ -182,8 +188,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn sparse_announcements_are_never_delayed() {
-        let rec = Arc::new(Recorder::default());
-        let bus = CoalescingBus::new(rec.clone(), Duration::from_millis(50));
+        let (rec, bus) = recorded();
         for i in 0..5u64 {
             let before = Instant::now();
             bus.announce(&q("a")).await.unwrap();
@@ -195,8 +200,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_change_after_the_deferred_send_gets_its_own() {
-        let rec = Arc::new(Recorder::default());
-        let bus = CoalescingBus::new(rec.clone(), Duration::from_millis(50));
+        let (rec, bus) = recorded();
         let t0 = Instant::now();
         bus.announce(&q("a")).await.unwrap(); // t0, at once
         bus.announce(&q("a")).await.unwrap(); // deferred to t0 + 50
@@ -219,9 +223,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failure_is_reported_when_sent_at_once() {
-        let rec = Arc::new(Recorder::default());
+        let (rec, bus) = recorded();
         rec.fail.store(1, Ordering::SeqCst);
-        let bus = CoalescingBus::new(rec.clone(), Duration::from_millis(50));
         assert!(bus.announce(&q("a")).await.is_err());
     }
 }

@@ -18,6 +18,8 @@ use poem_openapi::types::{
 use regex::Regex;
 use serde_json::Value;
 
+use crate::strict::Text;
+
 /// A regular expression a [`Matching`] string must match.
 pub trait Pattern: Send + Sync + 'static {
     /// The expression, as stated in the schema.
@@ -151,16 +153,15 @@ impl<P: Pattern> Type for Matching<P> {
 
 impl<P: Pattern> ParseFromJSON for Matching<P> {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value.unwrap_or_default() {
-            Value::String(s) => Self::check(s),
-            other => Err(ParseError::expected_type(other)),
-        }
+        // JSON strings only, as for every string in a request body.
+        let Text(s) = Text::parse_from_json(value).map_err(ParseError::propagate)?;
+        Self::check(s)
     }
 }
 
 impl<P: Pattern> ToJSON for Matching<P> {
     fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
+        Text(self.0.clone()).to_json()
     }
 }
 
