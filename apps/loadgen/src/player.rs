@@ -148,6 +148,8 @@ struct Incoming<'a> {
     top: Vec<EntryIn<'a>>,
     #[serde(default, borrow)]
     around: Vec<EntryIn<'a>>,
+    #[serde(default)]
+    server_time: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -590,15 +592,28 @@ pub async fn observer(ctx: Arc<Ctx>, quiz: usize, index: usize, shard: usize) {
                         &mut samples,
                     );
             }
+            let delivery = m
+                .server_time
+                .map(|stamp_ms| unix_us().saturating_sub(stamp_ms * 1000));
             ctx.stats.with(shard, |w| {
                 w.boards += 1;
                 for v in samples.drain(..) {
                     record(&mut w.staleness, v);
                 }
+                if let Some(d) = delivery {
+                    record(&mut w.delivery, d);
+                }
             });
         }
         let _ = ws.close(Some(tungstenite_close())).await;
     }
+}
+
+/// Now, in microseconds since the Unix epoch (the server stamps boards from the same clock).
+fn unix_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 fn tungstenite_close() -> tokio_tungstenite::tungstenite::protocol::CloseFrame {

@@ -92,6 +92,12 @@ pub struct StalenessInfo {
     pub all_us: Percentiles,
     /// Acks that left the observers' view before a board reflected them.
     pub dropped: u64,
+    /// Board delivery to observers in steady state, µs: from the board's `server_time`
+    /// stamp (taken when the server has read the board, before it fans it out; whole
+    /// milliseconds) to its arrival. Staleness minus this is the wait for the next
+    /// throttle window.
+    #[serde(default)]
+    pub delivery_us: Percentiles,
 }
 
 /// Boards received.
@@ -346,6 +352,17 @@ impl Report {
                 self.staleness.dropped
             ),
         );
+        let d = &self.staleness.delivery_us;
+        row(
+            "board delivery to observers p50 / p99 / max (steady)",
+            format!(
+                "{} / {} / {} ms (board's server stamp to arrival, {} boards)",
+                ms(d.p50),
+                ms(d.p99),
+                ms(d.max),
+                d.count
+            ),
+        );
         row(
             "boards per socket per second (steady)",
             format!("{:.2}", self.boards.per_socket_per_sec),
@@ -557,6 +574,7 @@ pub fn merge(scenario: &str, reports: &[Report]) -> Result<Report, String> {
     let lat_all: Vec<&Percentiles> = reports.iter().map(|r| &r.ack_latency_all_us).collect();
     let st: Vec<&Percentiles> = reports.iter().map(|r| &r.staleness_us).collect();
     let st_all: Vec<&Percentiles> = reports.iter().map(|r| &r.staleness.all_us).collect();
+    let dl: Vec<&Percentiles> = reports.iter().map(|r| &r.staleness.delivery_us).collect();
     Ok(Report {
         tool: first.tool.clone(),
         version: first.version.clone(),
@@ -593,6 +611,7 @@ pub fn merge(scenario: &str, reports: &[Report]) -> Result<Report, String> {
             observers: sum(|r| r.staleness.observers),
             all_us: worst(&st_all),
             dropped: sum(|r| r.staleness.dropped),
+            delivery_us: worst(&dl),
         },
         boards: Boards {
             received: sum(|r| r.boards.received),
@@ -731,6 +750,7 @@ pub(crate) mod tests {
                 observers: 1,
                 all_us: Percentiles::default(),
                 dropped: 0,
+                delivery_us: Percentiles::default(),
             },
             boards: Boards {
                 received: 3,

@@ -383,6 +383,7 @@ pub async fn run(args: RunArgs) -> Result<Report, String> {
             observers: observers_total,
             all_us: Percentiles::of(&c.total.staleness),
             dropped: stale_dropped,
+            delivery_us: Percentiles::of(&c.steady.delivery),
         },
         boards: Boards {
             received: c.total.boards,

@@ -36,6 +36,8 @@ pub struct Window {
     pub latency: Histogram<u64>,
     /// Leaderboard staleness, µs.
     pub staleness: Histogram<u64>,
+    /// Board delivery to observers (the board's `server_time` stamp to its arrival), µs.
+    pub delivery: Histogram<u64>,
     /// `board` messages received, all sockets.
     pub boards: u64,
     /// Successful joins.
@@ -53,6 +55,7 @@ impl Default for Window {
             acked: 0,
             latency: histogram(),
             staleness: histogram(),
+            delivery: histogram(),
             boards: 0,
             joins: 0,
             connects: 0,
@@ -70,6 +73,7 @@ impl Window {
         // lose samples, never crash the run.
         let _ = self.latency.add(&other.latency);
         let _ = self.staleness.add(&other.staleness);
+        let _ = self.delivery.add(&other.delivery);
         self.boards += other.boards;
         self.joins += other.joins;
         self.connects += other.connects;
@@ -84,6 +88,7 @@ impl Window {
         self.acked = 0;
         self.latency.reset();
         self.staleness.reset();
+        self.delivery.reset();
         self.boards = 0;
         self.joins = 0;
         self.connects = 0;

@@ -14,6 +14,16 @@
 //! concatenation in the writers, not 10,000 × 15 entry serializations. The fan-out runs
 //! outside the room lock.
 //!
+//! A large room fans out in staggered slots. Each socket belongs to one of up to
+//! [`SLOTS`] slots for its whole life (rooms of up to [`SLOT_SOCKETS`] sockets use one); a
+//! broadcast round reads the board afresh for each slot in use and sends slot `s` its
+//! boards `s/SLOTS` of a window after the round starts. Every socket still gets at most
+//! one board per window, and a change is on every socket within a window of it (round
+//! start plus the slot's offset, which is below a window); but a 10,000-socket room sends
+//! eight bursts of ~1,250 boards instead of one of 10,000, so the sockets served last in
+//! a burst wait for ~1,250 sends, not ~10,000, and answers are not stuck behind a fan-out
+//! burst. A round costs one board read per slot in use.
+//!
 //! The room lock is a `std::sync::Mutex`: it guards only in-memory maps and is never held
 //! across an `.await`.
 
@@ -35,6 +45,34 @@ use crate::telemetry;
 /// Boards of rooms with at most this many players are computed from one full read; larger
 /// rooms read each socket's neighbourhood separately.
 const FULL_READ_LIMIT: u64 = 50_000;
+
+/// Rooms with more sockets than this fan out in more than one slot.
+pub const SLOT_SOCKETS: usize = 1_000;
+
+/// The most slots a room fans out in.
+pub const SLOTS: usize = 8;
+
+/// The order in which a growing room takes slots into use (bit-reversed), so that the
+/// slots in use spread over the window: two are half a window apart, four a quarter.
+const SLOT_ORDER: [usize; SLOTS] = [0, 4, 2, 6, 1, 5, 3, 7];
+
+/// The slot for a socket entering a room whose slots hold `sizes` sockets: the emptiest
+/// of the slots a room of this size uses (one per `slot_sockets` sockets, at most
+/// [`SLOTS`]), the first of them in [`SLOT_ORDER`] on a tie.
+fn pick_slot(sizes: &[usize; SLOTS], slot_sockets: usize) -> usize {
+    let total: usize = sizes.iter().sum();
+    let in_use = (total / slot_sockets.max(1) + 1).min(SLOTS);
+    SLOT_ORDER[..in_use]
+        .iter()
+        .copied()
+        .min_by_key(|&s| sizes[s])
+        .unwrap_or(0)
+}
+
+/// When slot `slot` of a round gets its boards, after the round starts.
+fn slot_offset(slot: usize, window: Duration) -> Duration {
+    window * slot as u32 / SLOTS as u32
+}
 
 /// The latest board for one socket (`None` before the first broadcast).
 pub type Board = Option<SocketBoard>;
@@ -86,11 +124,15 @@ pub type BoardSlot = watch::Receiver<Board>;
 
 struct SocketEntry {
     player: PlayerId,
+    /// The fan-out slot of this socket, fixed for its life.
+    slot: usize,
     board: watch::Sender<Board>,
 }
 
 struct Room {
     sockets: HashMap<u64, Arc<SocketEntry>>,
+    /// Sockets per fan-out slot.
+    slot_sizes: [usize; SLOTS],
     throttle: Throttle,
     timer_armed: bool,
     seq: u64,
@@ -112,16 +154,24 @@ pub struct Rooms {
     rooms: Mutex<HashMap<QuizId, Room>>,
     service: QuizService,
     window_ms: u64,
+    slot_sockets: usize,
     next_conn: AtomicU64,
 }
 
 impl Rooms {
     /// Rooms that push boards at most once per `window_ms`.
     pub fn new(service: QuizService, window_ms: u64) -> Arc<Self> {
+        Self::with_slot_sockets(service, window_ms, SLOT_SOCKETS)
+    }
+
+    /// Like [`Rooms::new`], with a room taking one more fan-out slot into use per
+    /// `slot_sockets` sockets (tests use small rooms).
+    fn with_slot_sockets(service: QuizService, window_ms: u64, slot_sockets: usize) -> Arc<Self> {
         Arc::new(Self {
             rooms: Mutex::new(HashMap::new()),
             service,
             window_ms,
+            slot_sockets,
             next_conn: AtomicU64::new(1),
         })
     }
@@ -137,16 +187,20 @@ impl Rooms {
         let mut rooms = self.lock();
         let room = rooms.entry(quiz.clone()).or_insert_with(|| Room {
             sockets: HashMap::new(),
+            slot_sizes: [0; SLOTS],
             throttle: Throttle::new(self.window_ms),
             timer_armed: false,
             seq: 0,
             pending_since: None,
             names: Arc::new(Names::new()),
         });
+        let slot = pick_slot(&room.slot_sizes, self.slot_sockets);
+        room.slot_sizes[slot] += 1;
         room.sockets.insert(
             id,
             Arc::new(SocketEntry {
                 player: player.clone(),
+                slot,
                 board: tx,
             }),
         );
@@ -157,7 +211,9 @@ impl Rooms {
     pub fn leave(&self, quiz: &QuizId, conn: u64) {
         let mut rooms = self.lock();
         if let Some(room) = rooms.get_mut(quiz) {
-            room.sockets.remove(&conn);
+            if let Some(gone) = room.sockets.remove(&conn) {
+                room.slot_sizes[gone.slot] -= 1;
+            }
             if room.sockets.is_empty() {
                 rooms.remove(quiz);
             }
@@ -219,7 +275,7 @@ impl Rooms {
             Action::Broadcast => {
                 let rooms = self.clone();
                 let quiz = quiz.clone();
-                tokio::spawn(async move { rooms.broadcast(&quiz).await });
+                tokio::spawn(async move { rooms.round(&quiz).await });
             }
             Action::Timer(at) => {
                 let wait = Duration::from_millis(at.since(clock::now()));
@@ -234,8 +290,25 @@ impl Rooms {
         }
     }
 
-    /// Reads the board and sends every socket of the room its view.
-    async fn broadcast(&self, quiz: &QuizId) {
+    /// One broadcast round: each slot in use, in slot order, at its offset in the window.
+    async fn round(&self, quiz: &QuizId) {
+        let start = tokio::time::Instant::now();
+        let window = Duration::from_millis(self.window_ms);
+        for slot in 0..SLOTS {
+            let used = {
+                let rooms = self.lock();
+                let Some(room) = rooms.get(quiz) else { return };
+                room.slot_sizes[slot] > 0
+            };
+            if used {
+                tokio::time::sleep_until(start + slot_offset(slot, window)).await;
+                self.broadcast(quiz, slot).await;
+            }
+        }
+    }
+
+    /// Reads the board and sends every socket of the room's `slot` its view.
+    async fn broadcast(&self, quiz: &QuizId, slot: usize) {
         let started = Instant::now();
         let svc = &self.service;
         let sb = &svc.ports().scoreboard;
@@ -263,7 +336,12 @@ impl Rooms {
         let (sockets, names) = {
             let rooms = self.lock();
             let Some(room) = rooms.get(quiz) else { return };
-            let sockets: Vec<Arc<SocketEntry>> = room.sockets.values().cloned().collect();
+            let sockets: Vec<Arc<SocketEntry>> = room
+                .sockets
+                .values()
+                .filter(|s| s.slot == slot)
+                .cloned()
+                .collect();
             (sockets, room.names.clone())
         };
         let k = cfg.around_k as usize;
@@ -540,6 +618,132 @@ mod tests {
             .unwrap();
             assert_eq!(spliced, expected);
         }
+    }
+
+    #[test]
+    fn slots_fill_in_spread_order_and_stay_balanced() {
+        let per = 10;
+        let mut sizes = [0usize; SLOTS];
+        let mut order = Vec::new();
+        for t in 0..200 {
+            let slot = pick_slot(&sizes, per);
+            if sizes[slot] == 0 {
+                order.push(slot);
+            }
+            sizes[slot] += 1;
+            let used = sizes.iter().filter(|&&n| n > 0).count();
+            // A room takes a slot per `per` sockets, and none overflows while one is free.
+            assert_eq!(used, (t / per + 1).min(SLOTS), "after {} sockets", t + 1);
+            if used < SLOTS {
+                assert!(sizes.iter().all(|&n| n <= per), "{sizes:?}");
+            }
+        }
+        assert_eq!(order, SLOT_ORDER);
+        let (min, max) = (sizes.iter().min(), sizes.iter().max());
+        assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{sizes:?}");
+        // Small rooms use slot 0 only: one board read per round.
+        assert_eq!(
+            pick_slot(&[SLOT_SOCKETS - 1, 0, 0, 0, 0, 0, 0, 0], SLOT_SOCKETS),
+            0
+        );
+        // Leavers make room: the emptiest slot in use takes the next socket.
+        let mut sizes = [10, 0, 10, 0, 3, 0, 0, 0];
+        assert_eq!(pick_slot(&sizes, 10), 4);
+        sizes[4] = 10;
+        assert_eq!(pick_slot(&sizes, 10), 6);
+    }
+
+    #[test]
+    fn every_slot_goes_out_within_the_window() {
+        let window = Duration::from_millis(500);
+        let offsets: Vec<Duration> = (0..SLOTS).map(|s| slot_offset(s, window)).collect();
+        assert_eq!(offsets[0], Duration::ZERO);
+        assert_eq!(offsets[4], window / 2);
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]));
+        assert!(offsets.iter().all(|&o| o < window));
+    }
+
+    /// The next board of every socket, within a bound, as the message it parses to.
+    async fn next_boards(slots: &mut [BoardSlot]) -> Vec<BoardMsg> {
+        let mut out = Vec::new();
+        for slot in slots.iter_mut() {
+            tokio::time::timeout(Duration::from_secs(5), slot.changed())
+                .await
+                .expect("a board within 5 s")
+                .expect("the room is alive");
+            let json = slot.borrow_and_update().as_ref().map(SocketBoard::to_json);
+            match serde_json::from_str(&json.expect("a board, not none")).unwrap() {
+                ServerMessage::Board(b) => out.push(b),
+                other => panic!("not a board: {other:?}"),
+            }
+        }
+        out
+    }
+
+    /// A room of five sockets with a slot per two sockets fans out in three slots: each
+    /// slot reads the board afresh (its own `seq`, in offset order), every socket gets one
+    /// board per round showing its own line, and nothing more until the next change.
+    #[tokio::test]
+    async fn a_large_room_fans_out_in_slots_one_board_per_socket_per_round() {
+        let svc = QuizService::new(
+            quiz_memory::embedded_ports(),
+            quiz_core::ServiceConfig::default(),
+        );
+        let quiz = svc
+            .create_quiz(crate::demo::demo_quiz(clock::now()))
+            .await
+            .unwrap();
+        let rooms = Rooms::with_slot_sockets(svc.clone(), 100, 2);
+        let mut players = Vec::new();
+        let mut slots = Vec::new();
+        for i in 0..5 {
+            let name = quiz_core::PlayerName::parse(format!("p{i}")).unwrap();
+            let p = svc.join(quiz.id(), &name, clock::now()).await.unwrap();
+            let (_, slot) = rooms.enter(quiz.id(), &p.id);
+            players.push(p);
+            slots.push(slot);
+        }
+        let placed: Vec<usize> = {
+            let all = rooms.lock();
+            let room = &all[quiz.id()];
+            let by_player: HashMap<&PlayerId, usize> =
+                room.sockets.values().map(|s| (&s.player, s.slot)).collect();
+            players.iter().map(|p| by_player[&p.id]).collect()
+        };
+        assert_eq!(placed, [0, 0, 4, 4, 2]);
+
+        rooms.changed(quiz.id());
+        let first = next_boards(&mut slots).await;
+        let seq: Vec<u64> = first.iter().map(|b| b.seq).collect();
+        // Slots 0 (sockets 0, 1), 2 (socket 4) and 4 (sockets 2, 3) go out in that order.
+        assert_eq!(seq[0], seq[1]);
+        assert_eq!(seq[2], seq[3]);
+        assert!(seq[0] < seq[4] && seq[4] < seq[2], "{seq:?}");
+        for (b, p) in first.iter().zip(&players) {
+            assert_eq!(b.players, 5);
+            assert_eq!(
+                b.me.as_ref().map(|e| e.player.as_str()),
+                Some(p.id.as_str())
+            );
+        }
+
+        // An answer scores; the next round shows it on every socket, with a higher seq.
+        let q = &quiz.questions()[0];
+        let outcome = svc
+            .submit_answer(&players[3], &q.id, q.correct, clock::now())
+            .await
+            .unwrap();
+        rooms.changed(quiz.id());
+        let second = next_boards(&mut slots).await;
+        for (before, after) in first.iter().zip(&second) {
+            assert!(after.seq > before.seq);
+            let leader = after.top.first().expect("a top line");
+            assert_eq!(leader.player, players[3].id.as_str());
+            assert_eq!(leader.score, outcome.total);
+        }
+        // One board per socket per round: nothing else arrives without a change.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(slots.iter().all(|s| !s.has_changed().unwrap_or(true)));
     }
 
     #[test]
