@@ -63,6 +63,17 @@ pub trait QuizCatalog: Send + Sync {
     /// # Errors
     /// [`CatalogError::NotFound`] for an unknown id; [`CatalogError::Unavailable`].
     async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError>;
+
+    /// A quiz's status, as [`QuizCatalog::get`] would report it; `Ok(None)` when there is
+    /// no such quiz. Quizzes are immutable apart from their status, so a cache revalidates
+    /// with this instead of reading every question again; an adapter overrides it when it
+    /// can read the status more cheaply than the whole quiz.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unavailable`] only.
+    async fn status(&self, id: &QuizId) -> Result<Option<QuizStatus>, CatalogError> {
+        Ok(self.get(id).await?.map(|q| q.status()))
+    }
 }
 
 /// Errors of the [`Scoreboard`] port.

@@ -558,6 +558,10 @@ fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
             "mongodb://127.0.0.1:27018/",
             "--mongo-db",
             &db,
+            // A group of its own too: a new member of the shared default group waits for
+            // the previous run's worker to time out of it before it gets any partition.
+            "--kafka-group",
+            &topic,
             "--listen",
             &worker_addr,
         ]),
@@ -601,10 +605,80 @@ fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
     let result = lg.wait();
     server.check_alive()?;
     worker.check_alive()?;
+    let server_addr = target.trim_start_matches("http://").to_owned();
+    let archive = archive_catch_up(&server_addr, &worker_addr, ARCHIVE_WAIT);
+    eprintln!("xtask bench: {archive}");
     server.stop();
     worker.stop();
     result?;
+    let summary = dir.join("summary.md");
+    let mut md =
+        std::fs::read_to_string(&summary).map_err(|e| format!("{}: {e}", summary.display()))?;
+    md.push_str(&format!("\n{archive}\n"));
+    std::fs::write(&summary, md).map_err(|e| format!("{}: {e}", summary.display()))?;
     verify(bins, &dir, false)
+}
+
+/// How long the full-stack run waits, after the load, for the worker to archive every
+/// accepted answer.
+const ARCHIVE_WAIT: Duration = Duration::from_secs(120);
+
+/// Waits until the worker has consumed as many score events as the server accepted
+/// answers (or `within` passes) and says how far it got: the archive keeping up is part
+/// of what the full stack must sustain.
+fn archive_catch_up(server: &str, worker: &str, within: Duration) -> String {
+    let started = Instant::now();
+    let accepted = http_get(server, "/metrics")
+        .map(|m| metric_sum(&m, "quiz_answers_total", Some(r#"outcome="accepted""#)));
+    let Some(accepted) = accepted else {
+        return "**Archive**: the server's /metrics could not be read, so it was not checked."
+            .into();
+    };
+    let mut consumed = 0;
+    while started.elapsed() < within {
+        if let Some(m) = http_get(worker, "/metrics") {
+            consumed = metric_sum(&m, "quiz_worker_events_consumed_total", None);
+        }
+        if consumed >= accepted {
+            return format!(
+                "**Archive** (Kafka → worker → MongoDB): all {accepted} accepted answers \
+                 archived {:.1} s after the load ended ({consumed} events consumed).",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    format!(
+        "**Archive** (Kafka → worker → MongoDB): the worker had consumed only {consumed} of \
+         {accepted} accepted answers {} s after the load ended.",
+        within.as_secs()
+    )
+}
+
+/// The body of `GET http://addr/path` when it answers 200.
+fn http_get(addr: &str, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// The sum of a Prometheus counter's samples (those whose labels contain `label`).
+fn metric_sum(text: &str, name: &str, label: Option<&str>) -> u64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter(|l| label.is_none_or(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }
 
 /// (d) Idle sockets: how many one machine holds, and the server's memory per socket.
@@ -747,4 +821,29 @@ fn smoke(bins: &Bins, extra: &[String]) -> Result<(), String> {
     verify(bins, &dir, true)?;
     eprintln!("xtask bench: smoke passed ({})", dir.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_sum;
+
+    #[test]
+    fn counters_are_summed_over_matching_samples() {
+        let text = "# HELP quiz_answers_total Answers.\n\
+                    # TYPE quiz_answers_total counter\n\
+                    quiz_answers_total{outcome=\"accepted\"} 120\n\
+                    quiz_answers_total{outcome=\"rejected\"} 3\n\
+                    quiz_answers_total_other 99\n\
+                    quiz_worker_events_consumed_total 118\n";
+        assert_eq!(
+            metric_sum(text, "quiz_answers_total", Some("outcome=\"accepted\"")),
+            120
+        );
+        assert_eq!(metric_sum(text, "quiz_answers_total", None), 123);
+        assert_eq!(
+            metric_sum(text, "quiz_worker_events_consumed_total", None),
+            118
+        );
+        assert_eq!(metric_sum(text, "missing", None), 0);
+    }
 }

@@ -39,23 +39,28 @@ pub async fn create_never_overwrites<C: QuizCatalog + ?Sized>(cat: Arc<C>) {
 pub async fn status_changes_and_unknown_ids<C: QuizCatalog + ?Sized>(cat: Arc<C>) {
     let id = unique_quiz("cat-status");
     cat.create(&quiz(id.clone(), 1)).await.unwrap();
+    assert_eq!(cat.status(&id).await.unwrap(), Some(QuizStatus::Open));
     cat.set_status(&id, QuizStatus::Closed).await.unwrap();
     assert_eq!(
         cat.get(&id).await.unwrap().unwrap().status(),
         QuizStatus::Closed
     );
+    assert_eq!(cat.status(&id).await.unwrap(), Some(QuizStatus::Closed));
     cat.set_status(&id, QuizStatus::Open).await.unwrap();
     assert_eq!(
         cat.get(&id).await.unwrap().unwrap().status(),
         QuizStatus::Open
     );
-    let missing = cat
-        .set_status(&unique_quiz("cat-missing"), QuizStatus::Closed)
-        .await;
+    assert_eq!(cat.status(&id).await.unwrap(), Some(QuizStatus::Open));
+    let unknown = unique_quiz("cat-missing");
+    let missing = cat.set_status(&unknown, QuizStatus::Closed).await;
     assert!(
         matches!(missing, Err(CatalogError::NotFound)),
         "{missing:?}"
     );
+    // Refusing the change left nothing behind.
+    assert_eq!(cat.status(&unknown).await.unwrap(), None);
+    assert_eq!(cat.get(&unknown).await.unwrap(), None);
 }
 
 /// The answer key and scoring policy are stored (the server needs them).

@@ -1,53 +1,53 @@
-//! [`ScoreArchive`] on the `standings` and `answers` collections, without transactions.
+//! [`ScoreArchive`] on the `answers` collection, insert-only, without transactions.
 //!
 //! # How a batch is applied
 //!
-//! Each event carries the player's new total and answer count, so the archive keeps, per
-//! (quiz, player), the standing of the event with the highest `answers`, and each
-//! (quiz, player, question) result once. That needs no transaction:
+//! One document per answer in `answers`, `_id` = `quiz/player/question` (the deterministic
+//! event id, recomputed from the event's fields so that it is keyed exactly like the
+//! reference adapter, which dedupes by question). Each document carries the answer's result
+//! *and* the standing the event reports (name, join time, total, answer count, when the
+//! total was reached). Repeats within the batch are dropped before writing; the rest go in
+//! one unordered `insert` (FerretDB and MongoDB both continue past a duplicate in an
+//! unordered insert and report each one by index). A duplicate `_id` means "already kept".
+//! That is the whole write: one command per batch, whatever the number of players.
 //!
-//! 1. **Results**: one document per answer in `answers`, `_id` = `quiz/player/question`
-//!    (the deterministic event id, recomputed from the event's fields so that it is keyed
-//!    exactly like the reference adapter, which dedupes by question). Repeats within the
-//!    batch are dropped before writing; the rest go in one unordered `insert` (FerretDB and
-//!    MongoDB both continue past a duplicate in an unordered insert and report each one by
-//!    index). A duplicate `_id` means "already kept".
-//! 2. **Standings**: the batch is reduced to its highest-`answers` event per player (the
-//!    first one on a tie, as the reference adapter keeps the first), then one
-//!    `findAndModify` per player: filter `{_id, answers: {$lt: n}}`, `$set` the standing,
-//!    `upsert`, return the document *before* the change. A match returns the old count; no
-//!    document upserts a new one; a document with an equal or higher count makes the
-//!    upsert collide with the unique `_id` and fail with a duplicate key, which means
-//!    "stale", not an error. One command per document: FerretDB's multi-statement `update`
-//!    stops at the first error, and a stale upsert *is* an error.
+//! # How standings are read
 //!
-//! Results are written before standings, so a failure half-way leaves results without the
-//! standing that counts them, never a total without its results; applying the batch again
-//! completes it.
+//! A player's standing is the one carried by their document with the highest answer
+//! count; their results are all their documents. Since the standing travels with the
+//! result it belongs to, there is nothing to keep consistent between two writes, and any
+//! order of delivery converges to the same standings.
+//!
+//! Archives written by earlier versions also have a `standings` collection (one document
+//! per player, moved up by a conditional `findAndModify` per player per batch) and answer
+//! documents without the standing fields. Those are still read: a player's standing is the
+//! highest-count one of either source. Nothing writes `standings` any more.
+//!
+//! Why the change: FerretDB 1.x's SQLite backend uses no index for a string `_id` filter,
+//! and none at all for `{_id, answers: {$lt: n}}`: every `findAndModify` scanned and decoded
+//! the whole `standings` collection (3–4 ms with ~1,000 players), once per player per
+//! batch, so the worker fell ever further behind the full-stack benchmark. Inserts go
+//! through the unique `_id` index (~25 µs a document there).
 //!
 //! # Counting
 //!
-//! `ApplySummary` counts exactly like `quiz-memory`, event by event in batch order: an event
-//! is *applied* when its result was new or its `answers` is above every count stored or seen
-//! before it in the batch. The old count comes back from the `findAndModify`, so the
-//! per-event verdicts are replayed in memory from it without extra round trips.
+//! An event is *applied* when its result was new, *stale* otherwise (a repeat). The
+//! reference adapter also counts an event as applied when its result is a repeat but its
+//! answer count is above everything stored; an event the service emits has the answer count
+//! its question was answered at (a re-sent event carries the stored result), so for real
+//! histories the two rules agree, which the shuffled-batches test holds the adapter to.
 //!
 //! # Concurrency
 //!
-//! The adapter relies on a single writer per quiz: the worker consumes Kafka partitions
-//! keyed by quiz id in one consumer group, so one worker at a time writes a quiz's
-//! documents. On MongoDB the conditional update is atomic per document anyway, so even two
-//! writers converge. FerretDB 1.x's SQLite backend implements `findAndModify` as a read,
-//! then a whole-document write, so two concurrent writers to one standing could lose an
-//! update there; the single-writer rule is what makes FerretDB safe.
+//! Only inserts, each atomic on its own document: two writers of one quiz (a consumer group
+//! rebalancing) converge on MongoDB and FerretDB alike.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use mongodb::bson::{self, Bson, Document, doc};
 use mongodb::error::ErrorKind;
-use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 
 use quiz_core::ports::{ArchiveError, ScoreArchive};
@@ -56,13 +56,12 @@ use quiz_core::{
     ScoreEvent, Timestamp,
 };
 
-use crate::error::{DUPLICATE_KEY, MongoError, is_duplicate_key};
+use crate::error::{DUPLICATE_KEY, MongoError};
 use crate::store::MongoStore;
 
-/// A standing as stored (besides its `_id`).
-#[derive(Serialize, Deserialize)]
+/// A standing of the legacy `standings` collection (besides its `_id`).
+#[derive(Deserialize)]
 struct StandingDoc {
-    quiz: QuizId,
     player: PlayerId,
     name: PlayerName,
     /// The player's join time (ms). Documents written before events carried it have none;
@@ -74,7 +73,7 @@ struct StandingDoc {
     reached_at: Timestamp,
 }
 
-/// A result as written.
+/// A result as written, with the standing its event reports.
 #[derive(Serialize)]
 struct AnswerDoc<'a> {
     #[serde(rename = "_id")]
@@ -87,9 +86,15 @@ struct AnswerDoc<'a> {
     points: u32,
     streak: u32,
     at: Timestamp,
+    name: &'a PlayerName,
+    joined_at: Timestamp,
+    total: u64,
+    answers: u32,
+    reached_at: Timestamp,
 }
 
-/// A result as read back.
+/// A result as read back; the standing fields are absent from documents written before
+/// results carried them (all of them or none).
 #[derive(Deserialize)]
 struct AnswerRow {
     player: PlayerId,
@@ -98,11 +103,51 @@ struct AnswerRow {
     points: u32,
     streak: u32,
     at: Timestamp,
+    #[serde(default)]
+    name: Option<PlayerName>,
+    #[serde(default)]
+    joined_at: Option<Timestamp>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    answers: Option<u32>,
+    #[serde(default)]
+    reached_at: Option<Timestamp>,
 }
 
-/// `_id` of a standing. Ids are `[A-Za-z0-9_-]`, so `/` cannot be ambiguous.
-fn standing_id(quiz: &QuizId, player: &PlayerId) -> String {
-    format!("{quiz}/{player}")
+/// A standing without its results.
+struct Standing {
+    name: PlayerName,
+    joined_at: Timestamp,
+    total: u64,
+    answers: u32,
+    reached_at: Timestamp,
+}
+
+impl AnswerRow {
+    /// The standing this result carries: `Ok(None)` for a legacy document without one, an
+    /// error when only some of the fields are there.
+    fn standing(&self) -> Result<Option<Standing>, &'static str> {
+        match (
+            &self.name,
+            self.joined_at,
+            self.total,
+            self.answers,
+            self.reached_at,
+        ) {
+            (None, None, None, None, None) => Ok(None),
+            (Some(name), Some(joined_at), Some(total), Some(answers), Some(reached_at)) => {
+                Ok(Some(Standing {
+                    name: name.clone(),
+                    joined_at,
+                    total,
+                    answers,
+                    reached_at,
+                }))
+            }
+            _ => Err("some but not all of name, joined_at, total, answers, reached_at"),
+        }
+    }
 }
 
 /// `_id` of a result: the deterministic event id of that (quiz, player, question).
@@ -115,16 +160,6 @@ fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Document, Mongo
         what,
         reason: e.to_string(),
     })
-}
-
-/// A stored count as a number, whatever numeric type the server kept it as.
-fn count_of(v: Option<&Bson>) -> Option<u64> {
-    match v? {
-        Bson::Int32(n) => u64::try_from(*n).ok(),
-        Bson::Int64(n) => u64::try_from(*n).ok(),
-        Bson::Double(f) if f.is_finite() && *f >= 0.0 => Some(*f as u64),
-        _ => None,
-    }
 }
 
 /// True when an unordered insert failed only on duplicate keys; clears their flags in
@@ -176,6 +211,11 @@ impl MongoStore {
                     points: e.result.points,
                     streak: e.result.streak,
                     at: e.result.at,
+                    name: &e.player_name,
+                    joined_at: e.joined_at,
+                    total: e.total,
+                    answers: e.answers,
+                    reached_at: e.reached_at,
                 },
             )?);
         }
@@ -191,75 +231,6 @@ impl MongoStore {
             .map(|slot| slot.is_some_and(|i| inserted.get(i).copied().unwrap_or(false)))
             .collect())
     }
-
-    /// Moves each player's standing to the batch's highest-`answers` event when that is
-    /// above what is stored; returns, per event, whether it raised the standing (replaying
-    /// the reference adapter's event-by-event rule from the count stored before).
-    async fn raise_standings(&self, events: &[ScoreEvent]) -> Result<Vec<bool>, MongoError> {
-        // Group event indexes by standing, in order of first appearance.
-        let mut group_of: HashMap<String, usize> = HashMap::new();
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        for (i, e) in events.iter().enumerate() {
-            let id = standing_id(&e.quiz, &e.player);
-            match group_of.get(&id) {
-                Some(&g) => groups[g].1.push(i),
-                None => {
-                    group_of.insert(id.clone(), groups.len());
-                    groups.push((id, vec![i]));
-                }
-            }
-        }
-
-        let mut raised = vec![false; events.len()];
-        for (id, members) in groups {
-            // The highest count; the first of equals, as later equal ones are stale.
-            let Some(best) = members
-                .iter()
-                .map(|&i| &events[i])
-                .reduce(|best, e| if e.answers > best.answers { e } else { best })
-            else {
-                continue;
-            };
-            let set = encode(
-                "standing",
-                &StandingDoc {
-                    quiz: best.quiz.clone(),
-                    player: best.player.clone(),
-                    name: best.player_name.clone(),
-                    joined_at: best.joined_at,
-                    total: best.total,
-                    answers: best.answers,
-                    reached_at: best.reached_at,
-                },
-            )?;
-            let outcome = self
-                .standings
-                .find_one_and_update(
-                    doc! { "_id": &id, "answers": { "$lt": i64::from(best.answers) } },
-                    doc! { "$set": set },
-                )
-                .upsert(true)
-                .return_document(ReturnDocument::Before)
-                // No projection: FerretDB 1.x refuses `fields` in findAndModify (code 238,
-                // NotImplemented), and a standing is a few small fields anyway.
-                .await;
-            let mut stored = match outcome {
-                // Raised from the count it had (unreadable counts only affect the tally).
-                Ok(Some(before)) => count_of(before.get("answers")).unwrap_or(0),
-                // Created.
-                Ok(None) => 0,
-                // A standing with as many answers or more exists: the whole group is stale.
-                Err(e) if is_duplicate_key(&e) => u64::from(best.answers),
-                Err(e) => return Err(MongoError::driver("findAndModify in standings", e)),
-            };
-            for i in members {
-                let n = u64::from(events[i].answers);
-                raised[i] = n > stored;
-                stored = stored.max(n);
-            }
-        }
-        Ok(raised)
-    }
 }
 
 #[async_trait]
@@ -269,12 +240,7 @@ impl ScoreArchive for MongoStore {
             return Ok(ApplySummary::default());
         }
         let new_results = self.insert_results(events).await?;
-        let raised = self.raise_standings(events).await?;
-        let applied = new_results
-            .iter()
-            .zip(&raised)
-            .filter(|(r, s)| **r || **s)
-            .count() as u64;
+        let applied = new_results.iter().filter(|new| **new).count() as u64;
         let summary = ApplySummary {
             applied,
             stale: events.len() as u64 - applied,
@@ -294,21 +260,28 @@ impl ScoreArchive for MongoStore {
             .answers
             .find(filter.clone())
             .projection(doc! {
-                "_id": 0, "player": 1, "question": 1, "correct": 1,
-                "points": 1, "streak": 1, "at": 1,
+                "_id": 0, "player": 1, "question": 1, "correct": 1, "points": 1,
+                "streak": 1, "at": 1, "name": 1, "joined_at": 1, "total": 1,
+                "answers": 1, "reached_at": 1,
             })
             .await
             .map_err(|e| MongoError::driver("find in answers", e))?
             .try_collect()
             .await
             .map_err(|e| MongoError::driver("read cursor of answers", e))?;
-        let mut results: HashMap<PlayerId, Vec<(QuestionId, AnswerResult)>> = HashMap::new();
+        let corrupt = |reason: String| MongoError::Corrupt {
+            what: format!("a result of quiz {:?} in answers", quiz.as_str()),
+            reason,
+        };
+        // Per player: every result, and the highest-count standing seen (the first of
+        // equals: equal counts come from the same event).
+        let mut players: BTreeMap<PlayerId, (Vec<(QuestionId, AnswerResult)>, Option<Standing>)> =
+            BTreeMap::new();
         for d in rows {
-            let r: AnswerRow = bson::from_document(d).map_err(|e| MongoError::Corrupt {
-                what: format!("a result of quiz {:?} in answers", quiz.as_str()),
-                reason: e.to_string(),
-            })?;
-            results.entry(r.player).or_default().push((
+            let r: AnswerRow = bson::from_document(d).map_err(|e| corrupt(e.to_string()))?;
+            let standing = r.standing().map_err(|why| corrupt(why.to_owned()))?;
+            let (results, best) = players.entry(r.player).or_default();
+            results.push((
                 r.question,
                 AnswerResult {
                     correct: r.correct,
@@ -317,9 +290,15 @@ impl ScoreArchive for MongoStore {
                     at: r.at,
                 },
             ));
+            if let Some(s) = standing
+                && best.as_ref().is_none_or(|b| s.answers > b.answers)
+            {
+                *best = Some(s);
+            }
         }
 
-        let docs: Vec<Document> = self
+        // Standings written by earlier versions.
+        let legacy: Vec<Document> = self
             .standings
             .find(filter)
             .await
@@ -327,26 +306,39 @@ impl ScoreArchive for MongoStore {
             .try_collect()
             .await
             .map_err(|e| MongoError::driver("read cursor of standings", e))?;
-        // A result whose standing is missing (a failure between the two writes, repaired by
-        // the next apply) is not reported: the standing, not the result, makes a player.
-        docs.into_iter()
-            .map(|d| {
-                let id = d.get("_id").cloned().unwrap_or(Bson::Null);
-                let s: StandingDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
-                    what: format!("standing {id} in standings"),
-                    reason: e.to_string(),
-                })?;
-                Ok(ArchivedStanding {
-                    results: results.remove(&s.player).unwrap_or_default(),
-                    player: s.player,
+        for d in legacy {
+            let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+            let s: StandingDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
+                what: format!("standing {id} in standings"),
+                reason: e.to_string(),
+            })?;
+            let (_, best) = players.entry(s.player).or_default();
+            if best.as_ref().is_none_or(|b| s.answers > b.answers) {
+                *best = Some(Standing {
                     name: s.name,
                     joined_at: s.joined_at,
                     total: s.total,
                     answers: s.answers,
                     reached_at: s.reached_at,
+                });
+            }
+        }
+
+        // A result without any standing (a legacy archive interrupted between its two
+        // writes, repaired by the next apply) is not reported: a standing makes a player.
+        Ok(players
+            .into_iter()
+            .filter_map(|(player, (results, best))| {
+                best.map(|s| ArchivedStanding {
+                    player,
+                    name: s.name,
+                    joined_at: s.joined_at,
+                    total: s.total,
+                    answers: s.answers,
+                    reached_at: s.reached_at,
+                    results,
                 })
             })
-            .collect::<Result<_, MongoError>>()
-            .map_err(Into::into)
+            .collect())
     }
 }

@@ -1,9 +1,22 @@
-//! [`QuizCatalog`] on the `quizzes` collection.
+//! [`QuizCatalog`] on the `quizzes` and `quiz_status` collections.
 //!
-//! A document is the quiz serialised through `QuizDraft` (answer key included: the server
-//! needs it), plus `_id` = quiz id and a denormalised `question_count` so `list` can project
-//! three small fields instead of fetching every question (FerretDB 1.x cannot compute
-//! `$size` in a find projection).
+//! A `quizzes` document is the quiz serialised through `QuizDraft` (answer key included: the
+//! server needs it), plus `_id` = quiz id and a denormalised `question_count` so `list` can
+//! project three small fields instead of fetching every question (FerretDB 1.x cannot
+//! compute `$size` in a find projection).
+//!
+//! A `quiz_status` document `{_id: <quiz id>, status}` repeats the quiz's status, so
+//! [`QuizCatalog::status`] (what a cache revalidates with, every second per quiz) reads a
+//! few bytes instead of the whole quiz. That matters on FerretDB 1.x, whose SQLite backend
+//! finds a string `_id` by scanning the collection and decoding each document: 20 quizzes
+//! of 200 questions cost ~14 ms a lookup there, and the full-stack benchmark spent most of
+//! FerretDB's time on them. Where both exist, `quiz_status` is what every read reports;
+//! a quiz without one (created by an earlier version, or whose status write failed) reports
+//! the status in its `quizzes` document. `set_status` writes `quizzes` first (which also
+//! finds out whether the quiz exists), then `quiz_status`; if the second write fails the
+//! call fails and every reader still sees the old status, until it is called again.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -25,6 +38,12 @@ struct SummaryDoc {
     title: String,
     status: QuizStatus,
     question_count: usize,
+}
+
+/// A `quiz_status` document (besides its `_id`).
+#[derive(Deserialize)]
+struct StatusDoc {
+    status: QuizStatus,
 }
 
 /// The stored form of a quiz.
@@ -60,17 +79,72 @@ fn decode(id: &QuizId, mut d: Document) -> Result<Quiz, MongoError> {
     Ok(quiz)
 }
 
+impl MongoStore {
+    /// The status in `quiz_status`, if the quiz has a document there.
+    async fn stored_status(&self, id: &QuizId) -> Result<Option<QuizStatus>, MongoError> {
+        let found = self
+            .statuses
+            .find_one(doc! { "_id": id.as_str() })
+            .await
+            .map_err(|e| MongoError::driver("find in quiz_status", e))?;
+        found
+            .map(|d| {
+                status_of(d, || {
+                    format!("status of quiz {:?} in quiz_status", id.as_str())
+                })
+            })
+            .transpose()
+    }
+
+    /// Writes the `quiz_status` document of a quiz.
+    async fn write_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), MongoError> {
+        let status = encode_status(status)?;
+        self.statuses
+            .update_one(
+                doc! { "_id": id.as_str() },
+                doc! { "$set": { "status": status } },
+            )
+            .upsert(true)
+            .await
+            .map(drop)
+            .map_err(|e| MongoError::driver("upsert into quiz_status", e))
+    }
+}
+
+/// The `status` field of a document; `what` names the document if it is not valid.
+fn status_of(d: Document, what: impl FnOnce() -> String) -> Result<QuizStatus, MongoError> {
+    bson::from_document::<StatusDoc>(d)
+        .map(|s| s.status)
+        .map_err(|e| MongoError::Corrupt {
+            what: what(),
+            reason: e.to_string(),
+        })
+}
+
+fn encode_status(status: QuizStatus) -> Result<Bson, MongoError> {
+    bson::to_bson(&status).map_err(|e| MongoError::Encode {
+        what: "quiz status",
+        reason: e.to_string(),
+    })
+}
+
 #[async_trait]
 impl QuizCatalog for MongoStore {
     async fn create(&self, quiz: &Quiz) -> Result<(), CatalogError> {
         let d = encode(quiz)?;
         match self.quizzes.insert_one(d).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // `_id` is the quiz id: the server refuses a second one and leaves the first
             // untouched.
-            Err(e) if is_duplicate_key(&e) => Err(CatalogError::AlreadyExists),
-            Err(e) => Err(MongoError::driver("insert into quizzes", e).into()),
+            Err(e) if is_duplicate_key(&e) => return Err(CatalogError::AlreadyExists),
+            Err(e) => return Err(MongoError::driver("insert into quizzes", e).into()),
         }
+        // The quiz exists now, whatever happens next; without its status document it
+        // reports the status in `quizzes` (only revalidating it costs more).
+        if let Err(e) = self.write_status(quiz.id(), quiz.status()).await {
+            tracing::warn!(quiz = %quiz.id(), error = %e, "quiz created without its quiz_status document");
+        }
+        Ok(())
     }
 
     async fn get(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
@@ -79,10 +153,12 @@ impl QuizCatalog for MongoStore {
             .find_one(doc! { "_id": id.as_str() })
             .await
             .map_err(|e| MongoError::driver("find in quizzes", e))?;
-        match found {
-            None => Ok(None),
-            Some(d) => Ok(Some(decode(id, d)?)),
-        }
+        let Some(d) = found else { return Ok(None) };
+        let quiz = decode(id, d)?;
+        Ok(Some(match self.stored_status(id).await? {
+            Some(s) if s != quiz.status() => quiz.with_status(s),
+            _ => quiz,
+        }))
     }
 
     async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
@@ -96,6 +172,23 @@ impl QuizCatalog for MongoStore {
             .try_collect()
             .await
             .map_err(|e| MongoError::driver("read cursor of quizzes", e))?;
+        let statuses: Vec<Document> = self
+            .statuses
+            .find(doc! {})
+            .await
+            .map_err(|e| MongoError::driver("find in quiz_status", e))?
+            .try_collect()
+            .await
+            .map_err(|e| MongoError::driver("read cursor of quiz_status", e))?;
+        let mut status_of: HashMap<String, QuizStatus> = HashMap::new();
+        for d in statuses {
+            let id = d.get_str("_id").unwrap_or_default().to_owned();
+            let s: StatusDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
+                what: format!("status of quiz {id:?} in quiz_status"),
+                reason: e.to_string(),
+            })?;
+            status_of.insert(id, s.status);
+        }
         docs.into_iter()
             .map(|d| {
                 let id = d.get("_id").cloned().unwrap_or(Bson::Null);
@@ -103,32 +196,46 @@ impl QuizCatalog for MongoStore {
                     what: format!("quiz {id} in quizzes"),
                     reason: e.to_string(),
                 })?;
+                let status = status_of.get(s.id.as_str()).copied().unwrap_or(s.status);
                 Ok(QuizSummary {
                     id: s.id,
                     title: s.title,
                     questions: s.question_count,
-                    status: s.status,
+                    status,
                 })
             })
             .collect()
     }
 
     async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
-        let status = bson::to_bson(&status).map_err(|e| MongoError::Encode {
-            what: "quiz status",
-            reason: e.to_string(),
-        })?;
         let res = self
             .quizzes
             .update_one(
                 doc! { "_id": id.as_str() },
-                doc! { "$set": { "status": status } },
+                doc! { "$set": { "status": encode_status(status)? } },
             )
             .await
             .map_err(|e| MongoError::driver("update in quizzes", e))?;
         if res.matched_count == 0 {
             return Err(CatalogError::NotFound);
         }
+        self.write_status(id, status).await?;
         Ok(())
+    }
+
+    async fn status(&self, id: &QuizId) -> Result<Option<QuizStatus>, CatalogError> {
+        if let Some(s) = self.stored_status(id).await? {
+            return Ok(Some(s));
+        }
+        // No status document: the quiz's own (an earlier version created it), or none.
+        let found = self
+            .quizzes
+            .find_one(doc! { "_id": id.as_str() })
+            .projection(doc! { "status": 1 })
+            .await
+            .map_err(|e| MongoError::driver("find in quizzes", e))?;
+        Ok(found
+            .map(|d| status_of(d, || format!("quiz {:?} in quizzes", id.as_str())))
+            .transpose()?)
     }
 }

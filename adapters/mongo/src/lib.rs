@@ -42,8 +42,9 @@
 //! | collection | `_id` | fields | indexes |
 //! |---|---|---|---|
 //! | `quizzes` | quiz id | the quiz as serialised by `Quiz`/`QuizDraft` (`id`, `title`, `questions` with their answer keys, `scoring`, `status`, `created_at`) plus `question_count` | `_id` |
-//! | `standings` | `"<quiz>/<player>"` | `quiz`, `player`, `name`, `joined_at`, `total`, `answers`, `reached_at` (`joined_at` is absent from documents written before it was added; it reads as 0) | `_id`; `quiz_1` |
-//! | `answers` | `"<quiz>/<player>/<question>"` (= the event id) | `event_id`, `quiz`, `player`, `question`, `correct`, `points`, `streak`, `at` | `_id`; `quiz_1_player_1` |
+//! | `quiz_status` | quiz id | `status`: what every read reports (the `quizzes` document's own `status` counts only for quizzes without one) | `_id` |
+//! | `answers` | `"<quiz>/<player>/<question>"` (= the event id) | `event_id`, `quiz`, `player`, `question`, `correct`, `points`, `streak`, `at`, and the standing the event reported: `name`, `joined_at`, `total`, `answers`, `reached_at` (absent from documents written by earlier versions) | `_id`; `quiz_1_player_1` |
+//! | `standings` | `"<quiz>/<player>"` | `quiz`, `player`, `name`, `joined_at` (absent from the oldest), `total`, `answers`, `reached_at`: written by earlier versions, now only read | `_id`; `quiz_1` |
 //!
 //! Numbers are stored as 64-bit integers; times are milliseconds since the Unix epoch. A
 //! stored document that does not read back as a valid domain value (edited by hand, written
@@ -51,34 +52,31 @@
 //! panics. Every invariant is enforced by a unique `_id` built from the key that must be
 //! unique, so there is no unique secondary index (see [`MongoStore::ensure_indexes`]).
 //!
-//! A batch of score events is applied idempotently and in any order: results first (one
-//! unordered insert; a duplicate `_id` means "already kept"), then the batch reduced to its
-//! highest-`answers` event per player and one conditional upsert per player
-//! (`findAndModify {_id, answers: {$lt: n}}`, `$set`, `upsert`, returning the old count; a
-//! duplicate `_id` means "stale"). `ApplySummary` is counted event by event exactly as
-//! `quiz-memory` counts. The details are in the comments of `src/archive.rs`.
+//! A batch of score events is applied idempotently and in any order with one unordered
+//! insert into `answers` (a duplicate `_id` means "already kept"); a player's standing is
+//! the one carried by their result with the highest answer count (or a legacy `standings`
+//! document with a higher one). `ApplySummary` counts a new result as applied and a repeat
+//! as stale, which for the histories the service emits is exactly how `quiz-memory` counts.
+//! The details are in the comments of `src/archive.rs`.
 //!
 //! ## MongoDB and FerretDB
 //!
 //! Deployments use the official `mongo` image; the tests run against FerretDB 1.24 with its
 //! SQLite backend, so the adapter sticks to what both do the same way:
-//! - no transactions and no `Client::bulk_write` (MongoDB 8 only): one command per
-//!   standing, and `insert_many` (unordered) for results;
-//! - FerretDB's multi-statement `update` stops at the first error, so conditional upserts,
-//!   which fail by design when stale, are never batched;
-//! - a duplicate `_id` is code 11000 on both: a write error from `insert`/`update`, a
-//!   command error from `findAndModify`;
-//! - FerretDB refuses a projection (`fields`) in `findAndModify` (code 238,
-//!   `NotImplemented`), so the standing upsert returns the whole (small) document;
+//! - no transactions and no `Client::bulk_write` (MongoDB 8 only): `insert_many`
+//!   (unordered) for results, one command per status change;
+//! - a duplicate `_id` is code 11000 on both, a write error from `insert`;
 //! - FerretDB cannot compute `$size` in a find projection, so `quizzes` keeps a
 //!   denormalised `question_count` for `list`;
 //! - FerretDB reports a *unique secondary index* violated by an update as an internal
 //!   error, not 11000: hence no unique secondary indexes;
-//! - FerretDB's SQLite backend applies an update as read, modify, write the whole document,
-//!   so two concurrent writers to one document can lose an update. The archive relies on a
-//!   single writer per quiz (the worker consumes Kafka partitions keyed by quiz id in one
-//!   consumer group), which makes it safe there; on MongoDB the conditional update is
-//!   atomic per document anyway.
+//! - FerretDB's SQLite backend finds a string `_id` by scanning the collection (and does
+//!   not push `{_id, field: {$lt: n}}` down at all, decoding every document), so no hot
+//!   path looks a document up: the archive only inserts, and a quiz's status, which a cache
+//!   revalidates every second, has its own small document;
+//! - FerretDB's SQLite backend applies an update as read, modify, write the whole
+//!   document; nothing here updates concurrently (status changes are rare admin calls, and
+//!   the archive does not update at all), so that is safe there too.
 //!
 //! ## Tests
 //!

@@ -11,7 +11,10 @@ use crate::error::MongoError;
 
 /// Collection of quiz definitions, `_id` = quiz id.
 pub(crate) const QUIZZES: &str = "quizzes";
-/// Collection of one standing per (quiz, player), `_id` = `"<quiz>/<player>"`.
+/// Collection of quiz statuses (one small document per quiz, read to revalidate a cache).
+pub(crate) const STATUSES: &str = "quiz_status";
+/// Legacy collection of one standing per (quiz, player), `_id` = `"<quiz>/<player>"`:
+/// written by earlier versions, now only read (see `archive.rs`).
 pub(crate) const STANDINGS: &str = "standings";
 /// Collection of one result per (quiz, player, question), `_id` = `"<quiz>/<player>/<question>"`.
 pub(crate) const ANSWERS: &str = "answers";
@@ -54,6 +57,7 @@ pub struct MongoStore {
     client: Client,
     database: String,
     pub(crate) quizzes: Collection<Document>,
+    pub(crate) statuses: Collection<Document>,
     pub(crate) standings: Collection<Document>,
     pub(crate) answers: Collection<Document>,
 }
@@ -125,6 +129,7 @@ impl MongoStore {
         let db = client.database(database);
         Ok(Self {
             quizzes: db.collection(QUIZZES),
+            statuses: db.collection(STATUSES),
             standings: db.collection(STANDINGS),
             answers: db.collection(ANSWERS),
             database: database.to_owned(),

@@ -7,6 +7,11 @@
 //! TTL (default 1 s) plus one catalog round trip, which bounds how long a closed quiz may
 //! still accept answers there.
 //!
+//! An expired quiz is revalidated with [`QuizCatalog::status`] (quizzes change only in
+//! status), not read again whole: with MongoDB that is a small document instead of every
+//! question, and on FerretDB, which scans a collection for every lookup, a scan of small
+//! documents.
+//!
 //! Loads are single-flight per quiz: when an entry is missing, one caller reads the
 //! catalog and concurrent callers wait for that read; when it has expired, one caller
 //! refreshes it while the others keep getting the expired copy for at most
@@ -56,7 +61,8 @@ pub const STALE_GRACE: Duration = Duration::from_secs(2);
 enum Found {
     Fresh(Option<Quiz>),
     Stale(Option<Quiz>, Arc<tokio::sync::Mutex<()>>),
-    Missing(Arc<tokio::sync::Mutex<()>>),
+    /// Nothing servable; the copy held, if any, too old to serve but good to revalidate.
+    Missing(Option<Quiz>, Arc<tokio::sync::Mutex<()>>),
 }
 
 impl CachedCatalog {
@@ -92,14 +98,24 @@ impl CachedCatalog {
             Some((at, q)) if at.elapsed() < self.ttl + STALE_GRACE => {
                 Found::Stale(q.clone(), e.load.clone())
             }
-            _ => Found::Missing(e.load.clone()),
+            Some((_, q)) => Found::Missing(q.clone(), e.load.clone()),
+            None => Found::Missing(None, e.load.clone()),
         }
     }
 
     /// Reads the catalog and stores the result; the caller holds the entry's load lock.
-    async fn load(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
+    /// `known` is the copy held (expired): quizzes change only in status, so it is
+    /// revalidated by reading the status alone.
+    async fn load(&self, id: &QuizId, known: Option<Quiz>) -> Result<Option<Quiz>, CatalogError> {
         let generation = self.generation(id);
-        let fresh = self.inner.get(id).await?;
+        let fresh = match known {
+            Some(q) => match self.inner.status(id).await? {
+                Some(s) if s == q.status() => Some(q),
+                Some(s) => Some(q.with_status(s)),
+                None => None,
+            },
+            None => self.inner.get(id).await?,
+        };
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let e = entries.entry(id.clone()).or_default();
         if e.generation == generation {
@@ -131,14 +147,14 @@ impl QuizCatalog for CachedCatalog {
             Found::Stale(q, load) => match load.try_lock() {
                 // Someone is refreshing: the expired copy will do meanwhile.
                 Err(_) => Ok(q),
-                Ok(_guard) => self.load(id).await,
+                Ok(_guard) => self.load(id, q).await,
             },
-            Found::Missing(load) => {
+            Found::Missing(_, load) => {
                 let _guard = load.lock().await;
                 // Whoever held the lock may have loaded it meanwhile.
                 match self.find(id) {
                     Found::Fresh(q) => Ok(q),
-                    Found::Stale(..) | Found::Missing(_) => self.load(id).await,
+                    Found::Stale(q, _) | Found::Missing(q, _) => self.load(id, q).await,
                 }
             }
         }
@@ -191,10 +207,13 @@ mod tests {
         );
     }
 
-    /// A catalog that counts reads and takes `delay` for each.
+    /// A catalog that counts whole-quiz reads and status reads, and takes `delay` for each.
     struct Slow {
         inner: MemoryCatalog,
         reads: std::sync::atomic::AtomicUsize,
+        status_reads: std::sync::atomic::AtomicUsize,
+        /// Set: the catalog no longer has any quiz.
+        gone: std::sync::atomic::AtomicBool,
         delay: Duration,
     }
 
@@ -206,6 +225,9 @@ mod tests {
         async fn get(&self, id: &QuizId) -> Result<Option<Quiz>, CatalogError> {
             self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::time::sleep(self.delay).await;
+            if self.gone.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(None);
+            }
             self.inner.get(id).await
         }
         async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
@@ -214,12 +236,23 @@ mod tests {
         async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
             self.inner.set_status(id, status).await
         }
+        async fn status(&self, id: &QuizId) -> Result<Option<QuizStatus>, CatalogError> {
+            self.status_reads
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            if self.gone.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(None);
+            }
+            self.inner.status(id).await
+        }
     }
 
     fn slow() -> Arc<Slow> {
         Arc::new(Slow {
             inner: MemoryCatalog::new(),
             reads: std::sync::atomic::AtomicUsize::new(0),
+            status_reads: std::sync::atomic::AtomicUsize::new(0),
+            gone: std::sync::atomic::AtomicBool::new(false),
             delay: Duration::from_millis(50),
         })
     }
@@ -233,8 +266,12 @@ mod tests {
         (inner, q, cached)
     }
 
-    fn reads(s: &Slow) -> usize {
-        s.reads.load(std::sync::atomic::Ordering::SeqCst)
+    /// Reads of the inner catalog: whole quizzes, statuses.
+    fn reads(s: &Slow) -> (usize, usize) {
+        (
+            s.reads.load(std::sync::atomic::Ordering::SeqCst),
+            s.status_reads.load(std::sync::atomic::Ordering::SeqCst),
+        )
     }
 
     #[tokio::test(start_paused = true)]
@@ -250,14 +287,14 @@ mod tests {
         for g in gets {
             assert_eq!(g.await.unwrap().unwrap().as_ref(), Some(&q));
         }
-        assert_eq!(reads(&inner), 1);
+        assert_eq!(reads(&inner), (1, 0));
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_expired_entry_is_refreshed_once_while_the_old_copy_is_served() {
         let (inner, q, cached) = slow_with_quiz().await;
         cached.get(q.id()).await.unwrap();
-        assert_eq!(reads(&inner), 1);
+        assert_eq!(reads(&inner), (1, 0));
         inner
             .inner
             .set_status(q.id(), QuizStatus::Closed)
@@ -265,8 +302,8 @@ mod tests {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(1_100)).await;
 
-        // The first caller after the expiry refreshes; everyone else meanwhile gets the
-        // expired copy at once.
+        // The first caller after the expiry refreshes (reading the status only); everyone
+        // else meanwhile gets the expired copy at once.
         let refresher = tokio::spawn({
             let cached = cached.clone();
             let id = q.id().clone();
@@ -281,7 +318,7 @@ mod tests {
             refresher.await.unwrap().unwrap().map(|x| x.status()),
             Some(QuizStatus::Closed)
         );
-        assert_eq!(reads(&inner), 2);
+        assert_eq!(reads(&inner), (1, 1));
         assert_eq!(
             cached.get(q.id()).await.unwrap().map(|x| x.status()),
             Some(QuizStatus::Closed)
@@ -298,7 +335,28 @@ mod tests {
             cached.get(q.id()).await.unwrap().map(|x| x.status()),
             Some(QuizStatus::Open)
         );
-        assert_eq!(reads(&inner), 3);
+        assert_eq!(reads(&inner), (1, 2));
+    }
+
+    /// A quiz that vanished from the catalog is gone from the cache after the TTL, and an
+    /// unknown id is looked up whole again (there is no status to revalidate).
+    #[tokio::test(start_paused = true)]
+    async fn revalidation_sees_a_vanished_quiz_and_unknown_ids_are_read_whole() {
+        let (inner, q, cached) = slow_with_quiz().await;
+        let unknown = QuizId::parse("nope").unwrap();
+        assert_eq!(cached.get(&unknown).await.unwrap(), None);
+        assert!(cached.get(q.id()).await.unwrap().is_some());
+        assert_eq!(reads(&inner), (2, 0));
+        inner.gone.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Far past the TTL and the grace, so no stale copy is served.
+        tokio::time::sleep(Duration::from_secs(1) + STALE_GRACE).await;
+        assert_eq!(cached.get(&unknown).await.unwrap(), None);
+        assert_eq!(cached.get(q.id()).await.unwrap(), None);
+        assert_eq!(reads(&inner), (3, 1));
+        // Gone is gone: the next lookup after the TTL reads it whole.
+        tokio::time::sleep(Duration::from_secs(1) + STALE_GRACE).await;
+        assert_eq!(cached.get(q.id()).await.unwrap(), None);
+        assert_eq!(reads(&inner), (4, 1));
     }
 
     #[tokio::test]

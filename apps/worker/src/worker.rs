@@ -36,9 +36,7 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     /// 5,000 events or 200 ms per batch, retries from 100 ms doubling to 5 s, 10 s of
     /// grace at shutdown. Large batches are cheap to wait for (the wait is bounded) and
-    /// make the archive cheaper: a batch writes each player's standing once, however many
-    /// of their events it holds (with 500 the full-stack benchmark's FerretDB was the
-    /// machine's largest CPU user after the server).
+    /// make the archive cheaper: the MongoDB archive writes a batch with one command.
     fn default() -> Self {
         Self {
             batch_max: 5_000,
