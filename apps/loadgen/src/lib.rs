@@ -10,7 +10,8 @@
 //!
 //! It measures acknowledged answers per second, ack latency percentiles (HDR histogram,
 //! µs), leaderboard staleness (time from an answer's ack to the first `board` on an
-//! observer socket that shows the new total; see [`staleness`]), boards per socket per
+//! observer socket that shows the new total; see [`staleness`]), board delivery to the
+//! observers (a board's `server_time` stamp to its arrival), boards per socket per
 //! second, the server's memory per socket (RSS from `/proc/PID/status` with `--server-pid`)
 //! and errors by kind, and writes `report.json`, `chart.svg` and `summary.md` into `--out`
 //! ([`report`]). `quiz-loadgen verify DIR` checks those files.
