@@ -623,9 +623,10 @@ fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
 /// accepted answer.
 const ARCHIVE_WAIT: Duration = Duration::from_secs(120);
 
-/// Waits until the worker has consumed as many score events as the server accepted
-/// answers (or `within` passes) and says how far it got: the archive keeping up is part
-/// of what the full stack must sustain.
+/// Waits until the worker has written as many score events to the archive as the server
+/// accepted answers (or `within` passes) and says how far it got: the archive keeping up
+/// is part of what the full stack must sustain. (Re-sent answers publish extra events, so
+/// with retries this can pass a little early; the benchmark's runs have none.)
 fn archive_catch_up(server: &str, worker: &str, within: Duration) -> String {
     let started = Instant::now();
     let accepted = http_get(server, "/metrics")
@@ -634,23 +635,25 @@ fn archive_catch_up(server: &str, worker: &str, within: Duration) -> String {
         return "**Archive**: the server's /metrics could not be read, so it was not checked."
             .into();
     };
-    let mut consumed = 0;
+    // Applied + stale are counted once the archive has taken a batch (consumed, before).
+    let mut written = 0;
     while started.elapsed() < within {
         if let Some(m) = http_get(worker, "/metrics") {
-            consumed = metric_sum(&m, "quiz_worker_events_consumed_total", None);
+            written = metric_sum(&m, "quiz_worker_events_applied_total", None)
+                + metric_sum(&m, "quiz_worker_events_stale_total", None);
         }
-        if consumed >= accepted {
+        if written >= accepted {
             return format!(
                 "**Archive** (Kafka → worker → MongoDB): all {accepted} accepted answers \
-                 archived {:.1} s after the load ended ({consumed} events consumed).",
+                 archived {:.1} s after the load ended ({written} events written).",
                 started.elapsed().as_secs_f64()
             );
         }
         std::thread::sleep(Duration::from_millis(250));
     }
     format!(
-        "**Archive** (Kafka → worker → MongoDB): the worker had consumed only {consumed} of \
-         {accepted} accepted answers {} s after the load ended.",
+        "**Archive** (Kafka → worker → MongoDB): the worker had written only {written} events \
+         for {accepted} accepted answers {} s after the load ended.",
         within.as_secs()
     )
 }

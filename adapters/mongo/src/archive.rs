@@ -1,4 +1,5 @@
-//! [`ScoreArchive`] on the `answers` collection, insert-only, without transactions.
+//! [`ScoreArchive`] on the `answers` collection: inserts (and a conditional update for a
+//! repeat that raises its result), without transactions.
 //!
 //! # How a batch is applied
 //!
@@ -9,7 +10,8 @@
 //! total was reached). Repeats within the batch are dropped before writing; the rest go in
 //! one unordered `insert` (FerretDB and MongoDB both continue past a duplicate in an
 //! unordered insert and report each one by index). A duplicate `_id` means "already kept".
-//! That is the whole write: one command per batch, whatever the number of players.
+//! That is the whole write of a batch without repeats: one command, whatever the number of
+//! players.
 //!
 //! # How standings are read
 //!
@@ -29,18 +31,31 @@
 //! batch, so the worker fell ever further behind the full-stack benchmark. Inserts go
 //! through the unique `_id` index (~25 µs a document there).
 //!
+//! # Repeats
+//!
+//! A repeat (an event whose result is kept already) is usually the same event delivered
+//! again, but a re-sent answer republishes its stored result with the player's *current*
+//! total and count, and a result written by an earlier version carries no standing at all.
+//! So the repeats of a batch, when there are any, are looked up in one `find` by `_id`; a
+//! repeat with a higher count than its result carries (or with a result that carries none)
+//! raises that document's standing (`$set`, conditional on the lower count).
+//!
 //! # Counting
 //!
-//! An event is *applied* when its result was new, *stale* otherwise (a repeat). The
-//! reference adapter also counts an event as applied when its result is a repeat but its
-//! answer count is above everything stored; an event the service emits has the answer count
-//! its question was answered at (a re-sent event carries the stored result), so for real
-//! histories the two rules agree, which the shuffled-batches test holds the adapter to.
+//! An event is *applied* when its result was new or it raised its result's standing,
+//! *stale* otherwise. The reference adapter compares a repeat's count with the highest
+//! count of the player rather than of that result, so a re-sent answer whose count another
+//! result already carries is stale there and applied here; the standings are the same.
+//! For repeated deliveries of the same events the two count alike, which the
+//! shuffled-batches test holds the adapter to.
 //!
 //! # Concurrency
 //!
-//! Only inserts, each atomic on its own document: two writers of one quiz (a consumer group
-//! rebalancing) converge on MongoDB and FerretDB alike.
+//! Inserts, and conditional updates (`answers` below the new count), each atomic on its
+//! own document: two writers of one quiz (a consumer group rebalancing) converge on
+//! MongoDB. On FerretDB an update is a read, then a write of the whole document, so two
+//! writers raising the same result at once could lose one raise; the worker's consumer
+//! group gives a quiz to one worker at a time.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -231,6 +246,104 @@ impl MongoStore {
             .map(|slot| slot.is_some_and(|i| inserted.get(i).copied().unwrap_or(false)))
             .collect())
     }
+
+    /// Lets each repeat (an event whose result was kept already) raise the standing its
+    /// result carries when the repeat reports a higher answer count, or when the result was
+    /// written by an earlier version without one; returns, per event, whether it did.
+    /// Events whose result was new (`new[i]`) are left alone. Reads the repeated results'
+    /// counts once (nothing to read when the batch has no repeat, the usual case).
+    async fn raise_repeats(
+        &self,
+        events: &[ScoreEvent],
+        new: &[bool],
+    ) -> Result<Vec<bool>, MongoError> {
+        let mut raised = vec![false; events.len()];
+        let repeats: Vec<String> = events
+            .iter()
+            .zip(new)
+            .filter(|(_, new)| !**new)
+            .map(|(e, _)| answer_id(e))
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .collect();
+        if repeats.is_empty() {
+            return Ok(raised);
+        }
+        let stored: Vec<Document> = self
+            .answers
+            .find(doc! { "_id": { "$in": &repeats } })
+            .projection(doc! { "_id": 1, "answers": 1 })
+            .await
+            .map_err(|e| MongoError::driver("find in answers", e))?
+            .try_collect()
+            .await
+            .map_err(|e| MongoError::driver("read cursor of answers", e))?;
+        // The count each repeated result carries (`None`: written without a standing).
+        let mut count: HashMap<String, Option<i64>> = HashMap::new();
+        for d in stored {
+            let answers = match d.get("answers") {
+                Some(Bson::Int64(n)) => Some(*n),
+                Some(Bson::Int32(n)) => Some(i64::from(*n)),
+                _ => None,
+            };
+            if let Some(id) = d.get_str("_id").ok().map(str::to_owned) {
+                count.insert(id, answers);
+            }
+        }
+        // Replay the batch in order; the last raise of a result is what gets written.
+        let mut best: HashMap<String, usize> = HashMap::new();
+        for (i, e) in events.iter().enumerate() {
+            let id = answer_id(e);
+            let Some(stored) = count.get_mut(&id) else {
+                continue; // not a repeat (or its result vanished: nothing to raise)
+            };
+            if new[i] {
+                // The batch's own first write of this result: its count is the floor.
+                *stored = Some(i64::from(e.answers));
+                continue;
+            }
+            if stored.is_none_or(|n| i64::from(e.answers) > n) {
+                *stored = Some(i64::from(e.answers));
+                raised[i] = true;
+                best.insert(id, i);
+            }
+        }
+        for (id, i) in best {
+            let e = &events[i];
+            let set = doc! {
+                "name": e.player_name.as_str(),
+                "joined_at": encode_time(e.joined_at)?,
+                "total": encode_count(e.total)?,
+                "answers": i64::from(e.answers),
+                "reached_at": encode_time(e.reached_at)?,
+            };
+            let n = i64::from(e.answers);
+            self.answers
+                .update_one(
+                    doc! { "_id": &id, "$or": [
+                        { "answers": { "$exists": false } },
+                        { "answers": { "$lt": n } },
+                    ] },
+                    doc! { "$set": set },
+                )
+                .await
+                .map_err(|e| MongoError::driver("update in answers", e))?;
+        }
+        Ok(raised)
+    }
+}
+
+/// A time as stored (milliseconds, a 64-bit integer).
+fn encode_time(t: Timestamp) -> Result<i64, MongoError> {
+    encode_count(t.0)
+}
+
+/// A count as stored (a 64-bit integer).
+fn encode_count(n: u64) -> Result<i64, MongoError> {
+    i64::try_from(n).map_err(|e| MongoError::Encode {
+        what: "number",
+        reason: e.to_string(),
+    })
 }
 
 #[async_trait]
@@ -240,7 +353,12 @@ impl ScoreArchive for MongoStore {
             return Ok(ApplySummary::default());
         }
         let new_results = self.insert_results(events).await?;
-        let applied = new_results.iter().filter(|new| **new).count() as u64;
+        let raised = self.raise_repeats(events, &new_results).await?;
+        let applied = new_results
+            .iter()
+            .zip(&raised)
+            .filter(|(new, raised)| **new || **raised)
+            .count() as u64;
         let summary = ApplySummary {
             applied,
             stale: events.len() as u64 - applied,
@@ -274,7 +392,7 @@ impl ScoreArchive for MongoStore {
             reason,
         };
         // Per player: every result, and the highest-count standing seen (the first of
-        // equals: equal counts come from the same event).
+        // equals: equal counts report the same state).
         let mut players: BTreeMap<PlayerId, (Vec<(QuestionId, AnswerResult)>, Option<Standing>)> =
             BTreeMap::new();
         for d in rows {
@@ -324,8 +442,9 @@ impl ScoreArchive for MongoStore {
             }
         }
 
-        // A result without any standing (a legacy archive interrupted between its two
-        // writes, repaired by the next apply) is not reported: a standing makes a player.
+        // A player whose results carry no standing (an earlier version's batch interrupted
+        // between its two writes; completed when the batch is delivered again, see
+        // `raise_repeats`) is not reported: a standing makes a player.
         Ok(players
             .into_iter()
             .filter_map(|(player, (results, best))| {

@@ -14,7 +14,10 @@
 //! a quiz without one (created by an earlier version, or whose status write failed) reports
 //! the status in its `quizzes` document. `set_status` writes `quizzes` first (which also
 //! finds out whether the quiz exists), then `quiz_status`; if the second write fails the
-//! call fails and every reader still sees the old status, until it is called again.
+//! call fails and readers see the old status where a `quiz_status` document exists (the
+//! new one where none does), until it is called again. `create` writes `quiz_status` only
+//! if it is missing, so a status change racing the creation is not undone. Two concurrent
+//! `set_status` calls may leave the two documents different; `quiz_status` is what counts.
 
 use std::collections::HashMap;
 
@@ -96,13 +99,20 @@ impl MongoStore {
             .transpose()
     }
 
-    /// Writes the `quiz_status` document of a quiz.
-    async fn write_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), MongoError> {
+    /// Writes the `quiz_status` document of a quiz; with `only_new`, only if it has none
+    /// (a status change that got there first wins over the status a quiz was created with).
+    async fn write_status(
+        &self,
+        id: &QuizId,
+        status: QuizStatus,
+        only_new: bool,
+    ) -> Result<(), MongoError> {
         let status = encode_status(status)?;
+        let op = if only_new { "$setOnInsert" } else { "$set" };
         self.statuses
             .update_one(
                 doc! { "_id": id.as_str() },
-                doc! { "$set": { "status": status } },
+                doc! { op: { "status": status } },
             )
             .upsert(true)
             .await
@@ -141,7 +151,7 @@ impl QuizCatalog for MongoStore {
         }
         // The quiz exists now, whatever happens next; without its status document it
         // reports the status in `quizzes` (only revalidating it costs more).
-        if let Err(e) = self.write_status(quiz.id(), quiz.status()).await {
+        if let Err(e) = self.write_status(quiz.id(), quiz.status(), true).await {
             tracing::warn!(quiz = %quiz.id(), error = %e, "quiz created without its quiz_status document");
         }
         Ok(())
@@ -219,7 +229,7 @@ impl QuizCatalog for MongoStore {
         if res.matched_count == 0 {
             return Err(CatalogError::NotFound);
         }
-        self.write_status(id, status).await?;
+        self.write_status(id, status, false).await?;
         Ok(())
     }
 

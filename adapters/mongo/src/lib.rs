@@ -55,9 +55,11 @@
 //! A batch of score events is applied idempotently and in any order with one unordered
 //! insert into `answers` (a duplicate `_id` means "already kept"); a player's standing is
 //! the one carried by their result with the highest answer count (or a legacy `standings`
-//! document with a higher one). `ApplySummary` counts a new result as applied and a repeat
-//! as stale, which for the histories the service emits is exactly how `quiz-memory` counts.
-//! The details are in the comments of `src/archive.rs`.
+//! document with a higher one). A repeat that reports a higher count than its result
+//! carries (a re-sent answer) raises that result's standing: when a batch has repeats,
+//! one `find` by `_id` and one conditional `update` per raised result. `ApplySummary`
+//! counts a new result or a raise as applied; the details, and where that differs from
+//! `quiz-memory`'s count, are in the comments of `src/archive.rs`.
 //!
 //! ## MongoDB and FerretDB
 //!
@@ -72,11 +74,13 @@
 //!   error, not 11000: hence no unique secondary indexes;
 //! - FerretDB's SQLite backend finds a string `_id` by scanning the collection (and does
 //!   not push `{_id, field: {$lt: n}}` down at all, decoding every document), so no hot
-//!   path looks a document up: the archive only inserts, and a quiz's status, which a cache
-//!   revalidates every second, has its own small document;
+//!   path looks a document up: the archive inserts (it reads only for a batch's repeats),
+//!   and a quiz's status, which a cache revalidates every second, has its own small
+//!   document;
 //! - FerretDB's SQLite backend applies an update as read, modify, write the whole
-//!   document; nothing here updates concurrently (status changes are rare admin calls, and
-//!   the archive does not update at all), so that is safe there too.
+//!   document; nothing here updates one document concurrently (status changes are rare
+//!   admin calls, and the archive updates a result only for a repeat that raises it, from
+//!   the single worker that owns the quiz's partition), so that is safe there too.
 //!
 //! ## Tests
 //!

@@ -397,7 +397,8 @@ async fn documents_have_the_documented_layout() {
 /// An archive written by earlier versions (a `standings` document per player, without a
 /// join time in the oldest; results without the standing fields) reads back, with join
 /// time 0; new events for the same player raise the standing past it and keep the old
-/// results.
+/// results. A result left without any standing (an earlier version's batch interrupted
+/// between its two writes) is completed when its event is delivered again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn legacy_standings_and_results_read_back_and_are_raised() {
     let store = store().await;
@@ -411,15 +412,19 @@ async fn legacy_standings_and_results_read_back_and_are_raised() {
         )
         .await
         .unwrap();
-    db.collection::<Document>("answers")
-        .insert_one(doc! {
-            "_id": format!("{quiz}/a/q0"), "event_id": format!("{quiz}/a/q0"),
-            "quiz": quiz.as_str(), "player": "a", "question": "q0", "correct": true,
+    let legacy_result = |p: &str| {
+        doc! {
+            "_id": format!("{quiz}/{p}/q0"), "event_id": format!("{quiz}/{p}/q0"),
+            "quiz": quiz.as_str(), "player": p, "question": "q0", "correct": true,
             "points": 10_i64, "streak": 1_i64, "at": 1_i64,
-        })
+        }
+    };
+    db.collection::<Document>("answers")
+        .insert_many([legacy_result("a"), legacy_result("b")])
         .await
         .unwrap();
     raw.shutdown().await;
+    // b's standing was never written: b is not reported yet.
     let st = store.standings(&quiz).await.unwrap();
     assert_eq!(st.len(), 1);
     assert_eq!(
@@ -431,12 +436,13 @@ async fn legacy_standings_and_results_read_back_and_are_raised() {
         ),
         ("a", Timestamp(0), 10, 1)
     );
-    // Events 2 and 3 of player a raise the standing, join time included; a repeat of
-    // event 1 finds its legacy result and is stale.
+    // Events 2 and 3 of player a raise the standing, join time included; the repeat of
+    // event 1 completes its legacy result; so does b's first event, which makes b.
     let events = quiz_conformance::archive::events(&quiz);
-    let summary = store.apply(&events[0..3]).await.unwrap();
-    assert_eq!((summary.applied, summary.stale), (2, 1));
+    let summary = store.apply(&events[0..4]).await.unwrap();
+    assert_eq!((summary.applied, summary.stale), (4, 0));
     let st = store.standings(&quiz).await.unwrap();
+    assert_eq!(st.len(), 2);
     assert_eq!(
         (
             st[0].joined_at,
@@ -446,6 +452,18 @@ async fn legacy_standings_and_results_read_back_and_are_raised() {
         ),
         (quiz_conformance::archive::A_JOINED, 3, 60, 3)
     );
+    assert_eq!(
+        (
+            st[1].player.as_str(),
+            st[1].joined_at,
+            st[1].answers,
+            st[1].total
+        ),
+        ("b", quiz_conformance::archive::B_JOINED, 1, 10)
+    );
+    // Delivered again, nothing changes.
+    let summary = store.apply(&events[0..4]).await.unwrap();
+    assert_eq!((summary.applied, summary.stale), (0, 4));
     finish(store).await;
 }
 
@@ -514,6 +532,21 @@ async fn statuses_live_in_their_own_small_documents() {
         "closed"
     );
     assert_eq!(store.status(&id).await.unwrap(), Some(QuizStatus::Closed));
+
+    // A status written while `create` was under way (a racing close) is not undone by it.
+    let raced = quiz_conformance::unique_quiz("status-race");
+    statuses
+        .insert_one(doc! { "_id": raced.as_str(), "status": "closed" })
+        .await
+        .unwrap();
+    store
+        .create(&quiz_conformance::fixtures::quiz(raced.clone(), 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.status(&raced).await.unwrap(),
+        Some(QuizStatus::Closed)
+    );
 
     // Unknown quizzes have no status and get no document.
     let unknown = qid("no-such-quiz");
@@ -729,8 +762,8 @@ async fn shuffled_batches_converge_to_the_highest_answers_per_player() {
     finish(store).await;
 }
 
-/// Within one batch and across batches, results already kept count as stale and new ones
-/// as applied, in any order.
+/// Within one batch, each event is counted against what was stored before it: a new result
+/// or a repeat that raises its result's standing is applied, anything else stale.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_counted_against_the_count_stored_before_it() {
     let store = store().await;
@@ -755,12 +788,9 @@ async fn a_batch_is_counted_against_the_count_stored_before_it() {
         (5, ev[4].total, 5)
     );
 
-    // A result is kept once, with the standing its first event carried. Events 4 and 5
-    // delivered first with a count of 1 (the service never emits that: a result's event
-    // carries the count it was answered at, or a later one when re-sent) keep their
-    // results with that count; the real 4 and 5 are repeats then, stale, and the standing
-    // is the highest count kept: 3. (The reference adapter would raise it to 5; for
-    // histories the service emits the two agree, see the shuffled-batches test.)
+    // Standing at 3 with the results of 4 and 5 already kept (delivered earlier with a low
+    // count, as a re-sent answer's event can carry); then 2, 4, 5 in one batch: 2 is stale,
+    // 4 and 5 raise their results' standings from 1.
     let quiz = quiz_conformance::unique_quiz("tally-mid");
     let mut ev = generate(&mut Rng(7), &quiz, 1);
     ev.truncate(5);
@@ -776,15 +806,14 @@ async fn a_batch_is_counted_against_the_count_stored_before_it() {
     assert_eq!((s.applied, s.stale), (2, 0), "new results");
     let batch = [ev[1].clone(), ev[3].clone(), ev[4].clone()];
     let s = store.apply(&batch).await.unwrap();
-    assert_eq!(
-        (s.applied, s.stale),
-        (0, 3),
-        "repeats, whatever their count"
-    );
+    assert_eq!((s.applied, s.stale), (2, 1));
     let st = store.standings(&quiz).await.unwrap();
     assert_eq!(
         (st[0].answers, st[0].total, st[0].results.len()),
-        (3, ev[2].total, 5)
+        (5, ev[4].total, 5)
     );
+    // Delivered again, the same batch changes nothing.
+    let s = store.apply(&batch).await.unwrap();
+    assert_eq!((s.applied, s.stale), (0, 3));
     finish(store).await;
 }

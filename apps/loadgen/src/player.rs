@@ -594,7 +594,7 @@ pub async fn observer(ctx: Arc<Ctx>, quiz: usize, index: usize, shard: usize) {
             }
             let delivery = m
                 .server_time
-                .map(|stamp_ms| unix_us().saturating_sub(stamp_ms * 1000));
+                .map(|stamp_ms| unix_us().saturating_sub(stamp_ms.saturating_mul(1000)));
             ctx.stats.with(shard, |w| {
                 w.boards += 1;
                 for v in samples.drain(..) {

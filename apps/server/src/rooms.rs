@@ -18,8 +18,10 @@
 //! [`SLOTS`] slots for its whole life (rooms of up to [`SLOT_SOCKETS`] sockets use one); a
 //! broadcast round reads the board afresh for each slot in use and sends slot `s` its
 //! boards `s/SLOTS` of a window after the round starts. Every socket still gets at most
-//! one board per window, and a change is on every socket within a window of it (round
-//! start plus the slot's offset, which is below a window); but a 10,000-socket room sends
+//! one board per window, and a change is on every socket within a window of it (while
+//! changes keep coming each slot reads the board once per window; after a quiet window
+//! the round starts at once and slot `s` follows `s/SLOTS` of a window later); but a
+//! 10,000-socket room sends
 //! eight bursts of ~1,250 boards instead of one of 10,000, so the sockets served last in
 //! a burst wait for ~1,250 sends, not ~10,000, and answers are not stuck behind a fan-out
 //! burst. A round costs one board read per slot in use.

@@ -14,10 +14,12 @@ pub const ANSWERS: &str = "quiz_answers_total";
 pub const ANSWER_LATENCY: &str = "quiz_answer_latency_seconds";
 /// Boards pushed to sockets (counter).
 pub const BOARDS_SENT: &str = "quiz_boards_sent_total";
-/// Time from the first unbroadcast change of a room to its broadcast (histogram, seconds).
+/// Time from the first unbroadcast change of a room to its broadcast (histogram, seconds);
+/// in a room that fans out in slots, to the first slot's broadcast of the round.
 pub const BROADCAST_LATENCY: &str = "quiz_broadcast_latency_seconds";
 /// Time one broadcast takes, from reading the board to handing the last socket its board
-/// (histogram, seconds). The sockets' writers send from there on.
+/// (histogram, seconds); in a room that fans out in slots, one slot's broadcast. The
+/// sockets' writers send from there on.
 pub const BROADCAST_DURATION: &str = "quiz_broadcast_duration_seconds";
 /// Joins, by `outcome` (counter).
 pub const JOINS: &str = "quiz_joins_total";
