@@ -101,11 +101,31 @@ struct AnswerDoc<'a> {
     points: u32,
     streak: u32,
     at: Timestamp,
+    #[serde(flatten)]
+    standing: StandingSet<'a>,
+}
+
+/// The standing an event reports, as a result carries it (written with the result, or
+/// `$set` on it by a repeat that raises it).
+#[derive(Serialize)]
+struct StandingSet<'a> {
     name: &'a PlayerName,
     joined_at: Timestamp,
     total: u64,
     answers: u32,
     reached_at: Timestamp,
+}
+
+impl<'a> StandingSet<'a> {
+    fn of(e: &'a ScoreEvent) -> Self {
+        Self {
+            name: &e.player_name,
+            joined_at: e.joined_at,
+            total: e.total,
+            answers: e.answers,
+            reached_at: e.reached_at,
+        }
+    }
 }
 
 /// A result as read back; the standing fields are absent from documents written before
@@ -226,11 +246,7 @@ impl MongoStore {
                     points: e.result.points,
                     streak: e.result.streak,
                     at: e.result.at,
-                    name: &e.player_name,
-                    joined_at: e.joined_at,
-                    total: e.total,
-                    answers: e.answers,
-                    reached_at: e.reached_at,
+                    standing: StandingSet::of(e),
                 },
             )?);
         }
@@ -310,13 +326,7 @@ impl MongoStore {
         }
         for (id, i) in best {
             let e = &events[i];
-            let set = doc! {
-                "name": e.player_name.as_str(),
-                "joined_at": encode_time(e.joined_at)?,
-                "total": encode_count(e.total)?,
-                "answers": i64::from(e.answers),
-                "reached_at": encode_time(e.reached_at)?,
-            };
+            let set = encode("standing", &StandingSet::of(e))?;
             let n = i64::from(e.answers);
             self.answers
                 .update_one(
@@ -331,19 +341,6 @@ impl MongoStore {
         }
         Ok(raised)
     }
-}
-
-/// A time as stored (milliseconds, a 64-bit integer).
-fn encode_time(t: Timestamp) -> Result<i64, MongoError> {
-    encode_count(t.0)
-}
-
-/// A count as stored (a 64-bit integer).
-fn encode_count(n: u64) -> Result<i64, MongoError> {
-    i64::try_from(n).map_err(|e| MongoError::Encode {
-        what: "number",
-        reason: e.to_string(),
-    })
 }
 
 #[async_trait]
