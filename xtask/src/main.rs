@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod install;
 mod services;
 mod suites;
 
@@ -82,11 +83,47 @@ fn run(what: &str, mut cmd: Command) -> Result<(), String> {
     suites::run(what, &mut cmd)
 }
 
-/// The whole suite: real services up, every Rust test (unit, property, conformance on
-/// memory and on the real services, in-process and real-socket app tests), the browser test
-/// in headless Chromium, schemathesis against a live server, the compose-file check and a
-/// smoke run of the benchmark.
+/// The whole suite: what it needs installed, real services up, every Rust test (unit,
+/// property, conformance on memory and on the real services, in-process and real-socket app
+/// tests), the browser test in headless Chromium, schemathesis against a live server, the
+/// compose-file check and a smoke run of the benchmark. The services this run started are
+/// stopped at the end whether it passes, fails or is interrupted; services that were already
+/// running are left as they were.
 fn test(extra: &[String]) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    install::ensure(&install::everything())?;
+    install::go()?;
+    install::node()?;
+    let before = std::sync::Arc::new(services::snapshot());
+    let on_signal = std::sync::Arc::clone(&before);
+    ctrlc::set_handler(move || {
+        eprintln!("xtask: interrupted; stopping the services this run started");
+        services::forbid_starts();
+        report_stopped(services::stop_started_since(&on_signal));
+        std::process::exit(130);
+    })
+    .map_err(|e| format!("cannot install the interrupt handler: {e}"))?;
+
+    let result = suite(extra);
+    // A failure of the clean-up is reported, but the suite's own result decides the exit.
+    report_stopped(services::stop_started_since(&before));
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    match &result {
+        Ok(()) => eprintln!("xtask: all suites passed in {minutes:.1} min"),
+        Err(_) => eprintln!("xtask: the suite failed after {minutes:.1} min"),
+    }
+    result
+}
+
+fn report_stopped(stopped: Result<usize, String>) {
+    match stopped {
+        Ok(0) => eprintln!("xtask: no service to stop (those running were already running)"),
+        Ok(n) => eprintln!("xtask: stopped the {n} service processes this run started"),
+        Err(e) => eprintln!("xtask: could not stop every service this run started: {e}"),
+    }
+}
+
+fn suite(extra: &[String]) -> Result<(), String> {
     services::run(&["up".to_owned()])?;
     let mut t = cargo();
     t.args(["test", "--workspace", "--all-targets"]).args(extra);
@@ -102,9 +139,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     suites::compose(&root())?;
     // The load generator must not rot: a few seconds of tiny load, checking the report
     // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
-    bench::run(&["--smoke".to_owned(), "--debug".to_owned()])?;
-    eprintln!("xtask: all suites passed");
-    Ok(())
+    bench::run(&["--smoke".to_owned(), "--debug".to_owned()])
 }
 
 /// Builds the server and returns the binary's path.

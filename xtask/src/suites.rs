@@ -107,15 +107,12 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
 
 /// The headless-Chromium test of the web client (apps/server/tests/browser).
 pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
-    need("node", "install Node.js 20 or newer")?;
-    need("npm", "install Node.js 20 or newer")?;
-    if !Path::new("/usr/bin/chromium").exists() {
-        return Err(
-            "Chromium is not installed: `apt-get install -y chromium` (Debian's package; \
-                    downloaded browsers do not work here)"
-                .into(),
-        );
-    }
+    crate::install::node()?;
+    let chromium: Vec<&crate::install::Need> = crate::install::SUITE
+        .iter()
+        .filter(|n| n.what == "chromium")
+        .collect();
+    crate::install::ensure(&chromium)?;
     let dir = root.join("apps/server/tests/browser");
     run(
         "npm ci (browser test)",
@@ -180,12 +177,7 @@ pub fn schemathesis(root: &Path, server_bin: &Path, logs: &Path) -> Result<(), S
 /// Validates deploy/compose.yaml with compose-go (the loader `docker compose` uses), with no
 /// Docker engine.
 pub fn compose(root: &Path) -> Result<(), String> {
-    let go = if Path::new("/usr/local/go/bin/go").exists() {
-        PathBuf::from("/usr/local/go/bin/go")
-    } else {
-        need("go", "install Go 1.24 or newer")?;
-        PathBuf::from("go")
-    };
+    let go = crate::install::go()?;
     run(
         "validate deploy/compose.yaml (compose-go)",
         Command::new(go)
