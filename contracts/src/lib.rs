@@ -48,15 +48,27 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             "ws-client-message.schema.json",
             schema_of::<ws::ClientMessage>(),
         ),
-        (
-            "ws-server-message.schema.json",
-            schema_of::<ws::ServerMessage>(),
-        ),
+        ("ws-server-message.schema.json", server_message_schema()),
         (
             "score-event.schema.json",
             schema_of::<event::ScoreEventV1>(),
         ),
     ]
+}
+
+/// The server-message schema, with the close codes the server uses as `x-close-codes`
+/// (code → meaning): they are part of the protocol but no message carries them.
+fn server_message_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(ws::ServerMessage))
+        .unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = schema.as_object_mut() {
+        let codes: serde_json::Map<String, serde_json::Value> = ws::close::ALL
+            .iter()
+            .map(|(code, meaning)| (code.to_string(), serde_json::Value::from(*meaning)))
+            .collect();
+        obj.insert("x-close-codes".into(), serde_json::Value::Object(codes));
+    }
+    schema
 }
 
 /// Pretty JSON with object keys sorted recursively and a trailing newline: the form files

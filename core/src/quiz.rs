@@ -114,32 +114,82 @@ pub enum QuizDefError {
     /// No questions, or more than 200.
     #[error("a quiz needs 1 to {MAX_QUESTIONS} questions")]
     QuestionCount,
-    /// Two questions share an id.
-    #[error("question id {0} is used twice")]
-    DuplicateQuestion(QuestionId),
+    /// Two questions share an id (`index` is the second one's position).
+    #[error("question {id}: the id is used twice")]
+    DuplicateQuestion {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// A question's prompt is blank or too long.
-    #[error("question {0}: the prompt must be 1 to {MAX_TEXT_CHARS} characters")]
-    BadPrompt(QuestionId),
+    #[error("question {id}: the prompt must be 1 to {MAX_TEXT_CHARS} characters, not blank")]
+    BadPrompt {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// A question has too few or too many options, or a blank or over-long one.
     #[error(
-        "question {0}: needs {MIN_OPTIONS} to {MAX_OPTIONS} options of 1 to {MAX_OPTION_CHARS} characters"
+        "question {id}: needs {MIN_OPTIONS} to {MAX_OPTIONS} options of 1 to {MAX_OPTION_CHARS} characters, none blank"
     )]
-    BadOptions(QuestionId),
+    BadOptions {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// The correct option is not one of the question's options.
-    #[error("question {0}: the correct option is not one of its options")]
-    BadAnswerKey(QuestionId),
+    #[error("question {id}: the correct option is not one of its options")]
+    BadAnswerKey {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// Points outside 1 to 10,000.
-    #[error("question {0}: points must be 1 to {MAX_POINTS}")]
-    BadPoints(QuestionId),
+    #[error("question {id}: points must be 1 to {MAX_POINTS}")]
+    BadPoints {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// Time limit outside 1 s to 10 min.
-    #[error("question {0}: the time limit must be {MIN_TIME_LIMIT_MS} to {MAX_TIME_LIMIT_MS} ms")]
-    BadTimeLimit(QuestionId),
+    #[error("question {id}: the time limit must be {MIN_TIME_LIMIT_MS} to {MAX_TIME_LIMIT_MS} ms")]
+    BadTimeLimit {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// The largest reachable total would not fit the ranking encoding.
     #[error("the largest possible total ({0}) exceeds the maximum score {MAX_SCORE}")]
     ScoreTooLarge(u64),
     /// An identifier was invalid.
     #[error(transparent)]
     Id(#[from] IdError),
+}
+
+impl QuizDefError {
+    /// The path of the definition field that breaks the rule, as a client wrote it
+    /// (`questions[3].points`), so an API can point at it.
+    pub fn field(&self) -> String {
+        let at = |index: &usize, field: &str| format!("questions[{index}].{field}");
+        match self {
+            Self::BadTitle => "title".into(),
+            Self::QuestionCount => "questions".into(),
+            Self::DuplicateQuestion { index, .. } => at(index, "id"),
+            Self::BadPrompt { index, .. } => at(index, "prompt"),
+            Self::BadOptions { index, .. } => at(index, "options"),
+            Self::BadAnswerKey { index, .. } => at(index, "correct"),
+            Self::BadPoints { index, .. } => at(index, "points"),
+            Self::BadTimeLimit { index, .. } => at(index, "time_limit_ms"),
+            Self::ScoreTooLarge(_) => "scoring".into(),
+            Self::Id(_) => "id".into(),
+        }
+    }
 }
 
 /// A validated quiz. Fields are read through accessors so an invalid quiz cannot be built.
@@ -213,28 +263,28 @@ impl TryFrom<QuizDraft> for Quiz {
             return Err(QuizDefError::QuestionCount);
         }
         let mut seen = std::collections::HashSet::new();
-        for q in &d.questions {
+        for (index, q) in d.questions.iter().enumerate() {
             let id = || q.id.clone();
             if !seen.insert(&q.id) {
-                return Err(QuizDefError::DuplicateQuestion(id()));
+                return Err(QuizDefError::DuplicateQuestion { index, id: id() });
             }
             if !text_ok(&q.prompt, MAX_TEXT_CHARS) {
-                return Err(QuizDefError::BadPrompt(id()));
+                return Err(QuizDefError::BadPrompt { index, id: id() });
             }
             if q.options.len() < MIN_OPTIONS
                 || q.options.len() > MAX_OPTIONS
                 || !q.options.iter().all(|o| text_ok(o, MAX_OPTION_CHARS))
             {
-                return Err(QuizDefError::BadOptions(id()));
+                return Err(QuizDefError::BadOptions { index, id: id() });
             }
             if q.correct.get() >= q.options.len() {
-                return Err(QuizDefError::BadAnswerKey(id()));
+                return Err(QuizDefError::BadAnswerKey { index, id: id() });
             }
             if q.points == 0 || q.points > MAX_POINTS {
-                return Err(QuizDefError::BadPoints(id()));
+                return Err(QuizDefError::BadPoints { index, id: id() });
             }
             if !(MIN_TIME_LIMIT_MS..=MAX_TIME_LIMIT_MS).contains(&q.time_limit_ms) {
-                return Err(QuizDefError::BadTimeLimit(id()));
+                return Err(QuizDefError::BadTimeLimit { index, id: id() });
             }
         }
         let points: Vec<u32> = d.questions.iter().map(|q| q.points).collect();
@@ -408,28 +458,28 @@ pub(crate) mod tests {
         d.questions[1].id = d.questions[0].id.clone();
         assert!(matches!(
             Quiz::try_from(d),
-            Err(QuizDefError::DuplicateQuestion(_))
+            Err(QuizDefError::DuplicateQuestion { .. })
         ));
 
         let mut d = draft(ScoringKind::Fixed);
         d.questions[0].correct = OptionIndex::new(4).unwrap();
         assert!(matches!(
             Quiz::try_from(d),
-            Err(QuizDefError::BadAnswerKey(_))
+            Err(QuizDefError::BadAnswerKey { .. })
         ));
 
         let mut d = draft(ScoringKind::Fixed);
         d.questions[0].options = vec!["only".into()];
         assert!(matches!(
             Quiz::try_from(d),
-            Err(QuizDefError::BadOptions(_))
+            Err(QuizDefError::BadOptions { .. })
         ));
 
         let mut d = draft(ScoringKind::Fixed);
         d.questions[0].time_limit_ms = 10;
         assert!(matches!(
             Quiz::try_from(d),
-            Err(QuizDefError::BadTimeLimit(_))
+            Err(QuizDefError::BadTimeLimit { .. })
         ));
 
         let mut d = draft(ScoringKind::Fixed);

@@ -167,11 +167,9 @@ fn target_dir() -> PathBuf {
 
 fn contracts() -> Result<(), String> {
     let mut c = cargo();
-    c.args(["test", "-p", "quiz-contracts", "--test", "schemas"])
-        .env("QUIZ_UPDATE_CONTRACTS", "1");
+    c.args(["run", "-p", "quiz-contracts", "--example", "write_schemas"]);
     run("regenerate contracts/schemas", c)?;
     let mut o = cargo();
-    o.args(["test", "-p", "quiz-server", "--test", "openapi"])
-        .env("QUIZ_UPDATE_CONTRACTS", "1");
+    o.args(["run", "-p", "quiz-server", "--example", "write_openapi"]);
     run("regenerate contracts/openapi.json", o)
 }

@@ -34,9 +34,43 @@ pub struct Config {
     #[arg(long, env = "QUIZ_THROTTLE_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub throttle_ms: u64,
 
-    /// Largest WebSocket text frame accepted, in bytes; larger ones close the socket (1009).
+    /// Largest WebSocket message accepted, in bytes, whether it comes in one frame or in
+    /// fragments; a larger one closes the socket (1009).
     #[arg(long, env = "QUIZ_MAX_FRAME_BYTES", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(256..=1_048_576))]
     pub max_frame_bytes: u64,
+
+    /// Largest HTTP request body, in bytes, however it is sent (Content-Length, chunked or
+    /// unframed); a larger one is refused with 413 as soon as it passes the limit.
+    #[arg(long, env = "QUIZ_MAX_BODY_BYTES", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1024..=67_108_864))]
+    pub max_body_bytes: u64,
+
+    /// Seconds a client has to send a whole request body; a slower one gets 408.
+    #[arg(long, env = "QUIZ_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_timeout_secs: u64,
+
+    /// Largest HTTP request head (request line and headers), in bytes; a larger one gets 431.
+    #[arg(long, env = "QUIZ_MAX_HEADER_BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u64).range(8192..=1_048_576))]
+    pub max_header_bytes: u64,
+
+    /// Seconds a client has to send a request head, and that an idle kept-alive connection
+    /// stays open; then the connection is closed.
+    #[arg(long, env = "QUIZ_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_secs: u64,
+
+    /// Open connections (HTTP and WebSocket) this instance accepts; more get 503
+    /// `too_many_connections` and are closed.
+    #[arg(long, env = "QUIZ_MAX_CONNECTIONS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_connections: u64,
+
+    /// Open connections one client address may hold; more get 429 `too_many_connections`
+    /// and are closed. 0 turns the cap off (needed behind a load balancer, where every
+    /// connection comes from the balancer).
+    #[arg(long, env = "QUIZ_MAX_CONNECTIONS_PER_IP", default_value_t = 1_000)]
+    pub max_connections_per_ip: u64,
+
+    /// Deepest nesting of JSON arrays and objects accepted in a body or a frame.
+    #[arg(long, env = "QUIZ_MAX_JSON_DEPTH", default_value_t = 32, value_parser = clap::value_parser!(u64).range(4..=100))]
+    pub max_json_depth: u64,
 
     /// Messages per second one socket may send (burst: twice this).
     #[arg(long, env = "QUIZ_MAX_MSGS_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -15,13 +15,16 @@
 mod allow;
 pub mod api;
 pub mod backends;
+mod body;
 pub mod cache;
 pub mod clock;
 pub mod coalesce;
 pub mod config;
 pub mod demo;
+pub mod json;
 mod pattern;
 pub mod rooms;
+pub mod serve;
 mod strict;
 pub mod telemetry;
 pub mod token;
@@ -37,7 +40,6 @@ use std::time::Duration;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::listener::{Acceptor, TcpAcceptor};
 use poem::web::{Data, Json};
 use poem::{EndpointExt, IntoResponse, Route, get, handler};
 use poem_openapi::OpenApiService;
@@ -47,9 +49,6 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::token::{TokenSigner, random_hex};
-
-/// Largest HTTP request body accepted (a 200-question quiz fits comfortably).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Limits applied to clients.
 #[derive(Debug, Clone)]
@@ -64,6 +63,12 @@ pub struct Limits {
     pub ping_secs: u64,
     /// Whether to trust `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Deepest JSON nesting in a frame.
+    pub max_json_depth: usize,
+    /// Request bodies.
+    pub body: Arc<body::BodyLimits>,
+    /// Connections.
+    pub conn: serve::ConnLimits,
 }
 
 /// Shared state of one server instance.
@@ -139,6 +144,19 @@ impl App {
                 max_joins_per_min: config.max_joins_per_min,
                 ping_secs: config.ping_secs,
                 trust_forwarded_for: config.trust_forwarded_for,
+                max_json_depth: config.max_json_depth as usize,
+                body: Arc::new(body::BodyLimits {
+                    max_bytes: config.max_body_bytes as usize,
+                    timeout: Duration::from_secs(config.body_timeout_secs),
+                    max_json_depth: config.max_json_depth as usize,
+                }),
+                conn: serve::ConnLimits {
+                    max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+                    max_per_ip: usize::try_from(config.max_connections_per_ip)
+                        .unwrap_or(usize::MAX),
+                    max_header_bytes: config.max_header_bytes as usize,
+                    header_timeout: Duration::from_secs(config.header_timeout_secs),
+                },
             },
             admin_key,
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins)),
@@ -177,9 +195,10 @@ impl App {
     pub fn endpoint(&self) -> BoxEndpoint<'static> {
         let api = openapi(self.state.clone());
         let allow = Arc::new(allow::AllowTable::from_spec(&api.spec()));
+        let body_limits = self.state.limits.body.clone();
         let api_endpoint = api
             .clone()
-            .around(limit_body)
+            .around(move |ep, req| body::limit(ep, req, body_limits.clone()))
             .around(move |ep, req| allow::add_allow(allow.clone(), ep, req));
         Route::new()
             .nest("/api", api_endpoint)
@@ -212,52 +231,22 @@ impl App {
             self.state.rooms.clone(),
             self.state.service.clone(),
         ));
-        let acceptor = NoDelay(TcpAcceptor::from_tokio(listener)?);
-        let local = acceptor.local_addr();
+        let local = listener.local_addr()?;
         tracing::info!(addr = ?local, "listening");
         let endpoint = self.endpoint();
         let tx = self.shutdown_tx.clone();
-        let result = poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(
-                endpoint,
-                async move {
-                    shutdown.await;
-                    let _ = tx.send(true);
-                },
-                Some(Duration::from_secs(5)),
-            )
-            .await;
+        let result = serve::serve(
+            listener,
+            endpoint,
+            self.state.limits.conn.clone(),
+            async move {
+                shutdown.await;
+                let _ = tx.send(true);
+            },
+        )
+        .await;
         bus.abort();
         result
-    }
-}
-
-/// Accepts TCP connections with Nagle's algorithm off. The server writes small messages
-/// (an answer's result, a board) that the client is waiting for; with Nagle on, a message
-/// written while an earlier one is unacknowledged waits for that acknowledgement, which
-/// the client may delay by up to 40 ms, or a whole round trip on a real network.
-struct NoDelay(TcpAcceptor);
-
-impl Acceptor for NoDelay {
-    type Io = <TcpAcceptor as Acceptor>::Io;
-
-    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
-        self.0.local_addr()
-    }
-
-    async fn accept(
-        &mut self,
-    ) -> std::io::Result<(
-        Self::Io,
-        poem::web::LocalAddr,
-        poem::web::RemoteAddr,
-        poem::http::uri::Scheme,
-    )> {
-        let accepted = self.0.accept().await?;
-        if let Err(e) = accepted.0.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not turn off Nagle's algorithm on a connection");
-        }
-        Ok(accepted)
     }
 }
 
@@ -276,33 +265,12 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<api::Api, ()> {
 }
 
 /// The OpenAPI document as committed in `contracts/openapi.json`.
-pub fn openapi_json() -> String {
-    let config = Config::defaults();
-    match App::new(&config, quiz_memory::embedded_ports()) {
-        Ok(app) => openapi(app.state.clone()).spec(),
-        Err(e) => format!("{{\"error\":\"{e}\"}}"),
-    }
-}
-
-/// Refuses request bodies over [`MAX_BODY_BYTES`] (413) before they are read; requests
-/// without a body pass untouched.
-async fn limit_body<E: poem::Endpoint>(
-    ep: Arc<E>,
-    req: poem::Request,
-) -> poem::Result<poem::Response> {
-    let declared = req
-        .header(poem::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        let body = serde_json::json!({
-            "code": "payload_too_large",
-            "message": format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
-        });
-        return Ok(Json(body)
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-            .into_response());
-    }
-    ep.call(req).await.map(IntoResponse::into_response)
+///
+/// # Errors
+/// [`ConfigError`] if the default configuration cannot build an app.
+pub fn openapi_json() -> Result<String, ConfigError> {
+    let app = App::new(&Config::defaults(), quiz_memory::embedded_ports())?;
+    Ok(openapi(app.state.clone()).spec())
 }
 
 #[handler]

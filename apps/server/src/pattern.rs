@@ -24,24 +24,22 @@ use crate::strict::Text;
 pub trait Pattern: Send + Sync + 'static {
     /// The expression, as stated in the schema.
     const PATTERN: &'static str;
-    /// The API error code for a value that does not match. A parse error's message starts
-    /// with it and a colon, so the API's error mapping can tell which value was wrong (poem
-    /// names path parameters by position in its errors).
-    const CODE: &'static str;
+    /// What a matching value looks like, for the error message of one that does not.
+    const MESSAGE: &'static str;
     /// The expression, compiled once.
     fn regex() -> &'static Regex;
 }
 
 /// Declares a [`Pattern`] type.
 macro_rules! pattern {
-    ($(#[$doc:meta])* $name:ident = $re:expr, $code:literal) => {
+    ($(#[$doc:meta])* $name:ident = $re:expr, $message:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name;
 
         impl Pattern for $name {
             const PATTERN: &'static str = $re;
-            const CODE: &'static str = $code;
+            const MESSAGE: &'static str = $message;
             fn regex() -> &'static Regex {
                 static RE: LazyLock<Regex> = LazyLock::new(|| {
                     // The expression is a constant checked by this module's tests, so this
@@ -61,20 +59,20 @@ const ID: &str = "^[A-Za-z0-9_-]{1,64}$";
 pattern!(
     /// A quiz id.
     QuizIdPattern = ID,
-    "bad_quiz_id"
+    "a quiz id is 1 to 64 characters of A-Z a-z 0-9 _ -"
 );
 
 pattern!(
     /// A player id.
     PlayerIdPattern = ID,
-    "bad_player_id"
+    "a player id is 1 to 64 characters of A-Z a-z 0-9 _ -"
 );
 
 pattern!(
     /// Display names: no control characters and at least one that is not white space.
     NamePattern =
         r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
-    "bad_name"
+    "a name is 1 to 32 characters, not blank, with no control characters"
 );
 
 /// A string matching `P`: from a JSON string (nothing else: numbers and booleans are not
@@ -111,11 +109,7 @@ impl<P: Pattern> Matching<P> {
         if P::regex().is_match(&s) {
             Ok(Self::new(s))
         } else {
-            Err(ParseError::custom(format!(
-                "{}: verification failed. pattern(\"{}\")",
-                P::CODE,
-                P::PATTERN
-            )))
+            Err(ParseError::custom(P::MESSAGE))
         }
     }
 }

@@ -25,6 +25,11 @@ pub const BROADCAST_DURATION: &str = "quiz_broadcast_duration_seconds";
 pub const JOINS: &str = "quiz_joins_total";
 /// WebSocket messages refused, by `code` (counter).
 pub const WS_REJECTED: &str = "quiz_ws_rejected_total";
+/// Connections refused at accept because a connection cap was reached (counter).
+pub const CONNECTIONS_REFUSED: &str = "quiz_connections_refused_total";
+/// HTTP requests refused by a request limit, by `code` (`payload_too_large`,
+/// `request_timeout`, `bad_json`) (counter).
+pub const HTTP_REFUSED: &str = "quiz_http_refused_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

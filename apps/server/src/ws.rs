@@ -63,12 +63,13 @@ pub async fn endpoint(
     Data(state): Data<&Arc<AppState>>,
 ) -> impl IntoResponse {
     let state = state.clone();
-    // Tungstenite's own limit is a backstop; the configured limit is checked per frame so
-    // an oversized frame gets a clean 1009 close.
-    let hard = (state.limits.max_frame_bytes * 4).max(64 * 1024);
+    // The limit holds for one frame and for a message sent in fragments: tungstenite refuses
+    // a frame whose header announces more, before reading its payload, and a message whose
+    // fragments add up to more (closed with 1009 by the read loop).
+    let limit = state.limits.max_frame_bytes;
     let mut cfg = WebSocketConfig::default();
-    cfg.max_message_size = Some(hard);
-    cfg.max_frame_size = Some(hard);
+    cfg.max_message_size = Some(limit);
+    cfg.max_frame_size = Some(limit);
     cfg.read_buffer_size = READ_BUFFER_BYTES;
     ws.config(cfg)
         .on_upgrade(move |socket| session(state, quiz, q.token, socket))
@@ -105,7 +106,7 @@ async fn authenticate(
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "player lookup failed");
-            (1011, "temporarily unavailable".to_owned())
+            (close::INTERNAL_ERROR, "temporarily unavailable".to_owned())
         })?
         .ok_or((close::UNKNOWN_PLAYER, "unknown player".to_owned()))?;
     if player.joined_at != claims.joined_at {
@@ -120,12 +121,39 @@ fn to_json(m: &ServerMessage) -> String {
 }
 
 fn error(code: ErrorCode, message: impl Into<String>, answer_id: Option<String>) -> String {
+    refuse(code, None, message, answer_id)
+}
+
+/// An `error` frame naming the message field that broke the rule.
+fn refuse(
+    code: ErrorCode,
+    field: Option<&str>,
+    message: impl Into<String>,
+    answer_id: Option<String>,
+) -> String {
     metrics::counter!(telemetry::WS_REJECTED, "code" => format!("{code:?}")).increment(1);
     to_json(&ServerMessage::Error(ErrorMsg {
         code,
         message: message.into(),
         answer_id,
+        field: field.map(str::to_owned),
     }))
+}
+
+/// The close code and reason for a read error of the socket, when the client caused it:
+/// an oversized frame or message (1009), a text frame that is not UTF-8 (1007), broken
+/// framing (1002). poem hands tungstenite's errors on as text, so this reads the text; the
+/// tests pin it to tungstenite's own wording.
+fn close_for_read_error(text: &str) -> Option<(u16, &'static str)> {
+    if text.starts_with("Space limit exceeded") {
+        Some((close::MESSAGE_TOO_BIG, "message larger than the limit"))
+    } else if text.starts_with("UTF-8 encoding error") {
+        Some((close::INVALID_PAYLOAD, "text frame is not valid UTF-8"))
+    } else if text.starts_with("WebSocket protocol error") {
+        Some((close::PROTOCOL_ERROR, "malformed frame"))
+    } else {
+        None
+    }
 }
 
 async fn snapshot_json(state: &AppState, player: &Player) -> Result<String, String> {
@@ -177,7 +205,10 @@ async fn session(
         Err(e) => {
             tracing::warn!(error = %e, "snapshot failed");
             let _ = out_tx
-                .send(Out::Close(1011, "temporarily unavailable".into()))
+                .send(Out::Close(
+                    close::INTERNAL_ERROR,
+                    "temporarily unavailable".into(),
+                ))
                 .await;
         }
     }
@@ -313,15 +344,10 @@ async fn read_loop(
             }
             Ok(None) => return,
             Ok(Some(Err(e))) => {
-                // Tungstenite refuses frames above its backstop limit with an error.
-                let text = e.to_string();
-                if text.contains("too long")
-                    || text.contains("too big")
-                    || text.contains("Space limit")
-                {
-                    let _ = out
-                        .send(Out::Close(close::MESSAGE_TOO_BIG, "frame too large".into()))
-                        .await;
+                if let Some((code, reason)) = close_for_read_error(&e.to_string()) {
+                    metrics::counter!(telemetry::WS_REJECTED, "code" => format!("close_{code}"))
+                        .increment(1);
+                    let _ = out.send(Out::Close(code, reason.into())).await;
                 }
                 return;
             }
@@ -329,13 +355,6 @@ async fn read_loop(
         };
         let reply = match msg {
             Message::Text(text) => {
-                if text.len() > limits.max_frame_bytes {
-                    metrics::counter!(telemetry::WS_REJECTED, "code" => "FrameTooLarge")
-                        .increment(1);
-                    let reason = format!("frame larger than {} bytes", limits.max_frame_bytes);
-                    let _ = out.send(Out::Close(close::MESSAGE_TOO_BIG, reason)).await;
-                    return;
-                }
                 if limiter.check().is_err() {
                     if conduct.window_start.elapsed() > Duration::from_secs(10) {
                         conduct.window_start = Instant::now();
@@ -408,7 +427,7 @@ async fn handle_text(
     if let Some(message) = parse_fast(text) {
         return handle_message(state, player, message, answered, conduct).await;
     }
-    let value: serde_json::Value = match serde_json::from_str(text) {
+    let value = match crate::json::parse(text.as_bytes(), state.limits.max_json_depth) {
         Ok(v @ serde_json::Value::Object(_)) => v,
         Ok(_) => {
             conduct.invalid_in_a_row += 1;
@@ -420,11 +439,7 @@ async fn handle_text(
         }
         Err(e) => {
             conduct.invalid_in_a_row += 1;
-            return Some(error(
-                ErrorCode::BadJson,
-                format!("not valid JSON: {e}"),
-                None,
-            ));
+            return Some(error(ErrorCode::BadJson, e.to_string(), None));
         }
     };
     let ty = value.get("type").and_then(serde_json::Value::as_str);
@@ -434,7 +449,11 @@ async fn handle_text(
             Some(t) => format!("unknown message type {t:?}; expected one of {CLIENT_TYPES:?}"),
             None => "the message has no string \"type\" field".to_owned(),
         };
-        return Some(error(ErrorCode::UnknownType, msg, None));
+        return Some(refuse(ErrorCode::UnknownType, Some("type"), msg, None));
+    }
+    if let Err((field, msg)) = check_fields(&value) {
+        conduct.invalid_in_a_row += 1;
+        return Some(refuse(ErrorCode::InvalidMessage, Some(&field), msg, None));
     }
     let message: ClientMessage = match serde_json::from_value(value) {
         Ok(m) => m,
@@ -444,6 +463,54 @@ async fn handle_text(
         }
     };
     handle_message(state, player, message, answered, conduct).await
+}
+
+/// Checks the fields of a message whose `type` is known, naming the first field that is
+/// missing, unknown or of the wrong type (the shapes of `contracts/schemas`).
+fn check_fields(value: &serde_json::Value) -> Result<(), (String, String)> {
+    use serde_json::Value;
+    let ty = value
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // (field, required, what it must be, check)
+    type Rule = (&'static str, bool, &'static str, fn(&Value) -> bool);
+    let is_id = |v: &Value| v.is_string();
+    let is_option = |v: &Value| v.as_u64().is_some_and(|n| u32::try_from(n).is_ok());
+    let rules: &[Rule] = match ty {
+        "answer" => &[
+            ("answer_id", true, "a string", is_id),
+            ("question", true, "a string", is_id),
+            ("option", true, "a whole number from 0", is_option),
+        ],
+        "ping" => &[("nonce", false, "a string", is_id)],
+        _ => &[],
+    };
+    let Some(map) = value.as_object() else {
+        return Ok(());
+    };
+    if let Some(k) = map
+        .keys()
+        .find(|k| *k != "type" && !rules.iter().any(|r| r.0 == k.as_str()))
+    {
+        let known: Vec<&str> = rules.iter().map(|r| r.0).collect();
+        return Err((
+            k.clone(),
+            format!(
+                "unknown field for a {ty:?} message; it has type{}{}",
+                if known.is_empty() { "" } else { ", " },
+                known.join(", ")
+            ),
+        ));
+    }
+    for (field, required, what, ok) in rules {
+        match map.get(*field) {
+            None if *required => return Err(((*field).into(), "this field is required".into())),
+            Some(v) if !ok(v) => return Err(((*field).into(), format!("must be {what}"))),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The fast path of [`handle_text`]: `Some` only for a JSON object that is a valid
@@ -530,31 +597,50 @@ async fn answer(
     if !valid_answer_id(&answer_id) {
         conduct.invalid_in_a_row += 1;
         count("invalid");
-        return error(
+        return refuse(
             ErrorCode::BadAnswerId,
+            Some("answer_id"),
             "answer_id must be 1-64 characters of A-Z a-z 0-9 _ -",
             None,
         );
     }
-    conduct.invalid_in_a_row = 0;
     if let Some(previous) = answered.get(&answer_id) {
+        if previous.question != question {
+            conduct.invalid_in_a_row += 1;
+            count("invalid");
+            let msg = format!(
+                "answer_id {answer_id:?} was already used on this connection for question {:?}; \
+                 use a new answer_id for each answer",
+                previous.question
+            );
+            return refuse(
+                ErrorCode::AnswerIdReused,
+                Some("answer_id"),
+                msg,
+                Some(answer_id),
+            );
+        }
+        conduct.invalid_in_a_row = 0;
         count("duplicate");
         let mut replay = previous.clone();
         replay.duplicate = true;
         return to_json(&ServerMessage::AnswerResult(replay));
     }
+    conduct.invalid_in_a_row = 0;
     let Ok(question_id) = QuestionId::parse(question) else {
         count("rejected");
-        return error(
+        return refuse(
             ErrorCode::UnknownQuestion,
+            Some("question"),
             "unknown question",
             Some(answer_id),
         );
     };
     let Ok(opt) = OptionIndex::new(u64::from(option)) else {
         count("rejected");
-        return error(
+        return refuse(
             ErrorCode::OptionOutOfRange,
+            Some("option"),
             format!("option {option} is out of range"),
             Some(answer_id),
         );
@@ -579,14 +665,16 @@ async fn answer(
         }
         Err(SubmitError::Rejected(e)) => {
             count("rejected");
-            let code = match e {
-                AnswerError::UnknownQuiz => ErrorCode::UnknownQuiz,
-                AnswerError::UnknownQuestion => ErrorCode::UnknownQuestion,
-                AnswerError::OptionOutOfRange { .. } => ErrorCode::OptionOutOfRange,
-                AnswerError::TooLate { .. } => ErrorCode::TooLate,
-                AnswerError::QuizClosed => ErrorCode::QuizClosed,
+            let (code, field) = match e {
+                AnswerError::UnknownQuiz => (ErrorCode::UnknownQuiz, None),
+                AnswerError::UnknownQuestion => (ErrorCode::UnknownQuestion, Some("question")),
+                AnswerError::OptionOutOfRange { .. } => {
+                    (ErrorCode::OptionOutOfRange, Some("option"))
+                }
+                AnswerError::TooLate { .. } => (ErrorCode::TooLate, None),
+                AnswerError::QuizClosed => (ErrorCode::QuizClosed, None),
             };
-            error(code, e.to_string(), Some(answer_id))
+            refuse(code, field, e.to_string(), Some(answer_id))
         }
         Err(SubmitError::NotDurable(e)) => {
             count("not_durable");
@@ -612,6 +700,59 @@ async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_errors_map_to_their_close_codes_in_tungstenite_s_own_words() {
+        use tokio_tungstenite::tungstenite::error::{CapacityError, Error, ProtocolError};
+        let too_long = Error::Capacity(CapacityError::MessageTooLong {
+            size: 5000,
+            max_size: 4096,
+        });
+        let utf8 = Error::Utf8("invalid utf-8 sequence".into());
+        let framing = Error::Protocol(ProtocolError::UnmaskedFrameFromClient);
+        assert_eq!(
+            close_for_read_error(&too_long.to_string()).map(|c| c.0),
+            Some(close::MESSAGE_TOO_BIG)
+        );
+        assert_eq!(
+            close_for_read_error(&utf8.to_string()).map(|c| c.0),
+            Some(close::INVALID_PAYLOAD)
+        );
+        assert_eq!(
+            close_for_read_error(&framing.to_string()).map(|c| c.0),
+            Some(close::PROTOCOL_ERROR)
+        );
+        assert_eq!(close_for_read_error("Connection reset by peer"), None);
+    }
+
+    #[test]
+    fn field_checks_name_the_field() {
+        let check = |t: &str| check_fields(&serde_json::from_str(t).unwrap()).err();
+        assert_eq!(
+            check(r#"{"type":"answer","answer_id":"a","question":"q","option":1}"#),
+            None
+        );
+        assert_eq!(
+            check(r#"{"type":"answer","answer_id":"a","question":"q"}"#).map(|e| e.0),
+            Some("option".into())
+        );
+        assert_eq!(
+            check(r#"{"type":"answer","answer_id":"a","question":"q","option":-1}"#).map(|e| e.0),
+            Some("option".into())
+        );
+        assert_eq!(
+            check(r#"{"type":"answer","answer_id":1,"question":"q","option":1}"#).map(|e| e.0),
+            Some("answer_id".into())
+        );
+        assert_eq!(
+            check(r#"{"type":"snapshot","x":1}"#).map(|e| e.0),
+            Some("x".into())
+        );
+        assert_eq!(
+            check(r#"{"type":"ping","nonce":[]}"#).map(|e| e.0),
+            Some("nonce".into())
+        );
+    }
 
     #[test]
     fn the_fast_path_takes_only_well_formed_objects() {

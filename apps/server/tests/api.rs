@@ -69,7 +69,8 @@ async fn create_quiz_requires_the_admin_key_and_a_valid_definition() {
     )
     .await;
     assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "invalid_quiz"));
-    assert!(b["message"].as_str().unwrap().contains("questions"), "{b}");
+    assert_eq!(b["field"], "questions", "{b}");
+    assert!(b["message"].as_str().unwrap().contains("1 to 200"), "{b}");
 
     let mut key_out_of_range = small_quiz("q-key", 1);
     key_out_of_range["questions"][0]["correct"] = json!(5);
@@ -82,6 +83,7 @@ async fn create_quiz_requires_the_admin_key_and_a_valid_definition() {
     )
     .await;
     assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "invalid_quiz"));
+    assert_eq!(b["field"], "questions[0].correct", "{b}");
 
     let mut half_streak = small_quiz("q-streak", 1);
     half_streak["scoring"] = json!({"kind": "fixed", "streak_step": 5});
@@ -94,6 +96,35 @@ async fn create_quiz_requires_the_admin_key_and_a_valid_definition() {
     )
     .await;
     assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "invalid_quiz"));
+    assert_eq!(b["field"], "scoring.streak_cap", "{b}");
+
+    let mut negative = small_quiz("q-neg", 2);
+    negative["questions"][1]["points"] = json!(-5);
+    let (s, b) = body(
+        cli.post("/api/quizzes")
+            .header("X-Admin-Key", ADMIN)
+            .body_json(&negative)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "invalid_quiz"));
+    assert_eq!(b["field"], "questions[1].points", "{b}");
+    assert_eq!(
+        b["message"], "must be a whole number from 1 to 10000",
+        "{b}"
+    );
+
+    let (s, b) = body(
+        cli.post("/api/quizzes")
+            .header("X-Admin-Key", ADMIN)
+            .body_json(&json!([1, 2]))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "invalid_quiz"));
+    assert_eq!(b["field"], "", "{b}");
 
     let (s, b) = body(
         cli.post("/api/quizzes")
@@ -104,7 +135,25 @@ async fn create_quiz_requires_the_admin_key_and_a_valid_definition() {
             .await,
     )
     .await;
-    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "bad_json"));
+
+    let (s, b) = body(
+        cli.post("/api/quizzes")
+            .header("X-Admin-Key", ADMIN)
+            .content_type("application/json")
+            .body(r#"{"title":"A","title":"B","questions":[]}"#)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "bad_json"));
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"title\" appears twice"),
+        "{b}"
+    );
 
     let (s, b) = body(
         cli.post("/api/quizzes")
@@ -211,7 +260,29 @@ async fn join_validates_the_name_and_reports_each_refusal() {
             .await,
     )
     .await;
-    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "bad_name"));
+    assert_eq!(b["field"], "name");
+    let (s, b) = body(
+        cli.post("/api/quizzes/demo/join")
+            .body_json(&json!({"name": 7}))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::BAD_REQUEST, "bad_name"),
+        "a wrong type is a bad name"
+    );
+    let (s, b) = body(
+        cli.post("/api/quizzes/demo/join")
+            .body_json(&json!({"name": "Zed", "team": "x"}))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "unknown_field"));
+    assert_eq!(b["field"], "team");
 
     let (s, b) = body(join(json!("ANN")).send().await).await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "name_taken"));
@@ -320,7 +391,7 @@ async fn leaderboard_standing_and_results() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["entries"][0]["rank"], 2);
-    for bad in ["0", "101", "x"] {
+    for bad in ["0", "101", "x", "-1"] {
         let (s, b) = body(
             cli.get("/api/quizzes/demo/leaderboard")
                 .query("limit", &bad)
@@ -330,9 +401,11 @@ async fn leaderboard_standing_and_results() {
         .await;
         assert_eq!(
             (s, code(&b)),
-            (StatusCode::BAD_REQUEST, "bad_request"),
+            (StatusCode::BAD_REQUEST, "bad_parameter"),
             "limit={bad}"
         );
+        assert_eq!(b["field"], "limit");
+        assert_eq!(b["message"], "must be a whole number from 1 to 100");
     }
     let (s, b) = body(cli.get("/api/quizzes/nope/leaderboard").send().await).await;
     assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "unknown_quiz"));

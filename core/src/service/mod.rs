@@ -247,6 +247,19 @@ pub struct Snapshot {
     pub now: Timestamp,
 }
 
+/// One player's place in a quiz: who, rank, score and how many questions they answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerStanding {
+    /// The player.
+    pub player: Player,
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// Score.
+    pub score: u64,
+    /// Questions answered.
+    pub answers: u64,
+}
+
 /// Errors of [`QuizService::rebuild_scoreboard`].
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
@@ -589,6 +602,52 @@ impl QuizService {
             .map_err(Unavailable::from)?;
         let _ = self.ports.bus.announce(quiz_id).await;
         Ok(standings.len())
+    }
+
+    /// How many players are on a quiz's board.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn player_count(&self, quiz: &QuizId) -> Result<u64, Unavailable> {
+        Ok(self.ports.scoreboard.count(quiz).await?)
+    }
+
+    /// A player's standing; `None` when the player is not registered in the quiz or not on
+    /// its board.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn standing(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<Option<PlayerStanding>, Unavailable> {
+        let Some(p) = self.ports.registry.get(quiz, player).await? else {
+            return Ok(None);
+        };
+        let Some(standing) = self.ports.scoreboard.standing(quiz, player).await? else {
+            return Ok(None);
+        };
+        let answers = self.ports.scoreboard.answers(quiz, player).await?.len() as u64;
+        Ok(Some(PlayerStanding {
+            player: p,
+            rank: standing.rank,
+            score: standing.key.score(),
+            answers,
+        }))
+    }
+
+    /// Opens or closes a quiz for joins and answers, and returns it with its new status.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownQuiz`], [`LookupError::Unavailable`].
+    pub async fn set_status(&self, quiz: &QuizId, status: QuizStatus) -> Result<Quiz, LookupError> {
+        match self.ports.catalog.set_status(quiz, status).await {
+            Ok(()) => {}
+            Err(CatalogError::NotFound) => return Err(LookupError::UnknownQuiz),
+            Err(e) => return Err(Unavailable::from(e).into()),
+        }
+        self.quiz(quiz).await
     }
 }
 

@@ -1,0 +1,428 @@
+//! Request bodies read by hand from the JSON value, so that every refusal names the field
+//! and the rule in words (`questions[3].points: must be a whole number from 1 to 10000`)
+//! and structural limits are checked before any per-element work.
+//!
+//! The order is what keeps refusing cheap: the body was already size-capped and parsed as
+//! strict JSON (`crate::body`); here the number of questions is checked before any question
+//! is looked at, the number of options before any option, and each value's type before its
+//! content. The domain's rules on values (ranges, lengths, distinct ids, the largest total)
+//! stay in `quiz-core`, which reports the field of the rule it applies
+//! ([`quiz_core::quiz::QuizDefError::field`]). Nothing here depends on the size of anything
+//! but the (bounded) body.
+
+use quiz_core::ids::MAX_OPTIONS;
+use quiz_core::quiz::{MAX_QUESTIONS, Question, QuizDraft, QuizStatus};
+use quiz_core::{
+    OptionIndex, QuestionId, QuizId, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
+};
+use serde_json::{Map, Value};
+
+use super::types::ScoringKindDto;
+
+/// A refusal: the field path and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// `questions[3].points`; empty for the body as a whole.
+    pub field: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+fn fail<T>(field: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
+    Err(FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+/// Largest streak step and cap: the ranking encoding's score range.
+const MAX_STREAK: u64 = 2_097_151;
+
+/// The fields an object may have: refuses any other, naming it and the allowed ones.
+fn object<'a>(
+    v: &'a Value,
+    at: &str,
+    what: &str,
+    allowed: &[&str],
+) -> Result<&'a Map<String, Value>, FieldError> {
+    let Some(map) = v.as_object() else {
+        return fail(at, format!("{what} must be a JSON object"));
+    };
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return fail(
+            join(at, k),
+            format!("unknown field; {what} has only {}", allowed.join(", ")),
+        );
+    }
+    Ok(map)
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// An optional field: absent is `None`; `null` is refused (the schema has no nulls).
+fn optional<'a>(
+    map: &'a Map<String, Value>,
+    at: &str,
+    key: &str,
+) -> Result<Option<&'a Value>, FieldError> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => fail(
+            join(at, key),
+            "null is not allowed; leave the field out instead",
+        ),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+fn required<'a>(map: &'a Map<String, Value>, at: &str, key: &str) -> Result<&'a Value, FieldError> {
+    optional(map, at, key)?.map_or_else(|| fail(join(at, key), "this field is required"), Ok)
+}
+
+fn string(v: &Value, field: &str) -> Result<String, FieldError> {
+    v.as_str()
+        .map(str::to_owned)
+        .map_or_else(|| fail(field, "must be a string"), Ok)
+}
+
+fn whole(v: &Value, field: &str, min: u64, max: u64) -> Result<u64, FieldError> {
+    match v.as_u64() {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => fail(field, format!("must be a whole number from {min} to {max}")),
+    }
+}
+
+fn as_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Reads a quiz definition (the body of `POST /api/quizzes`); `generated_id` names a quiz
+/// sent without an id. The domain's value rules are checked afterwards by `quiz-core`.
+///
+/// # Errors
+/// [`FieldError`] for the first field that breaks a rule.
+pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<QuizDraft, FieldError> {
+    let map = object(
+        v,
+        "",
+        "a quiz definition",
+        &["id", "title", "scoring", "questions"],
+    )?;
+    // Structure first: the question count bounds everything after it.
+    let Value::Array(items) = required(map, "", "questions")? else {
+        return fail("questions", "must be an array of questions");
+    };
+    if items.is_empty() || items.len() > MAX_QUESTIONS {
+        return fail(
+            "questions",
+            format!(
+                "a quiz needs 1 to {MAX_QUESTIONS} questions; this one has {}",
+                items.len()
+            ),
+        );
+    }
+    let id = match optional(map, "", "id")? {
+        Some(v) => string(v, "id")?,
+        None => generated_id.to_owned(),
+    };
+    let id = QuizId::parse(id).or_else(|e| fail("id", e.to_string()))?;
+    let title = string(required(map, "", "title")?, "title")?;
+    let scoring = match optional(map, "", "scoring")? {
+        Some(v) => scoring(v)?,
+        None => ScoringPolicy::default(),
+    };
+    let questions = items
+        .iter()
+        .enumerate()
+        .map(|(i, q)| question(q, &format!("questions[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(QuizDraft {
+        id,
+        title,
+        questions,
+        scoring,
+        status: QuizStatus::Open,
+        created_at,
+    })
+}
+
+fn scoring(v: &Value) -> Result<ScoringPolicy, FieldError> {
+    let map = object(
+        v,
+        "scoring",
+        "scoring",
+        &["kind", "streak_step", "streak_cap"],
+    )?;
+    let kind = required(map, "scoring", "kind")?;
+    let kind = kind
+        .as_str()
+        .and_then(ScoringKindDto::from_wire)
+        .map_or_else(
+            || {
+                fail(
+                    "scoring.kind",
+                    format!("must be one of {}", ScoringKindDto::WIRE.join(", ")),
+                )
+            },
+            Ok,
+        )?;
+    let step = optional(map, "scoring", "streak_step")?
+        .map(|v| whole(v, "scoring.streak_step", 0, MAX_STREAK))
+        .transpose()?;
+    let cap = optional(map, "scoring", "streak_cap")?
+        .map(|v| whole(v, "scoring.streak_cap", 0, MAX_STREAK))
+        .transpose()?;
+    let streak = match (step, cap) {
+        (None, None) => None,
+        (Some(step), Some(cap)) => Some(StreakBonus {
+            step: as_u32(step),
+            cap: as_u32(cap),
+        }),
+        (Some(_), None) => {
+            return fail(
+                "scoring.streak_cap",
+                "streak_step and streak_cap go together",
+            );
+        }
+        (None, Some(_)) => {
+            return fail(
+                "scoring.streak_step",
+                "streak_step and streak_cap go together",
+            );
+        }
+    };
+    Ok(ScoringPolicy {
+        kind: ScoringKind::from(kind),
+        streak,
+    })
+}
+
+fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
+    let map = object(
+        v,
+        at,
+        "a question",
+        &[
+            "id",
+            "prompt",
+            "options",
+            "correct",
+            "points",
+            "time_limit_ms",
+        ],
+    )?;
+    let f = |key: &str| join(at, key);
+    let Value::Array(items) = required(map, at, "options")? else {
+        return fail(f("options"), "must be an array of strings");
+    };
+    if items.len() > MAX_OPTIONS {
+        return fail(
+            f("options"),
+            format!(
+                "a question has at most {MAX_OPTIONS} options; this one has {}",
+                items.len()
+            ),
+        );
+    }
+    let options = items
+        .iter()
+        .enumerate()
+        .map(|(i, o)| string(o, &format!("{at}.options[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let id = string(required(map, at, "id")?, &f("id"))?;
+    let id = QuestionId::parse(id).or_else(|e| fail(f("id"), e.to_string()))?;
+    let prompt = string(required(map, at, "prompt")?, &f("prompt"))?;
+    let last = MAX_OPTIONS as u64 - 1;
+    let correct = whole(required(map, at, "correct")?, &f("correct"), 0, last)?;
+    let correct = OptionIndex::new(correct).or_else(|_| {
+        fail(
+            f("correct"),
+            format!("must be a whole number from 0 to {last}"),
+        )
+    })?;
+    let points = whole(
+        required(map, at, "points")?,
+        &f("points"),
+        1,
+        u64::from(quiz_core::quiz::MAX_POINTS),
+    )?;
+    let limit = whole(
+        required(map, at, "time_limit_ms")?,
+        &f("time_limit_ms"),
+        u64::from(quiz_core::quiz::MIN_TIME_LIMIT_MS),
+        u64::from(quiz_core::quiz::MAX_TIME_LIMIT_MS),
+    )?;
+    Ok(Question {
+        id,
+        prompt,
+        options,
+        correct,
+        points: as_u32(points),
+        time_limit_ms: as_u32(limit),
+    })
+}
+
+/// Reads a join body: `{"name": "…"}` and nothing else. The name's rules are the domain's
+/// (`PlayerName::parse`); this checks only the shape.
+///
+/// # Errors
+/// [`FieldError`] naming `name` or the unknown field.
+pub fn join_name(v: &Value) -> Result<String, FieldError> {
+    let map = object(v, "", "a join request", &["name"])?;
+    string(required(map, "", "name")?, "name")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn q(extra: Value) -> Value {
+        let mut q = json!({"id": "q1", "prompt": "P?", "options": ["a", "b"], "correct": 0,
+                           "points": 100, "time_limit_ms": 10000});
+        if let (Some(m), Some(e)) = (q.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        q
+    }
+
+    fn err(v: Value) -> FieldError {
+        quiz(&v, "gen", Timestamp(0)).err().unwrap_or(FieldError {
+            field: "(accepted)".into(),
+            message: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_valid_definition_reads_whole() {
+        let d = quiz(
+            &json!({"id": "caps", "title": "T", "scoring": {"kind": "speed_weighted",
+                    "streak_step": 50, "streak_cap": 200}, "questions": [q(json!({}))]}),
+            "gen",
+            Timestamp(7),
+        );
+        let d = d.unwrap();
+        assert_eq!(d.id.as_str(), "caps");
+        assert_eq!(d.scoring.kind, ScoringKind::SpeedWeighted);
+        assert_eq!(d.questions[0].points, 100);
+        let d = quiz(
+            &json!({"title": "T", "questions": [q(json!({}))]}),
+            "gen",
+            Timestamp(7),
+        );
+        assert_eq!(d.unwrap().id.as_str(), "gen");
+    }
+
+    #[test]
+    fn every_refusal_names_its_field() {
+        let cases = [
+            (json!([]), "", "must be a JSON object"),
+            (json!({"title": "T"}), "questions", "required"),
+            (
+                json!({"title": "T", "questions": []}),
+                "questions",
+                "1 to 200",
+            ),
+            (
+                json!({"title": 5, "questions": [q(json!({}))]}),
+                "title",
+                "string",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({})), q(json!({"points": -5}))]}),
+                "questions[1].points",
+                "whole number from 1 to 10000",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"points": 1.5}))]}),
+                "questions[0].points",
+                "whole number",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"colour": 1}))]}),
+                "questions[0].colour",
+                "unknown field",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"options": ["a", 2]}))]}),
+                "questions[0].options[1]",
+                "string",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"options": ["a", "b", "c", "d", "e", "f", "g"]}))]}),
+                "questions[0].options",
+                "at most 6",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"correct": 9}))]}),
+                "questions[0].correct",
+                "0 to 5",
+            ),
+            (
+                json!({"title": "T", "questions": [q(json!({"id": "a b"}))]}),
+                "questions[0].id",
+                "id",
+            ),
+            (
+                json!({"title": "T", "id": null, "questions": [q(json!({}))]}),
+                "id",
+                "null",
+            ),
+            (
+                json!({"title": "T", "scoring": {"kind": "fast"}, "questions": [q(json!({}))]}),
+                "scoring.kind",
+                "fixed, speed_weighted, accuracy_only",
+            ),
+            (
+                json!({"title": "T", "scoring": {"kind": "fixed", "streak_step": 5},
+                    "questions": [q(json!({}))]}),
+                "scoring.streak_cap",
+                "together",
+            ),
+        ];
+        for (body, field, words) in cases {
+            let e = err(body.clone());
+            assert_eq!(e.field, field, "{body}: {e:?}");
+            assert!(e.message.contains(words), "{body}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn too_many_questions_are_refused_before_any_is_read() {
+        // 10,000 questions that are each invalid: the count is what is reported.
+        let body = json!({"title": "T", "questions": vec![json!(1); 10_000]});
+        let e = err(body);
+        assert_eq!(e.field, "questions");
+        assert!(e.message.contains("has 10000"), "{e:?}");
+    }
+
+    #[test]
+    fn join_bodies_have_a_name_only() {
+        assert_eq!(join_name(&json!({"name": "Ann"})), Ok("Ann".into()));
+        assert_eq!(
+            join_name(&json!({"name": 3})).map_err(|e| e.field),
+            Err("name".into())
+        );
+        assert_eq!(
+            join_name(&json!({})).map_err(|e| e.field),
+            Err("name".into())
+        );
+        assert_eq!(
+            join_name(&json!({"name": "A", "x": 1})).map_err(|e| e.field),
+            Err("x".into())
+        );
+        assert_eq!(
+            join_name(&json!("Ann")).map_err(|e| e.field),
+            Err(String::new())
+        );
+    }
+}

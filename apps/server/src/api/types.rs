@@ -1,0 +1,349 @@
+//! The API's request and response types. Request bodies are documented by [`QuizIn`] and
+//! [`JoinIn`] but read by hand (`super::definition`) through [`Document`], so that every
+//! refusal names its field in words; responses are built from the domain's values.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use poem_openapi::auth::ApiKey;
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
+use poem_openapi::{Enum, Object, SecurityScheme};
+use quiz_contracts::ws::SnapshotMsg;
+use quiz_core::service::QuizView;
+use quiz_core::{QuizStatus, QuizSummary, ScoringKind};
+use serde_json::Value;
+
+use crate::pattern::{Matching, NamePattern};
+use crate::strict::{Absent, Text};
+
+/// A JSON request body whose schema is `T`'s, read by the handler from the JSON value
+/// (poem-openapi's own parsing of `T` would answer with its parser's wording, name no
+/// field, and check per element before counting).
+pub struct Document<T>(pub Value, PhantomData<fn() -> T>);
+
+impl<T: Type> Type for Document<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<T: Type> ParseFromJSON for Document<T> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        Ok(Self(value.unwrap_or_default(), PhantomData))
+    }
+}
+
+/// The admin key, sent as the `X-Admin-Key` header.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Admin-Key", key_in = "header")]
+pub struct AdminKey(pub ApiKey);
+
+/// How correct answers are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ScoringKindDto {
+    /// The question's points.
+    Fixed,
+    /// 50–100% of the question's points, more for faster answers.
+    SpeedWeighted,
+    /// One point per correct answer.
+    AccuracyOnly,
+}
+
+/// Scoring rules.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct ScoringDto {
+    /// How correct answers are scored.
+    pub kind: ScoringKindDto,
+    /// Streak bonus: extra points per correct answer already in the streak.
+    #[oai(validator(minimum(value = "0"), maximum(value = "2097151")))]
+    pub streak_step: Absent<u32>,
+    /// Streak bonus: the largest bonus one answer can earn.
+    #[oai(validator(minimum(value = "0"), maximum(value = "2097151")))]
+    pub streak_cap: Absent<u32>,
+}
+
+/// A question in a new quiz, with its answer key.
+#[derive(Debug, Object)]
+pub struct QuestionIn {
+    /// Unique within the quiz: 1–64 characters of `[A-Za-z0-9_-]`.
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
+    pub id: Text,
+    /// The question text (1–500 characters, not blank).
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
+    pub prompt: Text,
+    /// 2 to 6 options (1–200 characters each, not blank).
+    #[oai(validator(
+        min_items = 2,
+        max_items = 6,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S"
+    ))]
+    pub options: Vec<Text>,
+    /// Index of the correct option (0-based); must be one of the question's options.
+    #[oai(validator(minimum(value = "0"), maximum(value = "5")))]
+    pub correct: u32,
+    /// Points for a correct answer (1–10,000).
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
+    pub points: u32,
+    /// Time allowed in milliseconds (1,000–600,000).
+    #[oai(validator(minimum(value = "1000"), maximum(value = "600000")))]
+    pub time_limit_ms: u32,
+}
+
+/// A new quiz.
+#[derive(Debug, Object)]
+pub struct QuizIn {
+    /// The quiz id (1–64 characters of `[A-Za-z0-9_-]`); generated when absent.
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
+    pub id: Absent<Text>,
+    /// The title (1–500 characters, not blank).
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
+    pub title: Text,
+    /// Scoring rules; fixed points without streak bonus when absent. `streak_step` and
+    /// `streak_cap` go together. The largest reachable total (points plus streak bonuses)
+    /// must not exceed 2,097,151.
+    pub scoring: Absent<ScoringDto>,
+    /// The questions in play order (1–200), with distinct ids.
+    #[oai(validator(min_items = 1, max_items = 200))]
+    pub questions: Vec<QuestionIn>,
+}
+
+/// A question as players see it (no answer key).
+#[derive(Debug, Object)]
+pub struct QuestionOut {
+    /// Question id.
+    pub id: String,
+    /// The question text.
+    pub prompt: String,
+    /// The options.
+    pub options: Vec<String>,
+    /// Points before weighting.
+    pub points: u32,
+    /// Time allowed in milliseconds.
+    pub time_limit_ms: u32,
+}
+
+/// Open or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum StatusDto {
+    /// Accepting joins and answers.
+    Open,
+    /// Not accepting joins or answers.
+    Closed,
+}
+
+impl From<QuizStatus> for StatusDto {
+    fn from(s: QuizStatus) -> Self {
+        match s {
+            QuizStatus::Open => Self::Open,
+            QuizStatus::Closed => Self::Closed,
+        }
+    }
+}
+
+/// A quiz as players see it.
+#[derive(Debug, Object)]
+pub struct QuizOut {
+    /// Quiz id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Open or closed.
+    pub status: StatusDto,
+    /// Scoring rules.
+    pub scoring: ScoringDto,
+    /// The largest reachable total.
+    pub max_total: u64,
+    /// Questions in play order, without answer key.
+    pub questions: Vec<QuestionOut>,
+}
+
+impl ScoringKindDto {
+    /// The wire names, in the order of the schema.
+    pub const WIRE: [&'static str; 3] = ["fixed", "speed_weighted", "accuracy_only"];
+
+    /// The kind with this wire name.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        match name {
+            "fixed" => Some(Self::Fixed),
+            "speed_weighted" => Some(Self::SpeedWeighted),
+            "accuracy_only" => Some(Self::AccuracyOnly),
+            _ => None,
+        }
+    }
+}
+
+impl From<ScoringKindDto> for ScoringKind {
+    fn from(k: ScoringKindDto) -> Self {
+        match k {
+            ScoringKindDto::Fixed => Self::Fixed,
+            ScoringKindDto::SpeedWeighted => Self::SpeedWeighted,
+            ScoringKindDto::AccuracyOnly => Self::AccuracyOnly,
+        }
+    }
+}
+
+impl From<ScoringKind> for ScoringKindDto {
+    fn from(k: ScoringKind) -> Self {
+        match k {
+            ScoringKind::Fixed => Self::Fixed,
+            ScoringKind::SpeedWeighted => Self::SpeedWeighted,
+            ScoringKind::AccuracyOnly => Self::AccuracyOnly,
+        }
+    }
+}
+
+impl From<QuizView> for QuizOut {
+    fn from(v: QuizView) -> Self {
+        Self {
+            id: v.id.to_string(),
+            title: v.title,
+            status: v.status.into(),
+            scoring: ScoringDto {
+                kind: v.scoring.kind.into(),
+                streak_step: Absent(v.scoring.streak.map(|s| s.step)),
+                streak_cap: Absent(v.scoring.streak.map(|s| s.cap)),
+            },
+            max_total: v.max_total,
+            questions: v
+                .questions
+                .into_iter()
+                .map(|q| QuestionOut {
+                    id: q.id.to_string(),
+                    prompt: q.prompt,
+                    options: q.options,
+                    points: q.points,
+                    time_limit_ms: q.time_limit_ms,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A quiz in the list.
+#[derive(Debug, Object)]
+pub struct QuizSummaryOut {
+    /// Quiz id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Number of questions.
+    pub questions: u64,
+    /// Open or closed.
+    pub status: StatusDto,
+}
+
+impl From<QuizSummary> for QuizSummaryOut {
+    fn from(s: QuizSummary) -> Self {
+        Self {
+            id: s.id.to_string(),
+            title: s.title,
+            questions: s.questions as u64,
+            status: s.status.into(),
+        }
+    }
+}
+
+/// Joining a quiz.
+#[derive(Debug, Object)]
+pub struct JoinIn {
+    /// Display name: at most 32 characters, not blank, no control characters; leading and
+    /// trailing spaces are trimmed; unique in the quiz (case-insensitively).
+    #[oai(validator(max_length = 32))]
+    pub name: Matching<NamePattern>,
+}
+
+/// A joined player: keep the token; it binds the WebSocket to this player.
+#[derive(Debug, Object)]
+pub struct JoinOut {
+    /// Quiz id.
+    pub quiz: String,
+    /// Server-issued player id.
+    pub player_id: String,
+    /// The display name as stored (trimmed).
+    pub name: String,
+    /// When the player joined (ms since the Unix epoch); their question clock starts here.
+    pub joined_at: u64,
+    /// Signed player token.
+    pub token: String,
+    /// Where to open the WebSocket (relative URL, token included).
+    pub ws_path: String,
+    /// The same snapshot the WebSocket sends first (see `ws-server-message.schema.json`,
+    /// message type `snapshot`).
+    pub snapshot: Any<SnapshotMsg>,
+}
+
+/// One leaderboard line.
+#[derive(Debug, Object)]
+pub struct EntryOut {
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+    /// Score.
+    pub score: u64,
+}
+
+/// A page of the leaderboard.
+#[derive(Debug, Object)]
+pub struct LeaderboardOut {
+    /// Quiz id.
+    pub quiz: String,
+    /// Players on the board.
+    pub players: u64,
+    /// Lines skipped.
+    pub offset: u64,
+    /// Lines from rank `offset + 1`.
+    pub entries: Vec<EntryOut>,
+}
+
+/// One player's standing.
+#[derive(Debug, Object)]
+pub struct StandingOut {
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// Score.
+    pub score: u64,
+    /// Questions answered.
+    pub answers: u64,
+}
+
+/// Result of a rebuild.
+#[derive(Debug, Object)]
+pub struct RebuildOut {
+    /// Players restored from the archive.
+    pub players: u64,
+}
