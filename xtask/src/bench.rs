@@ -44,6 +44,10 @@ fn server_load_flags() -> Vec<String> {
         "1000000",
         "--max-msgs-per-sec",
         "100000",
+        "--max-connections",
+        "1000000",
+        "--max-connections-per-ip",
+        "0",
         "--no-demo",
     ]
     .map(String::from)

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some("contracts") => contracts(),
         Some("services") => services::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
         Some("schemathesis") => {
             server_bin().and_then(|bin| suites::schemathesis(&root(), &bin, &logs_dir()?))
@@ -47,6 +48,7 @@ fn usage() -> String {
        contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
        services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
        bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
+       fuzz [SECS] the fuzz targets (frame parser, quiz definitions, tokens, CSV), SECS each (15)\n  \
        browser     only the headless-Chromium test of the web client\n  \
        schemathesis  only schemathesis against a live server"
         .into()
@@ -131,6 +133,7 @@ fn suite(extra: &[String]) -> Result<(), String> {
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
+    fuzz(&[])?;
 
     let server_bin = server_bin()?;
     let logs = logs_dir()?;
@@ -140,6 +143,29 @@ fn suite(extra: &[String]) -> Result<(), String> {
     // The load generator must not rot: a few seconds of tiny load, checking the report
     // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
     bench::run(&["--smoke".to_owned(), "--debug".to_owned()])
+}
+
+/// The fuzz targets (`apps/server/tests/fuzz.rs`) with a time budget per target.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let secs = match args {
+        [] => 15,
+        [s] => s
+            .parse::<u64>()
+            .map_err(|_| format!("fuzz: {s:?} is not a number of seconds"))?,
+        _ => return Err("usage: cargo xtask fuzz [SECONDS PER TARGET]".into()),
+    };
+    let mut f = cargo();
+    f.args([
+        "test",
+        "-p",
+        "quiz-server",
+        "--test",
+        "fuzz",
+        "--",
+        "--nocapture",
+    ])
+    .env("QUIZ_FUZZ_SECS", secs.to_string());
+    run(&format!("fuzz targets, {secs} s each"), f)
 }
 
 /// Builds the server and returns the binary's path.

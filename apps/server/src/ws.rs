@@ -420,49 +420,74 @@ async fn handle_text(
     answered: &mut HashMap<String, AnswerResultMsg>,
     conduct: &mut Conduct,
 ) -> Option<String> {
+    match parse_client_message(text, state.limits.max_json_depth) {
+        Ok(message) => handle_message(state, player, message, answered, conduct).await,
+        Err(refusal) => {
+            conduct.invalid_in_a_row += 1;
+            Some(refuse(
+                refusal.code,
+                refusal.field.as_deref(),
+                refusal.message,
+                None,
+            ))
+        }
+    }
+}
+
+/// Why a text frame is not a client message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameRefusal {
+    /// `bad_json`, `unknown_type` or `invalid_message`.
+    pub code: ErrorCode,
+    /// The message field at fault, when one is.
+    pub field: Option<String>,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+/// Reads one text frame as a client message: strict JSON (no repeated keys, nesting at most
+/// `max_depth`), an object, a known `type`, the fields of that type. Pure, so it can be
+/// fuzzed (`tests/fuzz.rs`).
+///
+/// # Errors
+/// [`FrameRefusal`] naming the code, the field and the rule.
+pub fn parse_client_message(text: &str, max_depth: usize) -> Result<ClientMessage, FrameRefusal> {
     // Fast path: a well-formed message (a JSON object; internally tagged enums would also
     // accept an array) parses straight into its type, without building a `Value` first.
-    // Anything else takes the slow path, which classifies the problem as before; a message
-    // the fast path accepts is one the slow path accepts with the same result.
+    // Anything else takes the slow path, which names the problem; a message the fast path
+    // accepts is one the slow path accepts with the same result.
     if let Some(message) = parse_fast(text) {
-        return handle_message(state, player, message, answered, conduct).await;
+        return Ok(message);
     }
-    let value = match crate::json::parse(text.as_bytes(), state.limits.max_json_depth) {
+    let refusal = |code, field: Option<&str>, message: String| FrameRefusal {
+        code,
+        field: field.map(str::to_owned),
+        message,
+    };
+    let value = match crate::json::parse(text.as_bytes(), max_depth) {
         Ok(v @ serde_json::Value::Object(_)) => v,
         Ok(_) => {
-            conduct.invalid_in_a_row += 1;
-            return Some(error(
+            return Err(refusal(
                 ErrorCode::BadJson,
-                "a message must be a JSON object",
                 None,
+                "a message must be a JSON object".into(),
             ));
         }
-        Err(e) => {
-            conduct.invalid_in_a_row += 1;
-            return Some(error(ErrorCode::BadJson, e.to_string(), None));
-        }
+        Err(e) => return Err(refusal(ErrorCode::BadJson, None, e.to_string())),
     };
     let ty = value.get("type").and_then(serde_json::Value::as_str);
     if !ty.is_some_and(|t| CLIENT_TYPES.contains(&t)) {
-        conduct.invalid_in_a_row += 1;
         let msg = match ty {
             Some(t) => format!("unknown message type {t:?}; expected one of {CLIENT_TYPES:?}"),
             None => "the message has no string \"type\" field".to_owned(),
         };
-        return Some(refuse(ErrorCode::UnknownType, Some("type"), msg, None));
+        return Err(refusal(ErrorCode::UnknownType, Some("type"), msg));
     }
     if let Err((field, msg)) = check_fields(&value) {
-        conduct.invalid_in_a_row += 1;
-        return Some(refuse(ErrorCode::InvalidMessage, Some(&field), msg, None));
+        return Err(refusal(ErrorCode::InvalidMessage, Some(&field), msg));
     }
-    let message: ClientMessage = match serde_json::from_value(value) {
-        Ok(m) => m,
-        Err(e) => {
-            conduct.invalid_in_a_row += 1;
-            return Some(error(ErrorCode::InvalidMessage, e.to_string(), None));
-        }
-    };
-    handle_message(state, player, message, answered, conduct).await
+    serde_json::from_value(value)
+        .map_err(|e| refusal(ErrorCode::InvalidMessage, None, e.to_string()))
 }
 
 /// Checks the fields of a message whose `type` is known, naming the first field that is

@@ -91,6 +91,25 @@ async fn retrying_an_answer_returns_the_original_result_and_changes_nothing() {
     assert_eq!(status, 200);
     assert_eq!(standing["score"], first["total"]);
     assert_eq!(standing["answers"], 1);
+
+    // An answer_id names one answer: reusing it for another question is refused, naming
+    // the field, and scores nothing.
+    let reused = a.answer("try-1", "v3", 0).await;
+    assert_eq!(reused["type"], "error", "{reused}");
+    assert_eq!(reused["code"], "answer_id_reused");
+    assert_eq!(reused["field"], "answer_id");
+    let (_, standing) = srv
+        .http(
+            "GET",
+            &format!("/api/quizzes/demo/players/{pid}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        standing["answers"], 1,
+        "the reused answer_id scored nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,6 +317,19 @@ async fn a_corpus_of_hostile_frames_gets_coded_errors_and_changes_nothing() {
             r#"{"type":"answer","answer_id":"q4","question":"v1","option":4294967295}"#.into(),
             "option_out_of_range",
         ),
+        (
+            r#"{"type":"answer","answer_id":"d1","question":"v1","option":1,"option":0}"#.into(),
+            "bad_json",
+        ),
+        (r#"{"type":"ping","type":"ping"}"#.into(), "bad_json"),
+        (
+            format!(
+                r#"{{"type":"ping","nonce":{}"x"{}}}"#,
+                "[".repeat(40),
+                "]".repeat(40)
+            ),
+            "bad_json",
+        ),
     ];
     assert!(corpus.len() >= 20);
     for (frame, code) in &corpus {
@@ -306,6 +338,12 @@ async fn a_corpus_of_hostile_frames_gets_coded_errors_and_changes_nothing() {
         assert_eq!(reply["type"], "error", "frame {frame:?} got {reply}");
         assert_eq!(reply["code"], *code, "frame {frame:?} got {reply}");
         assert!(!reply["message"].as_str().unwrap().is_empty());
+        if *code == "invalid_message" || *code == "unknown_type" || *code == "bad_answer_id" {
+            assert!(
+                reply["field"].is_string(),
+                "frame {frame:?}: no field in {reply}"
+            );
+        }
         // A valid message in between: the socket stays open and the invalid streak resets.
         c.send(&json!({"type": "ping", "nonce": "ok"})).await;
         assert_eq!(c.reply().await["type"], "pong");

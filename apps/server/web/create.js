@@ -74,7 +74,8 @@
         show('ok', ['Created quiz ', id, ' (' + count + ' question' + (count === 1 ? '' : 's') + '). Players join at ', link, '.']);
       } else {
         const code = data && data.code;
-        const msg = (code && ERRORS[code]) || (data && data.message) || ('HTTP ' + res.status);
+        const where = data && typeof data.field === 'string' && data.field ? data.field + ': ' : '';
+        const msg = (code && ERRORS[code]) || (data && data.message ? where + data.message : '') || ('HTTP ' + res.status);
         show('error', ['Could not create the quiz: ' + msg + (code ? ' (' + code + ')' : '')]);
       }
     } catch (_) {

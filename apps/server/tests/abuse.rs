@@ -1,0 +1,621 @@
+//! The abuse suite: hostile clients against a real `quiz-server` process on loopback, each
+//! attack bounded in count and time. Every attack checks its documented outcome, that the
+//! server's resident memory stays bounded (VmRSS from `/proc`), and that a well-behaved
+//! player, connected the whole time, keeps getting answers to its pings and `/healthz`
+//! keeps answering. Attackers connect from other loopback addresses (127.0.0.2 and up) so
+//! that the per-address connection cap applies to them and not to the good player.
+//!
+//! No services needed: `cargo test -p quiz-server --test abuse`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+const ADMIN: &str = "abuse-admin-key";
+/// Generous bound for anything that should be prompt; the attacks' own limits are seconds.
+const PROMPT: Duration = Duration::from_secs(10);
+
+/// A `quiz-server` process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    async fn start(extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let child = Command::new(env!("CARGO_BIN_EXE_quiz-server"))
+            .args(["--listen", &addr.to_string(), "--admin-key", ADMIN])
+            .args(["--header-timeout-secs", "2", "--body-timeout-secs", "2"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self { child, addr };
+        let deadline = Instant::now() + PROMPT;
+        while request(addr, None, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .is_none_or(|r| !r.starts_with("HTTP/1.1 200"))
+        {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    /// Resident memory of the server process, KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+/// A TCP connection from a chosen loopback address.
+async fn connect_from(from: IpAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(from, 0))?;
+    socket.connect(to).await
+}
+
+fn attacker(n: u8) -> IpAddr {
+    IpAddr::from([127, 0, 0, n])
+}
+
+/// Sends `head` (and `body`) from 127.0.0.1 and returns what came back before the server
+/// closed, or `None` when the connection failed.
+async fn request(addr: SocketAddr, body: Option<&[u8]>, head: &str) -> Option<String> {
+    let mut s = TcpStream::connect(addr).await.ok()?;
+    s.write_all(head.as_bytes()).await.ok()?;
+    if let Some(b) = body {
+        s.write_all(b).await.ok()?;
+    }
+    read_all(&mut s).await
+}
+
+async fn read_all(s: &mut TcpStream) -> Option<String> {
+    let mut raw = Vec::new();
+    tokio::time::timeout(PROMPT, s.read_to_end(&mut raw))
+        .await
+        .ok()?
+        .ok()?;
+    Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+fn json_request(method: &str, path: &str, body: &str, extra: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         {extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn body_of(response: &str) -> Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+/// A well-behaved player who pings over its WebSocket every 100 ms and, unless told not
+/// to, checks `/healthz` on a new connection every 300 ms while the attack runs.
+struct GoodPlayer {
+    stop: Arc<AtomicBool>,
+    started: Instant,
+    health: bool,
+    task: tokio::task::JoinHandle<(u32, Duration, u32)>,
+}
+
+impl GoodPlayer {
+    async fn start(addr: SocketAddr) -> Self {
+        Self::start_with(addr, true).await
+    }
+
+    /// `health: false` where the attack fills the server's connection cap, so that a new
+    /// connection is rightly refused; the player's open socket must still be served.
+    async fn start_with(addr: SocketAddr, health: bool) -> Self {
+        let join = request(
+            addr,
+            None,
+            &json_request("POST", "/api/quizzes/demo/join", r#"{"name":"Good"}"#, ""),
+        )
+        .await
+        .unwrap();
+        let ws_path = body_of(&join)["ws_path"].as_str().unwrap().to_owned();
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{ws_path}"))
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let check_health = health;
+        let task = tokio::spawn(async move {
+            let (mut pongs, mut worst, mut health) = (0u32, Duration::ZERO, 0u32);
+            let mut n = 0u64;
+            while !flag.load(Ordering::SeqCst) {
+                n += 1;
+                let sent = Instant::now();
+                let nonce = format!("n{n}");
+                ws.send(Message::Text(
+                    json!({"type": "ping", "nonce": nonce}).to_string().into(),
+                ))
+                .await
+                .unwrap();
+                loop {
+                    let msg = tokio::time::timeout(PROMPT, ws.next())
+                        .await
+                        .expect("the good player's ping went unanswered")
+                        .expect("the good player's socket closed")
+                        .unwrap();
+                    if let Message::Text(t) = msg {
+                        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                        if v["type"] == "pong" && v["nonce"] == nonce.as_str() {
+                            break;
+                        }
+                    }
+                }
+                worst = worst.max(sent.elapsed());
+                pongs += 1;
+                if check_health && n.is_multiple_of(3) {
+                    let r = request(
+                        addr,
+                        None,
+                        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    )
+                    .await
+                    .unwrap_or_default();
+                    assert!(
+                        r.starts_with("HTTP/1.1 200"),
+                        "healthz failed during the attack: {r}"
+                    );
+                    health += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            (pongs, worst, health)
+        });
+        Self {
+            stop,
+            started: Instant::now(),
+            health,
+            task,
+        }
+    }
+
+    /// Stops the player and checks its game went on: every ping answered, none slowly.
+    async fn finish(self, attack: &str) {
+        // Watch for at least 1.5 s, however short the attack was.
+        let watched = Duration::from_millis(1500);
+        tokio::time::sleep(watched.saturating_sub(self.started.elapsed())).await;
+        self.stop.store(true, Ordering::SeqCst);
+        let (pongs, worst, health) = self.task.await.unwrap();
+        println!(
+            "{attack}: the good player got {pongs} pongs (slowest {} ms) and {health} healthz answers",
+            worst.as_millis()
+        );
+        assert!(pongs >= 5, "{attack}: the good player was starved");
+        assert!(
+            !self.health || health >= 1,
+            "{attack}: healthz was never checked"
+        );
+        assert!(
+            worst < Duration::from_secs(3),
+            "{attack}: a ping took {worst:?} during the attack"
+        );
+    }
+}
+
+fn check_memory(attack: &str, before: u64, after: u64, bound_mib: u64) {
+    println!(
+        "{attack}: server RSS {} MiB before, {} MiB after",
+        before / 1024,
+        after / 1024
+    );
+    assert!(
+        after.saturating_sub(before) < bound_mib * 1024,
+        "{attack}: memory grew from {before} KiB to {after} KiB"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_bodies_are_capped_while_they_are_read() {
+    let srv = Server::start(&[]).await;
+    let good = GoodPlayer::start(srv.addr).await;
+    let before = srv.rss_kib();
+    let started = Instant::now();
+    // 45 MiB of chunked join body: a valid name, then one huge unknown field.
+    let mut s = connect_from(attacker(2), srv.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/quizzes/demo/join HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Transfer-Encoding: chunked\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let chunk = vec![b'a'; 64 * 1024];
+    let start = br#"{"name":"Mallory","pad":""#;
+    s.write_all(format!("{:x}\r\n", start.len()).as_bytes())
+        .await
+        .unwrap();
+    s.write_all(start).await.unwrap();
+    s.write_all(b"\r\n").await.unwrap();
+    let mut sent = start.len();
+    while sent < 45 * 1024 * 1024 {
+        let head = format!("{:x}\r\n", chunk.len());
+        let ok = s.write_all(head.as_bytes()).await.is_ok()
+            && s.write_all(&chunk).await.is_ok()
+            && s.write_all(b"\r\n").await.is_ok();
+        if !ok {
+            break; // The server answered and closed: the rest is refused unread.
+        }
+        sent += chunk.len();
+    }
+    let reply = read_all(&mut s).await.unwrap_or_default();
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert_eq!(body_of(&reply)["code"], "payload_too_large");
+    println!(
+        "chunked body: 413 after the client sent {} KiB, in {} ms",
+        sent / 1024,
+        started.elapsed().as_millis()
+    );
+    assert!(sent < 45 * 1024 * 1024, "the server read the whole 45 MiB");
+    let board = request(
+        srv.addr,
+        None,
+        "GET /api/quizzes/demo/leaderboard HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        body_of(&board)["players"],
+        1,
+        "Mallory must not have joined"
+    );
+    check_memory("chunked body", before, srv.rss_kib(), 32);
+    good.finish("chunked body").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_slow_heads_and_large_heads_are_cut_off() {
+    let srv = Server::start(&[]).await;
+    let good = GoodPlayer::start(srv.addr).await;
+
+    // A body that never finishes: 408 once the 2 s body deadline passes.
+    let started = Instant::now();
+    let mut s = connect_from(attacker(2), srv.addr).await.unwrap();
+    s.write_all(
+        json_request("POST", "/api/quizzes/demo/join", "", "")
+            .replace("Content-Length: 0", "Content-Length: 100")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    s.write_all(b"{\"name\":").await.unwrap();
+    let reply = read_all(&mut s).await.unwrap_or_default();
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert_eq!(body_of(&reply)["code"], "request_timeout");
+    println!("slow body: 408 after {} ms", started.elapsed().as_millis());
+
+    // Slowloris: one header byte every 300 ms; the 2 s head deadline closes the connection.
+    let started = Instant::now();
+    let mut s = connect_from(attacker(2), srv.addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut closed = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if s.write_all(b"a").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(1), s.read(&mut buf)).await {
+            // EOF, or a refusal written before the close.
+            let _ = n;
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "a slowloris head was kept open for 12 s");
+    println!(
+        "slowloris head: closed after {} ms",
+        started.elapsed().as_millis()
+    );
+
+    // A head over the 16 KiB default: 431.
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(64 * 1024)
+    );
+    let mut s = connect_from(attacker(2), srv.addr).await.unwrap();
+    let _ = s.write_all(big.as_bytes()).await;
+    let reply = read_all(&mut s).await.unwrap_or_default();
+    assert!(reply.starts_with("HTTP/1.1 431"), "{reply:.200}");
+    println!("64 KiB head: 431");
+    good.finish("slow senders").await;
+}
+
+/// Opens `n` connections from `from` without sending anything; returns the ones the server
+/// kept open and the answers of the ones it refused.
+async fn flood(from: IpAddr, to: SocketAddr, n: usize) -> (Vec<TcpStream>, Vec<String>) {
+    let mut conns = Vec::new();
+    for _ in 0..n {
+        conns.push(connect_from(from, to).await.unwrap());
+    }
+    // A refusal is written at accept: by now every one has arrived.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut held, mut refused) = (Vec::new(), Vec::new());
+    for s in conns {
+        let mut buf = [0u8; 512];
+        match s.try_read(&mut buf) {
+            Ok(n) if n > 0 => refused.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
+            _ => held.push(s),
+        }
+    }
+    (held, refused)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_floods_are_capped_per_address_and_in_all() {
+    let srv = Server::start(&[
+        "--max-connections",
+        "200",
+        "--max-connections-per-ip",
+        "100",
+    ])
+    .await;
+    let good = GoodPlayer::start_with(srv.addr, false).await;
+    let before = srv.rss_kib();
+
+    // 150 half-open connections from one address: 100 held, 50 refused with 429.
+    let (held, refusals) = flood(attacker(2), srv.addr, 150).await;
+    for text in &refusals {
+        assert!(text.starts_with("HTTP/1.1 429"), "{text}");
+        assert!(text.contains("too_many_connections"), "{text}");
+    }
+    let refused = refusals.len();
+    assert_eq!((held.len(), refused), (100, 50), "per-address cap");
+
+    // Another address fills the rest of the 200: the overflow gets 503.
+    let (held_b, refusals) = flood(attacker(3), srv.addr, 150).await;
+    for text in &refusals {
+        assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    }
+    let unavailable = refusals.len();
+    println!(
+        "connection flood: 127.0.0.2 held {} and was refused {refused} (429); 127.0.0.3 held {} and was refused {unavailable} (503)",
+        held.len(),
+        held_b.len()
+    );
+    assert!(unavailable >= 50, "the total cap did not hold");
+    assert!(held_b.len() >= 90, "the total cap refused too early");
+
+    // Slots come back when connections close.
+    drop(held);
+    drop(held_b);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = request(
+        srv.addr,
+        None,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap_or_default();
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    check_memory("connection flood", before, srv.rss_kib(), 32);
+    good.finish("connection flood").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_floods_fragments_and_invalid_utf8_get_their_close_codes() {
+    let srv = Server::start(&["--max-connections-per-ip", "0"]).await;
+    let good = GoodPlayer::start(srv.addr).await;
+    let before = srv.rss_kib();
+
+    // 400 upgrades with forged tokens, 50 at a time: each is closed with 4001.
+    let mut closed_4001 = 0;
+    for _ in 0..8 {
+        let batch: Vec<_> = (0..50)
+            .map(|i| {
+                let url = format!("ws://{}/ws/demo?token=forged{i}", srv.addr);
+                tokio::spawn(async move {
+                    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
+                    loop {
+                        match tokio::time::timeout(PROMPT, ws.next()).await.ok()?? {
+                            Ok(Message::Close(Some(c))) => return Some(u16::from(c.code)),
+                            Ok(_) => {}
+                            Err(_) => return None,
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in batch {
+            if t.await.unwrap() == Some(4001) {
+                closed_4001 += 1;
+            }
+        }
+    }
+    assert_eq!(closed_4001, 400, "every forged upgrade is closed with 4001");
+    println!("upgrade flood: 400 forged tokens, 400 closed with 4001");
+
+    // A real player: a message in fragments over the 4 KiB limit is closed with 1009, and
+    // a text frame that is not UTF-8 with 1007.
+    let join = request(
+        srv.addr,
+        None,
+        &json_request("POST", "/api/quizzes/demo/join", r#"{"name":"Frag"}"#, ""),
+    )
+    .await
+    .unwrap();
+    let ws_path = body_of(&join)["ws_path"].as_str().unwrap().to_owned();
+    let url = format!("ws://{}{ws_path}", srv.addr);
+    let close_code = |mut ws: tokio_tungstenite::WebSocketStream<_>| async move {
+        loop {
+            match tokio::time::timeout(PROMPT, ws.next()).await {
+                Ok(Some(Ok(Message::Close(c)))) => return c.map(|c| u16::from(c.code)),
+                Ok(Some(Ok(_))) => {}
+                _ => return None,
+            }
+        }
+    };
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let piece = vec![b' '; 1024];
+    ws.send(Message::Frame(Frame::message(
+        piece.clone(),
+        OpCode::Data(Data::Text),
+        false,
+    )))
+    .await
+    .unwrap();
+    for _ in 0..8 {
+        let _ = ws
+            .send(Message::Frame(Frame::message(
+                piece.clone(),
+                OpCode::Data(Data::Continue),
+                false,
+            )))
+            .await;
+    }
+    assert_eq!(
+        close_code(ws).await,
+        Some(1009),
+        "fragmented message over the limit"
+    );
+    println!("fragmented 9 KiB message: closed with 1009");
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    ws.send(Message::Frame(Frame::message(
+        vec![b'{', 0xff, 0xfe, b'}'],
+        OpCode::Data(Data::Text),
+        true,
+    )))
+    .await
+    .unwrap();
+    assert_eq!(close_code(ws).await, Some(1007), "invalid UTF-8");
+    println!("invalid UTF-8 text frame: closed with 1007");
+
+    check_memory("websocket abuse", before, srv.rss_kib(), 32);
+    good.finish("websocket abuse").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_deep_and_repeated_key_definitions_are_refused_cheaply() {
+    let srv = Server::start(&[]).await;
+    let good = GoodPlayer::start(srv.addr).await;
+    let before = srv.rss_kib();
+
+    // ~1 MB definitions with 10,000 questions, four in flight at once.
+    let question = json!({"id": "q", "prompt": "P?", "options": ["a", "b"], "correct": 0,
+                          "points": 100, "time_limit_ms": 10000});
+    let huge = json!({"title": "Huge", "questions": vec![question; 10_000]}).to_string();
+    assert!(huge.len() < 1024 * 1024, "{}", huge.len());
+    let started = Instant::now();
+    let attacks: Vec<_> = (0..4)
+        .map(|i| {
+            let body = huge.clone();
+            let addr = srv.addr;
+            tokio::spawn(async move {
+                let mut s = connect_from(attacker(2 + i), addr).await.unwrap();
+                let head = json_request(
+                    "POST",
+                    "/api/quizzes",
+                    &body,
+                    &format!("X-Admin-Key: {ADMIN}\r\n"),
+                );
+                s.write_all(head.as_bytes()).await.unwrap();
+                read_all(&mut s).await.unwrap_or_default()
+            })
+        })
+        .collect();
+    for a in attacks {
+        let reply = a.await.unwrap();
+        assert!(reply.starts_with("HTTP/1.1 400"), "{reply:.300}");
+        let b = body_of(&reply);
+        assert_eq!(
+            (b["code"].as_str(), b["field"].as_str()),
+            (Some("invalid_quiz"), Some("questions"))
+        );
+    }
+    println!(
+        "four 10,000-question definitions in flight: all refused in {} ms",
+        started.elapsed().as_millis()
+    );
+
+    // Nesting far past the limit, and a repeated key: bad_json, naming the rule.
+    let deep = format!(
+        "{{\"title\":{}1{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let reply = request(
+        srv.addr,
+        None,
+        &json_request(
+            "POST",
+            "/api/quizzes",
+            &deep,
+            &format!("X-Admin-Key: {ADMIN}\r\n"),
+        ),
+    )
+    .await
+    .unwrap();
+    let b = body_of(&reply);
+    assert_eq!(b["code"], "bad_json", "{reply:.300}");
+    assert!(
+        b["message"].as_str().unwrap().contains("deeper than 32"),
+        "{b}"
+    );
+    let reply = request(
+        srv.addr,
+        None,
+        &json_request(
+            "POST",
+            "/api/quizzes/demo/join",
+            r#"{"name":"A","name":"B"}"#,
+            "",
+        ),
+    )
+    .await
+    .unwrap();
+    let b = body_of(&reply);
+    assert_eq!(b["code"], "bad_json", "{reply}");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"name\" appears twice"),
+        "{b}"
+    );
+    println!("50,000-deep JSON and a repeated key: bad_json");
+
+    check_memory("oversized definitions", before, srv.rss_kib(), 64);
+    good.finish("oversized definitions").await;
+}
