@@ -100,21 +100,41 @@ fn test(extra: &[String]) -> Result<(), String> {
     let on_signal = std::sync::Arc::clone(&before);
     ctrlc::set_handler(move || {
         eprintln!("xtask: interrupted; stopping the services this run started");
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         services::forbid_starts();
-        report_stopped(services::stop_started_since(&on_signal));
+        clean_up_once(&on_signal);
         std::process::exit(130);
     })
     .map_err(|e| format!("cannot install the interrupt handler: {e}"))?;
 
     let result = suite(extra);
     // A failure of the clean-up is reported, but the suite's own result decides the exit.
-    report_stopped(services::stop_started_since(&before));
+    clean_up_once(&before);
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        // The handler reports and exits; the suite's failure was the interrupt itself.
+        std::process::exit(130);
+    }
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     match &result {
         Ok(()) => eprintln!("xtask: all suites passed in {minutes:.1} min"),
         Err(_) => eprintln!("xtask: the suite failed after {minutes:.1} min"),
     }
     result
+}
+
+/// Set by the interrupt handler.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Stops the services started since `before`, once: the interrupt handler and the end of
+/// the run may both get here (an interrupt also ends the running `cargo test`); the second
+/// waits for the first and does nothing.
+fn clean_up_once(before: &services::Snapshot) {
+    static DONE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !*done {
+        report_stopped(services::stop_started_since(before));
+        *done = true;
+    }
 }
 
 fn report_stopped(stopped: Result<usize, String>) {
