@@ -88,7 +88,7 @@ impl<K: Eq + Hash + Clone, V: Default> Sharded<K, V> {
 
 /// All ports in memory, wired the way the embedded server uses them: published events are
 /// applied straight to the in-memory archive.
-pub fn embedded_ports() -> Ports {
+pub fn embedded_adapters() -> Ports {
     let archive = Arc::new(MemoryArchive::new());
     Ports {
         catalog: Arc::new(MemoryCatalog::new()),

@@ -80,8 +80,8 @@ async fn a_full_log_answers_backpressure() {
 
 /// The embedded wiring persists each published event to the archive before returning.
 #[tokio::test]
-async fn embedded_ports_forward_events_to_the_archive() {
-    let ports = quiz_memory::embedded_ports();
+async fn embedded_adapters_forward_events_to_the_archive() {
+    let ports = quiz_memory::embedded_adapters();
     let q = quiz_conformance::unique_quiz("fwd");
     for e in quiz_conformance::archive::events(&q) {
         ports.events.publish(&e).await.unwrap();

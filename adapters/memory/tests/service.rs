@@ -7,7 +7,16 @@ use quiz_core::service::{QuizService, ServiceConfig, SubmitError};
 use quiz_core::{OptionIndex, QuestionId, Timestamp};
 
 fn service() -> QuizService {
-    QuizService::new(quiz_memory::embedded_ports(), ServiceConfig::default())
+    service_with_ports().0
+}
+
+/// The service and the ports under it (tests read the archive and swap ports directly).
+fn service_with_ports() -> (QuizService, quiz_core::service::Ports) {
+    let ports = quiz_memory::embedded_adapters();
+    (
+        QuizService::new(ports.clone(), ServiceConfig::default()),
+        ports,
+    )
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -25,7 +34,7 @@ proptest! {
     #[test]
     fn resubmission_is_idempotent(subs in proptest::collection::vec((0usize..4, 0u64..3), 1..40)) {
         runtime().block_on(async {
-            let svc = service();
+            let (svc, ports) = service_with_ports();
             let qid = quiz_conformance::unique_quiz("svc-idem");
             let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 4);
             svc.create_quiz(quiz.clone().into()).await.unwrap();
@@ -42,7 +51,7 @@ proptest! {
                 prop_assert_eq!(out.total, first.values().map(|v| u64::from(*v)).sum::<u64>());
                 prop_assert_eq!(out.answers as usize, first.len());
             }
-            let standings = svc.ports().archive.standings(&qid).await.unwrap();
+            let standings = ports.archive.standings(&qid).await.unwrap();
             prop_assert_eq!(standings[0].total, first.values().map(|v| u64::from(*v)).sum::<u64>());
             Ok(())
         })?;
@@ -157,7 +166,7 @@ async fn around_with_a_huge_k_and_restore_with_a_repeated_player_are_safe() {
 async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
     use std::sync::Arc;
 
-    let svc = service();
+    let (svc, ports) = service_with_ports();
     let qid = quiz_conformance::unique_quiz("svc-rebuild");
     let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 3);
     svc.create_quiz(quiz.clone().into()).await.unwrap();
@@ -181,7 +190,7 @@ async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
     let before = svc.board(&qid, Some(&ann.id)).await.unwrap();
 
     // The same catalog, event log and archive; a fresh board and registry.
-    let mut ports = svc.ports().clone();
+    let mut ports = ports.clone();
     ports.scoreboard = Arc::new(quiz_memory::MemoryScoreboard::new());
     ports.registry = Arc::new(quiz_memory::MemoryRegistry::new());
     let svc = QuizService::new(ports, ServiceConfig::default());

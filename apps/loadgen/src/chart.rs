@@ -1,11 +1,15 @@
 //! `chart.svg`: acknowledged answers per second (left axis) and p99 ack latency (right
 //! axis) over the run. For idle runs, open sockets and server RSS instead.
+//!
+//! It imports the report model only (`crate::report::model`): writing a report calls
+//! the chart, and the chart never calls back into the report, so the two do not form
+//! an import loop.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::Report;
+use crate::report::model::Report;
 
 /// Draws the chart of `report` into `path`.
 ///
@@ -97,7 +101,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("loadgen-chart-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("chart.svg");
-        draw(&crate::report::tests::sample(), &path).unwrap();
+        draw(&crate::report::model::tests::sample(), &path).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.contains("<svg"));
         assert!(svg.contains("p99 ack latency"));

@@ -75,7 +75,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// # Errors
 /// A message naming the backend that could not be reached or configured.
 pub async fn connect(config: &Config) -> Result<Backends, String> {
-    let mut ports = quiz_memory::embedded_ports();
+    let mut ports = quiz_memory::embedded_adapters();
     let mut used = Vec::new();
     let mut mongo = None;
     let mut kafka = None;

@@ -44,7 +44,7 @@ use poem::web::{Data, Json};
 use poem::{EndpointExt, IntoResponse, Route, get, handler};
 use poem_openapi::OpenApiService;
 use quiz_core::service::{CreateQuizError, Ports};
-use quiz_core::{QuizId, QuizService, ServiceConfig};
+use quiz_core::{QuizService, ServiceConfig};
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -269,7 +269,7 @@ pub fn openapi(state: Arc<AppState>) -> OpenApiService<api::Api, ()> {
 /// # Errors
 /// [`ConfigError`] if the default configuration cannot build an app.
 pub fn openapi_json() -> Result<String, ConfigError> {
-    let app = App::new(&Config::defaults(), quiz_memory::embedded_ports())?;
+    let app = App::new(&Config::defaults(), quiz_memory::embedded_adapters())?;
     Ok(openapi(app.state.clone()).spec())
 }
 
@@ -280,21 +280,7 @@ fn healthz() -> &'static str {
 
 #[handler]
 async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
-    let ports = state.service.ports();
-    let probe = QuizId::parse("readyz-probe").unwrap_or_else(|_| unreachable!("valid id"));
-    let mut failing = Vec::new();
-    if ports.catalog.get(&probe).await.is_err() {
-        failing.push("quiz catalog");
-    }
-    if ports.scoreboard.count(&probe).await.is_err() {
-        failing.push("scoreboard");
-    }
-    if ports.registry.count(&probe).await.is_err() {
-        failing.push("player registry");
-    }
-    if ports.archive.standings(&probe).await.is_err() {
-        failing.push("score archive");
-    }
+    let failing = state.service.unreachable_parts().await;
     let status = if failing.is_empty() {
         StatusCode::OK
     } else {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use common::{ADMIN, config, small_quiz};
 
 async fn client_with(config: Config) -> TestClient<poem::endpoint::BoxEndpoint<'static>> {
-    let app = App::new(&config, quiz_memory::embedded_ports()).unwrap();
+    let app = App::new(&config, quiz_memory::embedded_adapters()).unwrap();
     app.ensure_demo().await.unwrap();
     TestClient::new(app.endpoint())
 }
@@ -552,7 +552,7 @@ impl QuizCatalog for DownCatalog {
 
 #[tokio::test]
 async fn server_errors_are_generic_with_a_request_id_and_readiness_fails() {
-    let mut ports = quiz_memory::embedded_ports();
+    let mut ports = quiz_memory::embedded_adapters();
     ports.catalog = Arc::new(DownCatalog);
     let app = App::new(&config(), ports).unwrap();
     let cli = TestClient::new(app.endpoint());

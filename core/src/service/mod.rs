@@ -26,8 +26,9 @@ use crate::model::{
     AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
 };
 use crate::ports::{
-    ArchiveError, CatalogError, JoinError, PlayerRegistry, PublishError, QuizCatalog,
-    RegistryError, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard, ScoreboardError, Source,
+    ArchiveError, BusError, BusSubscription, CatalogError, JoinError, Names, PlayerRegistry,
+    PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
+    ScoreboardError, Source,
 };
 use crate::quiz::{AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizStatus, Window};
 use crate::scoring::ScoringPolicy;
@@ -109,6 +110,14 @@ impl From<RegistryError> for Unavailable {
     fn from(e: RegistryError) -> Self {
         Self {
             port: "player registry",
+            source: Box::new(e),
+        }
+    }
+}
+impl From<BusError> for Unavailable {
+    fn from(e: BusError) -> Self {
+        Self {
+            port: "room bus",
             source: Box::new(e),
         }
     }
@@ -280,11 +289,6 @@ impl QuizService {
     /// The configuration.
     pub fn config(&self) -> ServiceConfig {
         self.config
-    }
-
-    /// The ports.
-    pub fn ports(&self) -> &Ports {
-        &self.ports
     }
 
     /// Validates and stores a new quiz.
@@ -648,6 +652,104 @@ impl QuizService {
             Err(e) => return Err(Unavailable::from(e).into()),
         }
         self.quiz(quiz).await
+    }
+
+    /// The boards of a room's `viewers` from one read of the board (see
+    /// [`crate::board::RoomBoards`]); names in `known` are not read again.
+    ///
+    /// # Errors
+    /// [`Unavailable`] when the board cannot be read; a failed name lookup is reported in
+    /// [`RoomBoards::names_failed`](crate::board::RoomBoards) instead (lines show ids).
+    pub async fn room_boards(
+        &self,
+        quiz: &QuizId,
+        viewers: &[PlayerId],
+        known: &Names,
+    ) -> Result<crate::board::RoomBoards, Unavailable> {
+        use crate::board::{FULL_READ_LIMIT, ViewIndex, full_board_views, shown_lines};
+        let sb = &self.ports.scoreboard;
+        let players = sb.count(quiz).await?;
+        let full = players <= FULL_READ_LIMIT;
+        let mut lines = sb
+            .top(quiz, 0, if full { players } else { self.config.top_n })
+            .await?;
+        let top = 0..lines.len().min(self.config.top_n as usize);
+        let k = self.config.around_k;
+        let views = if full {
+            full_board_views(&lines, viewers, k as usize)
+        } else {
+            let mut views = Vec::with_capacity(viewers.len());
+            for v in viewers {
+                views.push(match sb.around(quiz, v, k).await {
+                    Ok(a) => {
+                        let start = lines.len();
+                        let me = a.iter().position(|r| &r.player == v);
+                        lines.extend(a);
+                        ViewIndex {
+                            me: me.map(|p| start + p),
+                            around: start..lines.len(),
+                        }
+                    }
+                    Err(_) => ViewIndex::EMPTY,
+                });
+            }
+            views
+        };
+        let shown = shown_lines(lines.len(), &top, &views);
+        let mut missing: Vec<PlayerId> = lines
+            .iter()
+            .zip(&shown)
+            .filter(|(r, shown)| **shown && !known.contains_key(&r.player))
+            .map(|(r, _)| r.player.clone())
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let (new_names, names_failed) = if missing.is_empty() {
+            (Names::new(), None)
+        } else {
+            match self.ports.registry.names(quiz, &missing).await {
+                Ok(n) => (n, None),
+                Err(e) => (Names::new(), Some(Unavailable::from(e))),
+            }
+        };
+        Ok(crate::board::RoomBoards {
+            lines,
+            shown,
+            top,
+            views,
+            players,
+            new_names,
+            names_failed,
+        })
+    }
+
+    /// Subscribes to "quiz changed" announcements from every instance.
+    ///
+    /// # Errors
+    /// [`Unavailable`] when the room bus cannot be reached.
+    pub async fn subscribe_changes(&self) -> Result<Box<dyn BusSubscription>, Unavailable> {
+        Ok(self.ports.bus.subscribe().await?)
+    }
+
+    /// Which ports cannot be reached now, by name (`quiz catalog`, `scoreboard`,
+    /// `player registry`, `score archive`); empty when all can.
+    pub async fn unreachable_parts(&self) -> Vec<&'static str> {
+        // A quiz id no client can create (ids are user-chosen, but this one is only read).
+        let probe = QuizId::parse("readyz-probe").unwrap_or_else(|_| unreachable!("valid id"));
+        let mut failing = Vec::new();
+        if self.ports.catalog.get(&probe).await.is_err() {
+            failing.push("quiz catalog");
+        }
+        if self.ports.scoreboard.count(&probe).await.is_err() {
+            failing.push("scoreboard");
+        }
+        if self.ports.registry.count(&probe).await.is_err() {
+            failing.push("player registry");
+        }
+        if self.ports.archive.standings(&probe).await.is_err() {
+            failing.push("score archive");
+        }
+        failing
     }
 }
 

@@ -35,7 +35,7 @@ pub fn config() -> Config {
 }
 
 pub async fn start(config: Config) -> TestServer {
-    start_with(config, quiz_memory::embedded_ports()).await
+    start_with(config, quiz_memory::embedded_adapters()).await
 }
 
 pub async fn start_with(config: Config, ports: quiz_core::service::Ports) -> TestServer {
@@ -60,7 +60,7 @@ impl TestServer {
     /// A handle for HTTP and WebSocket calls to a server this test did not start (for
     /// example a load balancer). Its `state` is a throwaway and must not be used.
     pub fn external(addr: SocketAddr) -> Self {
-        let app = App::new(&config(), quiz_memory::embedded_ports()).unwrap();
+        let app = App::new(&config(), quiz_memory::embedded_adapters()).unwrap();
         TestServer {
             addr,
             state: app.state().clone(),

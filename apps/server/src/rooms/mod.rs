@@ -29,100 +29,28 @@
 //! The room lock is a `std::sync::Mutex`: it guards only in-memory maps and is never held
 //! across an `.await`.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
-use std::ops::Range;
+mod frame;
+mod slots;
+
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use quiz_core::ports::Names;
 use quiz_core::throttle::{Decision, Throttle};
-use quiz_core::{PlayerId, QuizId, QuizService, Ranked, Timestamp};
+use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
 use tokio::sync::watch;
 
+pub use self::frame::{Board, SocketBoard};
+use self::frame::{Frame, join, line_json};
+pub use self::slots::{SLOT_SOCKETS, SLOTS};
+use self::slots::{pick_slot, slot_offset};
 use crate::clock;
 use crate::telemetry;
 
-/// Boards of rooms with at most this many players are computed from one full read; larger
-/// rooms read each socket's neighbourhood separately.
-const FULL_READ_LIMIT: u64 = 50_000;
-
-/// Rooms with more sockets than this fan out in more than one slot.
-pub const SLOT_SOCKETS: usize = 1_000;
-
-/// The most slots a room fans out in.
-pub const SLOTS: usize = 8;
-
-/// The order in which a growing room takes slots into use (bit-reversed), so that the
-/// slots in use spread over the window: two are half a window apart, four a quarter.
-const SLOT_ORDER: [usize; SLOTS] = [0, 4, 2, 6, 1, 5, 3, 7];
-
-/// The slot for a socket entering a room whose slots hold `sizes` sockets: the emptiest
-/// of the slots a room of this size uses (one per `slot_sockets` sockets, at most
-/// [`SLOTS`]), the first of them in [`SLOT_ORDER`] on a tie.
-fn pick_slot(sizes: &[usize; SLOTS], slot_sockets: usize) -> usize {
-    let total: usize = sizes.iter().sum();
-    let in_use = (total / slot_sockets.max(1) + 1).min(SLOTS);
-    SLOT_ORDER[..in_use]
-        .iter()
-        .copied()
-        .min_by_key(|&s| sizes[s])
-        .unwrap_or(0)
-}
-
-/// When slot `slot` of a round gets its boards, after the round starts.
-fn slot_offset(slot: usize, window: Duration) -> Duration {
-    window * slot as u32 / SLOTS as u32
-}
-
-/// The latest board for one socket (`None` before the first broadcast).
-pub type Board = Option<SocketBoard>;
-
-/// What one broadcast shares between every socket of the room: its lines, each
-/// serialized once.
-struct Frame {
-    seq: u64,
-    /// The inside of the `top` array.
-    top_json: String,
-    /// Every line a view may index, serialized (unshown lines are empty).
-    lines: Vec<String>,
-    players: u64,
-    server_time: u64,
-}
-
-/// One socket's board: the broadcast's shared frame and the socket's own view of it. The
-/// socket's writer turns it into JSON when it sends it ([`SocketBoard::to_json`]), so the
-/// broadcast itself only hands out references, and the per-socket work of a 10,000-socket
-/// room runs in the writers, on every core, instead of in one loop before the first send.
-#[derive(Clone)]
-pub struct SocketBoard {
-    frame: Arc<Frame>,
-    view: View,
-}
-
-impl SocketBoard {
-    /// The board's sequence number.
-    pub fn seq(&self) -> u64 {
-        self.frame.seq
-    }
-
-    /// The `board` message for this socket.
-    pub fn to_json(&self) -> String {
-        let f = &*self.frame;
-        board_json(
-            f.seq,
-            &f.top_json,
-            &f.lines,
-            &self.view,
-            f.players,
-            f.server_time,
-        )
-    }
-}
-
 /// The receiving end of a socket's board slot.
-pub type BoardSlot = watch::Receiver<Board>;
+pub type BoardWatch = watch::Receiver<Board>;
 
 struct SocketEntry {
     player: PlayerId,
@@ -183,7 +111,7 @@ impl Rooms {
     }
 
     /// Adds a socket of `player` to `quiz`'s room; returns its id and board slot.
-    pub fn enter(&self, quiz: &QuizId, player: &PlayerId) -> (u64, BoardSlot) {
+    pub fn enter(&self, quiz: &QuizId, player: &PlayerId) -> (u64, BoardWatch) {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(None);
         let mut rooms = self.lock();
@@ -312,30 +240,7 @@ impl Rooms {
     /// Reads the board and sends every socket of the room's `slot` its view.
     async fn broadcast(&self, quiz: &QuizId, slot: usize) {
         let started = Instant::now();
-        let svc = &self.service;
-        let sb = &svc.ports().scoreboard;
-        let cfg = svc.config();
-        let count = match sb.count(quiz).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(%quiz, error = %e, "board read failed; the next change retries");
-                return;
-            }
-        };
-        let full = count <= FULL_READ_LIMIT;
-        let board = if full {
-            sb.top(quiz, 0, count).await
-        } else {
-            sb.top(quiz, 0, cfg.top_n).await
-        };
-        let board = match board {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(%quiz, error = %e, "board read failed; the next change retries");
-                return;
-            }
-        };
-        let (sockets, names) = {
+        let (sockets, known) = {
             let rooms = self.lock();
             let Some(room) = rooms.get(quiz) else { return };
             let sockets: Vec<Arc<SocketEntry>> = room
@@ -346,71 +251,18 @@ impl Rooms {
                 .collect();
             (sockets, room.names.clone())
         };
-        let k = cfg.around_k as usize;
-        let top = 0..board.len().min(cfg.top_n as usize);
-        // Every line shown is an index into `lines`: the full board, or (huge rooms) the
-        // top N followed by each socket's separately read neighbourhood.
-        let mut lines = board;
-        let mut views: Vec<View> = Vec::with_capacity(sockets.len());
-        if full {
-            let pos: HashMap<&PlayerId, usize> = lines
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (&r.player, i))
-                .collect();
-            for s in &sockets {
-                views.push(match pos.get(&s.player) {
-                    Some(&i) => View {
-                        me: Some(i),
-                        around: i.saturating_sub(k)..(i + k + 1).min(lines.len()),
-                    },
-                    None => View::EMPTY,
-                });
-            }
-        } else {
-            for s in &sockets {
-                let view = match sb.around(quiz, &s.player, cfg.around_k).await {
-                    Ok(a) => {
-                        let start = lines.len();
-                        let me = a.iter().position(|r| r.player == s.player);
-                        lines.extend(a);
-                        View {
-                            me: me.map(|p| start + p),
-                            around: start..lines.len(),
-                        }
-                    }
-                    Err(_) => View::EMPTY,
-                };
-                views.push(view);
-            }
-        }
-        let mut shown = vec![false; lines.len()];
-        for i in top
-            .clone()
-            .chain(views.iter().flat_map(|v| v.around.clone()))
-        {
-            shown[i] = true;
-        }
-        let missing: Vec<PlayerId> = lines
-            .iter()
-            .zip(&shown)
-            .filter(|(r, shown)| **shown && !names.contains_key(&r.player))
-            .map(|(r, _)| &r.player)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .cloned()
-            .collect();
-        let fetched = if missing.is_empty() {
-            Names::new()
-        } else {
-            match svc.ports().registry.names(quiz, &missing).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::warn!(%quiz, error = %e, "name lookup failed; showing ids");
-                    Names::new()
-                }
+        let viewers: Vec<PlayerId> = sockets.iter().map(|s| s.player.clone()).collect();
+        let boards = match self.service.room_boards(quiz, &viewers, &known).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(%quiz, error = %e, "board read failed; the next change retries");
+                return;
             }
         };
+        if let Some(e) = &boards.names_failed {
+            tracing::warn!(%quiz, error = %e, "name lookup failed; showing ids");
+        }
+        let fetched = boards.new_names;
         let now = clock::now();
         let (seq, names, since) = {
             let mut rooms = self.lock();
@@ -424,9 +276,10 @@ impl Rooms {
             (room.seq, room.names.clone(), room.pending_since.take())
         };
         // Each shown line serialized once.
-        let json: Vec<String> = lines
+        let json: Vec<String> = boards
+            .lines
             .iter()
-            .zip(&shown)
+            .zip(&boards.shown)
             .map(|(r, shown)| {
                 if *shown {
                     line_json(r, &names)
@@ -437,18 +290,18 @@ impl Rooms {
             .collect();
         let frame = Arc::new(Frame {
             seq,
-            top_json: join(&json[top]),
+            top_json: join(&json[boards.top.clone()]),
             lines: json,
-            players: count,
+            players: boards.players,
             server_time: now.0,
         });
         let mut sent = 0u64;
-        for (socket, view) in sockets.iter().zip(views) {
-            let delivered = socket.board.send_if_modified(|slot| {
-                if slot.as_ref().is_some_and(|b| b.seq() >= seq) {
+        for (socket, view) in sockets.iter().zip(boards.views) {
+            let delivered = socket.board.send_if_modified(|latest| {
+                if latest.as_ref().is_some_and(|b| b.seq() >= seq) {
                     return false; // a newer board got there first
                 }
-                *slot = Some(SocketBoard {
+                *latest = Some(SocketBoard {
                     frame: frame.clone(),
                     view,
                 });
@@ -464,88 +317,12 @@ impl Rooms {
     }
 }
 
-/// One socket's part of a board: its own line and its neighbourhood, as indices into the
-/// broadcast's lines.
-#[derive(Clone)]
-struct View {
-    me: Option<usize>,
-    around: Range<usize>,
-}
-
-impl View {
-    /// A viewer not on the board.
-    const EMPTY: View = View {
-        me: None,
-        around: 0..0,
-    };
-}
-
-/// One board line as JSON: what `serde_json` makes of the contract's `EntryMsg` for it
-/// (a test checks), serialized from borrowed fields instead of four string copies.
-fn line_json(r: &Ranked, names: &Names) -> String {
-    /// `EntryMsg` with borrowed strings; the same fields in the same order.
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        rank: u64,
-        player: &'a str,
-        name: &'a str,
-        score: u64,
-    }
-    let player = r.player.as_str();
-    let line = Line {
-        rank: r.standing.rank,
-        player,
-        name: names.get(&r.player).map_or(player, |n| n.as_str()),
-        score: r.score(),
-    };
-    serde_json::to_string(&line).unwrap_or_default()
-}
-
-/// Joins serialized entries into the inside of a JSON array.
-fn join(parts: &[String]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(p);
-    }
-    s
-}
-
-/// The `board` message of one socket, spliced from serialized lines. It is byte for byte
-/// what `serde_json::to_string(&ServerMessage::Board(..))` produces (a test checks), so the
-/// wire contract is unchanged.
-fn board_json(
-    seq: u64,
-    top_json: &str,
-    lines: &[String],
-    view: &View,
-    players: u64,
-    server_time: u64,
-) -> String {
-    let around: usize = lines[view.around.clone()].iter().map(|l| l.len() + 1).sum();
-    let me = view.me.map_or(0, |i| lines[i].len());
-    let mut s = String::with_capacity(top_json.len() + around + me + 96);
-    let _ = write!(s, r#"{{"type":"board","seq":{seq},"top":["#);
-    s.push_str(top_json);
-    s.push(']');
-    if let Some(i) = view.me {
-        s.push_str(r#","me":"#);
-        s.push_str(&lines[i]);
-    }
-    s.push_str(r#","around":["#);
-    s.push_str(&join(&lines[view.around.clone()]));
-    let _ = write!(s, r#"],"players":{players},"server_time":{server_time}}}"#);
-    s
-}
-
 /// Runs forever: feeds every bus announcement into the rooms, resubscribing after a
 /// failure with a capped backoff.
 pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match service.ports().bus.subscribe().await {
+        match service.subscribe_changes().await {
             Ok(mut sub) => {
                 backoff = Duration::from_millis(100);
                 while let Some(quiz) = sub.next().await {
@@ -562,111 +339,12 @@ pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
 
 #[cfg(test)]
 mod tests {
-    use quiz_contracts::ws::{BoardMsg, EntryMsg, ServerMessage};
-    use quiz_core::board::{build_view, entry};
-    use quiz_core::{PlayerName, Ranked, SortKey, Standing};
+    use quiz_contracts::ws::{BoardMsg, ServerMessage};
 
     use super::*;
 
-    fn ranked(id: &str, rank: u64, score: u64) -> Ranked {
-        Ranked {
-            player: PlayerId::parse(id).unwrap(),
-            standing: Standing {
-                rank,
-                key: SortKey::at(score, Timestamp(0), Timestamp(rank)).unwrap(),
-            },
-        }
-    }
-
-    /// The spliced board equals serde's serialization of the same view, with and without
-    /// the viewer's own line, with names from the registry and ids as fallback.
-    #[test]
-    fn spliced_boards_match_serde_byte_for_byte() {
-        let lines: Vec<Ranked> = (1..=6)
-            .map(|i| ranked(&format!("p{i}"), i, 100 - i))
-            .collect();
-        let mut names = Names::new();
-        names.insert(
-            PlayerId::parse("p1").unwrap(),
-            PlayerName::parse("Ann \"the\" ⚡").unwrap(),
-        );
-        let json: Vec<String> = lines
-            .iter()
-            .map(|r| {
-                let json = line_json(r, &names);
-                assert_eq!(
-                    json,
-                    serde_json::to_string(&EntryMsg::from(&entry(r, &names))).unwrap()
-                );
-                json
-            })
-            .collect();
-        let top_json = join(&json[0..3]);
-        for view in [
-            View {
-                me: Some(4),
-                around: 2..6,
-            },
-            View::EMPTY,
-        ] {
-            let spliced = board_json(7, &top_json, &json, &view, 6, 1_700_000_000_000);
-            let me = view.me.map(|i| &lines[i]);
-            let around = &lines[view.around.clone()];
-            let expected = serde_json::to_string(&ServerMessage::Board(BoardMsg::new(
-                &build_view(&lines[0..3], me, around, 6, &names),
-                7,
-                1_700_000_000_000,
-            )))
-            .unwrap();
-            assert_eq!(spliced, expected);
-        }
-    }
-
-    #[test]
-    fn slots_fill_in_spread_order_and_stay_balanced() {
-        let per = 10;
-        let mut sizes = [0usize; SLOTS];
-        let mut order = Vec::new();
-        for t in 0..200 {
-            let slot = pick_slot(&sizes, per);
-            if sizes[slot] == 0 {
-                order.push(slot);
-            }
-            sizes[slot] += 1;
-            let used = sizes.iter().filter(|&&n| n > 0).count();
-            // A room takes a slot per `per` sockets, and none overflows while one is free.
-            assert_eq!(used, (t / per + 1).min(SLOTS), "after {} sockets", t + 1);
-            if used < SLOTS {
-                assert!(sizes.iter().all(|&n| n <= per), "{sizes:?}");
-            }
-        }
-        assert_eq!(order, SLOT_ORDER);
-        let (min, max) = (sizes.iter().min(), sizes.iter().max());
-        assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{sizes:?}");
-        // Small rooms use slot 0 only: one board read per round.
-        assert_eq!(
-            pick_slot(&[SLOT_SOCKETS - 1, 0, 0, 0, 0, 0, 0, 0], SLOT_SOCKETS),
-            0
-        );
-        // Leavers make room: the emptiest slot in use takes the next socket.
-        let mut sizes = [10, 0, 10, 0, 3, 0, 0, 0];
-        assert_eq!(pick_slot(&sizes, 10), 4);
-        sizes[4] = 10;
-        assert_eq!(pick_slot(&sizes, 10), 6);
-    }
-
-    #[test]
-    fn every_slot_goes_out_within_the_window() {
-        let window = Duration::from_millis(500);
-        let offsets: Vec<Duration> = (0..SLOTS).map(|s| slot_offset(s, window)).collect();
-        assert_eq!(offsets[0], Duration::ZERO);
-        assert_eq!(offsets[4], window / 2);
-        assert!(offsets.windows(2).all(|w| w[0] < w[1]));
-        assert!(offsets.iter().all(|&o| o < window));
-    }
-
     /// The next board of every socket, within a bound, as the message it parses to.
-    async fn next_boards(slots: &mut [BoardSlot]) -> Vec<BoardMsg> {
+    async fn next_boards(slots: &mut [BoardWatch]) -> Vec<BoardMsg> {
         let mut out = Vec::new();
         for slot in slots.iter_mut() {
             tokio::time::timeout(Duration::from_secs(5), slot.changed())
@@ -688,7 +366,7 @@ mod tests {
     #[tokio::test]
     async fn a_large_room_fans_out_in_slots_one_board_per_socket_per_round() {
         let svc = QuizService::new(
-            quiz_memory::embedded_ports(),
+            quiz_memory::embedded_adapters(),
             quiz_core::ServiceConfig::default(),
         );
         let quiz = svc
@@ -746,11 +424,5 @@ mod tests {
         // One board per socket per round: nothing else arrives without a change.
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert!(slots.iter().all(|s| !s.has_changed().unwrap_or(true)));
-    }
-
-    #[test]
-    fn joining_nothing_is_empty() {
-        assert_eq!(join(&[]), "");
-        assert_eq!(join(&["a".into(), "b".into()]), "a,b");
     }
 }
