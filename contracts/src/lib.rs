@@ -18,9 +18,9 @@ pub mod ws;
 
 use std::path::PathBuf;
 
-/// The folder holding the committed schema files, for tests and tools run inside this
-/// repository.
-pub fn schema_dir() -> PathBuf {
+/// The workspace root, for tests and tools run inside this repository: the nearest
+/// ancestor of the working directory whose `Cargo.toml` declares `[workspace]`.
+pub fn workspace_root() -> PathBuf {
     // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
     // the workspace). A path baked in at compile time could name another checkout when a
     // build directory is shared between clones.
@@ -34,8 +34,12 @@ pub fn schema_dir() -> PathBuf {
                 })
                 .map(std::path::Path::to_path_buf)
         })
-        .map(|root| root.join("contracts/schemas"))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+/// The folder holding the committed schema files.
+pub fn schema_dir() -> PathBuf {
+    workspace_root().join("contracts/schemas")
 }
 
 /// Every committed JSON Schema: (file name, schema generated from the Rust types).

@@ -126,6 +126,27 @@ id_type!(
     "player id"
 );
 
+/// The largest player number an adapter issues as `p<n>`: the Redis join script formats
+/// its counter as a Lua number (a double), exact up to 2^53 − 1, and every adapter keeps
+/// the same limit so that a restore reserves the same ids everywhere.
+pub const MAX_ISSUED_PLAYER: u64 = (1 << 53) - 1;
+
+impl PlayerId {
+    /// The `n` of an id of the issued form `p<n>` (decimal, `n` ≤ [`MAX_ISSUED_PLAYER`]),
+    /// else `None`. Registries issue ids per quiz as `p1`, `p2`, …, and a restore moves
+    /// their counter past the largest restored `n`.
+    pub fn issued_number(&self) -> Option<u64> {
+        let digits = self.as_str().strip_prefix('p')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= MAX_ISSUED_PLAYER)
+    }
+}
+
 /// A player's display name: trimmed, 1 to 32 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -239,6 +260,20 @@ impl From<OptionIndex> for u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_issued_ids_have_a_number() {
+        let n = |s: &str| PlayerId::parse(s).unwrap().issued_number();
+        assert_eq!(n("p1"), Some(1));
+        assert_eq!(n("p007"), Some(7));
+        assert_eq!(n("p9007199254740991"), Some(MAX_ISSUED_PLAYER));
+        assert_eq!(n("p9007199254740992"), None);
+        assert_eq!(n("p99999999999999999999999"), None);
+        assert_eq!(n("p"), None);
+        assert_eq!(n("px1"), None);
+        assert_eq!(n("q1"), None);
+        assert_eq!(n("P1"), None);
+    }
 
     #[test]
     fn ids_accept_safe_characters_only() {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
-use crate::ranking::SortKey;
+use crate::ranking::{SortKey, SortKeyError};
 use crate::scoring::StreakBonus;
 use crate::time::Timestamp;
 
@@ -176,6 +176,33 @@ pub struct ArchivedStanding {
     pub reached_at: Timestamp,
     /// Each answered question's result (restores the at-most-once rule after a rebuild).
     pub results: Vec<(QuestionId, AnswerResult)>,
+}
+
+impl ArchivedStanding {
+    /// The sort keys of `standings` on the board of a quiz created at `quiz_created_at`,
+    /// all or none: a scoreboard's `restore` checks every key before it changes anything,
+    /// so a bad standing leaves the board untouched.
+    ///
+    /// # Errors
+    /// The first standing whose total or time the ranking encoding cannot hold.
+    pub fn sort_keys(
+        standings: &[ArchivedStanding],
+        quiz_created_at: Timestamp,
+    ) -> Result<Vec<SortKey>, SortKeyError> {
+        standings
+            .iter()
+            .map(|s| SortKey::at(s.total, quiz_created_at, s.reached_at))
+            .collect()
+    }
+
+    /// The running streak to restore: the streak after the latest answer (the last of
+    /// answers with equal times).
+    pub fn current_streak(&self) -> u32 {
+        self.results
+            .iter()
+            .max_by_key(|(_, r)| r.at)
+            .map_or(0, |(_, r)| r.streak)
+    }
 }
 
 /// Counts from applying a batch of events to the archive.

@@ -54,25 +54,26 @@ fn usage() -> String {
         .into()
 }
 
-/// The workspace root.
+/// The workspace root, as cargo itself locates it from the working directory (a path
+/// baked in at compile time could name another checkout when a build directory is shared
+/// between clones); the working directory when cargo cannot say.
 pub fn root() -> PathBuf {
-    // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
-    // the workspace). A path baked in at compile time could name another checkout when a
-    // build directory is shared between clones.
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| {
-            cwd.ancestors()
-                .find(|d| {
-                    std::fs::read_to_string(d.join("Cargo.toml"))
-                        .is_ok_and(|t| t.contains("[workspace]"))
-                })
-                .map(std::path::Path::to_path_buf)
-        })
-        .unwrap_or_else(|| {
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-            manifest.parent().unwrap_or(manifest).to_path_buf()
-        })
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        Command::new(cargo)
+            .args(["locate-project", "--workspace", "--message-format", "plain"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| {
+                let manifest = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+                manifest.parent().map(Path::to_path_buf)
+            })
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("."))
+    })
+    .clone()
 }
 
 fn cargo() -> Command {
@@ -130,7 +131,9 @@ static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// waits for the first and does nothing.
 fn clean_up_once(before: &services::Snapshot) {
     static DONE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut done = DONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut done = DONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !*done {
         report_stopped(services::stop_started_since(before));
         *done = true;

@@ -6,26 +6,6 @@
 //! root. A test that needs a service and cannot find it **fails** with a message saying
 //! how to start it: it never skips and never passes silently.
 
-use std::path::PathBuf;
-
-/// The workspace root.
-fn workspace_root() -> PathBuf {
-    // Found at run time from the working directory (cargo runs tests and `cargo xtask` inside
-    // the workspace). A path baked in at compile time could name another checkout when a
-    // build directory is shared between clones.
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| {
-            cwd.ancestors()
-                .find(|d| {
-                    std::fs::read_to_string(d.join("Cargo.toml"))
-                        .is_ok_and(|t| t.contains("[workspace]"))
-                })
-                .map(std::path::Path::to_path_buf)
-        })
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
-}
-
 /// The value of `var` from the environment or `.services/env`; panics when neither has it.
 pub fn service_url(var: &str) -> String {
     if let Ok(v) = std::env::var(var)
@@ -33,7 +13,7 @@ pub fn service_url(var: &str) -> String {
     {
         return v;
     }
-    let file = workspace_root().join(".services/env");
+    let file = quiz_contracts::workspace_root().join(".services/env");
     if let Ok(text) = std::fs::read_to_string(&file) {
         for line in text.lines() {
             if let Some((k, v)) = line.split_once('=')

@@ -13,21 +13,6 @@ struct QuizPlayers {
     folded_names: HashSet<String>,
 }
 
-/// The largest restored id number the counter moves past: the limit of the Redis adapter
-/// (whose join script formats the counter as a double, exact up to 2^53 − 1), kept here
-/// too so both adapters reserve the same ids on restore.
-const MAX_ISSUED: u64 = (1 << 53) - 1;
-
-/// The `n` of an id of the issued form `p<n>` (decimal, `n` ≤ [`MAX_ISSUED`]), else
-/// `None`.
-fn issued_number(id: &PlayerId) -> Option<u64> {
-    let digits = id.as_str().strip_prefix('p')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<u64>().ok().filter(|n| *n <= MAX_ISSUED)
-}
-
 /// Players in memory. Ids are issued per quiz as `p1`, `p2`, …; they need not be secret,
 /// because a socket is bound to a player by a signed token, not by the id.
 ///
@@ -118,7 +103,7 @@ impl PlayerRegistry for MemoryRegistry {
         self.quizzes.with(quiz, |q| {
             for p in players {
                 q.folded_names.insert(p.name.folded());
-                if let Some(n) = issued_number(&p.id) {
+                if let Some(n) = p.id.issued_number() {
                     q.issued = q.issued.max(n);
                 }
                 q.by_id.insert(
@@ -131,25 +116,5 @@ impl PlayerRegistry for MemoryRegistry {
             }
         });
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn only_issued_ids_reserve_numbers() {
-        let n = |s: &str| issued_number(&PlayerId::parse(s).unwrap());
-        assert_eq!(n("p1"), Some(1));
-        assert_eq!(n("p007"), Some(7));
-        assert_eq!(n("p9007199254740991"), Some(MAX_ISSUED));
-        assert_eq!(n("p9007199254740992"), None);
-        assert_eq!(n("p99999999999999999999999"), None);
-        assert_eq!(n("p"), None);
-        assert_eq!(n("px1"), None);
-        assert_eq!(n("q1"), None);
-        assert_eq!(n("P1"), None);
     }
 }

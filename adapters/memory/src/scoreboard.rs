@@ -245,19 +245,11 @@ impl Scoreboard for MemoryScoreboard {
         quiz_created_at: Timestamp,
         standings: &[ArchivedStanding],
     ) -> Result<(), ScoreboardError> {
-        // Validate every key first, so a bad standing leaves the board untouched.
-        let keys = standings
-            .iter()
-            .map(|s| SortKey::at(s.total, quiz_created_at, s.reached_at))
-            .collect::<Result<Vec<_>, _>>()?;
+        let keys = ArchivedStanding::sort_keys(standings, quiz_created_at)?;
         self.boards.with(quiz, |b| {
             *b = Board::default();
             for (s, key) in standings.iter().zip(keys) {
-                let streak = s
-                    .results
-                    .iter()
-                    .max_by_key(|(_, r)| r.at)
-                    .map_or(0, |(_, r)| r.streak);
+                let streak = s.current_streak();
                 // A player listed twice keeps the last entry, without a stale board line.
                 if let Some(old) = b.players.get(&s.player).and_then(|p| p.key) {
                     b.order.remove(&(old, s.player.clone()));

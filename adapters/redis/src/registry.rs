@@ -15,22 +15,6 @@ use crate::{keys, scripts};
 /// large rebuild never sends one huge script call that blocks the node for long.
 pub const PLAYER_RESTORE_CHUNK: usize = 1_000;
 
-/// The largest id number the join script issues exactly: `INCR`'s reply becomes a Lua
-/// number (a double) before it is formatted, so 2^53 − 1. Restored ids `p<n>` with a
-/// larger `n` reserve nothing (the counter never gets there in practice, and `join` skips
-/// registered ids anyway).
-const MAX_ISSUED: u64 = (1 << 53) - 1;
-
-/// The `n` of an id of the issued form `p<n>` (decimal, `n` ≤ [`MAX_ISSUED`]), else
-/// `None`.
-fn issued_number(id: &PlayerId) -> Option<u64> {
-    let digits = id.as_str().strip_prefix('p')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<u64>().ok().filter(|n| *n <= MAX_ISSUED)
-}
-
 /// Players in Redis. Ids are issued per quiz as `p1`, `p2`, … (like the memory adapter);
 /// they need not be secret, because a socket is bound to a player by a signed token.
 /// Build it with [`crate::RedisAdapters`].
@@ -177,7 +161,7 @@ impl PlayerRegistry for RedisRegistry {
         for chunk in players.chunks(PLAYER_RESTORE_CHUNK) {
             let floor = chunk
                 .iter()
-                .filter_map(|p| issued_number(&p.id))
+                .filter_map(|p| p.id.issued_number())
                 .max()
                 .unwrap_or(0);
             let mut args = Vec::with_capacity(1 + 3 * chunk.len());
@@ -216,18 +200,5 @@ mod tests {
         assert!(decode("t", "x:Ann").is_err());
         assert!(decode("t", "12").is_err());
         assert!(decode("t", "12:").is_err());
-    }
-
-    #[test]
-    fn only_issued_ids_reserve_numbers() {
-        let n = |s: &str| issued_number(&PlayerId::parse(s).unwrap());
-        assert_eq!(n("p1"), Some(1));
-        assert_eq!(n("p007"), Some(7));
-        assert_eq!(n("p9007199254740991"), Some(MAX_ISSUED));
-        assert_eq!(n("p9007199254740992"), None);
-        assert_eq!(n("p99999999999999999999999"), None);
-        assert_eq!(n("p"), None);
-        assert_eq!(n("px1"), None);
-        assert_eq!(n("q1"), None);
     }
 }

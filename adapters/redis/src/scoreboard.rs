@@ -253,24 +253,11 @@ impl Scoreboard for RedisScoreboard {
         quiz_created_at: Timestamp,
         standings: &[ArchivedStanding],
     ) -> Result<(), ScoreboardError> {
-        // Validate every key first, so a bad standing leaves the board untouched.
-        let sort_keys = standings
-            .iter()
-            .map(|s| SortKey::at(s.total, quiz_created_at, s.reached_at))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sort_keys = ArchivedStanding::sort_keys(standings, quiz_created_at)?;
         let mut new_keys = Vec::with_capacity(2 * standings.len());
         let mut new_args = vec![standings.len().to_string()];
         for (s, key) in standings.iter().zip(&sort_keys) {
-            // The running streak is the one of the latest answer (the last of equals, as
-            // the memory adapter picks it).
-            let streak = s
-                .results
-                .iter()
-                .fold(None::<&AnswerResult>, |best, (_, r)| match best {
-                    Some(b) if b.at > r.at => Some(b),
-                    _ => Some(r),
-                })
-                .map_or(0, |r| r.streak);
+            let streak = s.current_streak();
             new_keys.push(keys::player_state(quiz, &s.player));
             new_keys.push(keys::player_answers(quiz, &s.player));
             new_args.extend([

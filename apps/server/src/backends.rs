@@ -50,24 +50,12 @@ impl Backends {
         if let Some(k) = self.kafka
             && let Err(e) = k.flush(Duration::from_secs(5)).await
         {
-            tracing::warn!(error = %chain(&e), "Kafka flush at shutdown failed");
+            tracing::warn!(error = %quiz_common::chain(&e), "Kafka flush at shutdown failed");
         }
         if let Some(m) = self.mongo {
             m.shutdown().await;
         }
     }
-}
-
-/// An error and its causes, as one line ("Redis is unreachable: connection refused").
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        src = s.source();
-    }
-    out
 }
 
 /// Connects the configured backends.
@@ -83,11 +71,11 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
     if let Some(url) = &config.redis_url {
         let target: quiz_redis::RedisTarget = url
             .parse()
-            .map_err(|e| format!("--redis-url: {}", chain(&e)))?;
+            .map_err(|e| format!("--redis-url: {}", quiz_common::chain(&e)))?;
         let described = target.to_string();
         let redis = quiz_redis::RedisAdapters::connect(target, quiz_redis::RedisOptions::default())
             .await
-            .map_err(|e| format!("Redis ({described}): {}", chain(&e)))?;
+            .map_err(|e| format!("Redis ({described}): {}", quiz_common::chain(&e)))?;
         ports.scoreboard = redis.scoreboard.clone();
         ports.registry = redis.registry.clone();
         ports.bus = Arc::new(CoalescingBus::new(
@@ -100,7 +88,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
     if let Some(url) = &config.mongo_url {
         let store = quiz_mongo::MongoStore::connect(url, &config.mongo_db)
             .await
-            .map_err(|e| format!("MongoDB: {}", chain(&e)))?;
+            .map_err(|e| format!("MongoDB: {}", quiz_common::chain(&e)))?;
         mongo = Some(store.clone());
         let store = Arc::new(store);
         ports.catalog = Arc::new(CachedCatalog::new(store.clone(), CATALOG_TTL));
@@ -115,7 +103,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         kc.linger = Duration::from_millis(config.kafka_linger_ms);
         let log = quiz_kafka::KafkaEventLog::connect(&kc)
             .await
-            .map_err(|e| format!("Kafka ({brokers}): {}", chain(&e)))?;
+            .map_err(|e| format!("Kafka ({brokers}): {}", quiz_common::chain(&e)))?;
         let log = Arc::new(log);
         kafka = Some(log.clone());
         ports.events = log;

@@ -98,7 +98,7 @@ async fn serve(config: Config) -> ExitCode {
     if config.admin_key.is_none() {
         println!("quiz-server: admin key (generated): {}", app.admin_key());
     }
-    let served = app.serve(listener, shutdown_signal()).await;
+    let served = app.serve(listener, quiz_common::shutdown_signal()).await;
     backends.shutdown().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -107,26 +107,4 @@ async fn serve(config: Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down");
 }

@@ -4,8 +4,6 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::config::LogFormat;
-
 /// Open WebSocket connections (gauge).
 pub const SOCKETS_OPEN: &str = "quiz_ws_sockets_open";
 /// Answers handled, by `outcome` (counter).
@@ -50,13 +48,4 @@ pub fn prometheus() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Installs the global tracing subscriber (once; later calls do nothing).
-pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
-}
+pub use quiz_common::init_logging;

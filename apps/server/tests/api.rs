@@ -7,11 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use poem::http::StatusCode;
 use poem::test::TestClient;
-use quiz_core::ports::{CatalogError, QuizCatalog};
-use quiz_core::{Quiz, QuizId, QuizStatus, QuizSummary};
+use quiz_core::ports::{CatalogError, MockQuizCatalog};
 use quiz_server::App;
 use quiz_server::config::Config;
 use serde_json::{Value, json};
@@ -531,29 +529,23 @@ async fn health_readiness_metrics_docs_and_the_web_client_are_served() {
     }
 }
 
-/// A catalog whose store is down.
-struct DownCatalog;
-
-#[async_trait]
-impl QuizCatalog for DownCatalog {
-    async fn create(&self, _: &Quiz) -> Result<(), CatalogError> {
-        Err(CatalogError::Unavailable("secret database detail".into()))
-    }
-    async fn get(&self, _: &QuizId) -> Result<Option<Quiz>, CatalogError> {
-        Err(CatalogError::Unavailable("secret database detail".into()))
-    }
-    async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
-        Err(CatalogError::Unavailable("secret database detail".into()))
-    }
-    async fn set_status(&self, _: &QuizId, _: QuizStatus) -> Result<(), CatalogError> {
-        Err(CatalogError::Unavailable("secret database detail".into()))
-    }
+/// A catalog whose store is down: quiz-core's mockall mock (feature `mocks`), every
+/// call failing with a detail that must never reach a client.
+fn down_catalog() -> MockQuizCatalog {
+    let down = || CatalogError::Unavailable("secret database detail".into());
+    let mut c = MockQuizCatalog::new();
+    c.expect_create().returning(move |_| Err(down()));
+    c.expect_get().returning(move |_| Err(down()));
+    c.expect_list().returning(move || Err(down()));
+    c.expect_set_status().returning(move |_, _| Err(down()));
+    c.expect_status().returning(move |_| Err(down()));
+    c
 }
 
 #[tokio::test]
 async fn server_errors_are_generic_with_a_request_id_and_readiness_fails() {
     let mut ports = quiz_memory::embedded_adapters();
-    ports.catalog = Arc::new(DownCatalog);
+    ports.catalog = Arc::new(down_catalog());
     let app = App::new(&config(), ports).unwrap();
     let cli = TestClient::new(app.endpoint());
     for path in [

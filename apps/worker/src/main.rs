@@ -104,7 +104,7 @@ async fn main() -> ExitCode {
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        quiz_common::shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
 
@@ -230,26 +230,4 @@ where
 async fn stopped(mut stop: watch::Receiver<bool>) {
     // An error means the sender is gone, which also means "stop".
     let _ = stop.wait_for(|s| *s).await;
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: finishing the current batch");
 }

@@ -1,7 +1,5 @@
 //! Metric names, the Prometheus recorder, and logging setup.
 
-use std::fmt;
-
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Score events taken from the source (counter).
@@ -57,40 +55,4 @@ pub fn install_metrics() -> Result<PrometheusHandle, BuildError> {
     Ok(handle)
 }
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
-/// Installs the global tracing subscriber (`RUST_LOG` filters; default `info`). Later
-/// calls do nothing.
-pub fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
-}
-
-/// Displays an error with its chain of sources: `outer: inner: root`.
-pub fn chain<'a>(e: &'a (dyn std::error::Error + 'static)) -> impl fmt::Display + 'a {
-    struct Chain<'a>(&'a (dyn std::error::Error + 'static));
-    impl fmt::Display for Chain<'_> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "{}", self.0)?;
-            let mut next = self.0.source();
-            while let Some(e) = next {
-                write!(f, ": {e}")?;
-                next = e.source();
-            }
-            Ok(())
-        }
-    }
-    Chain(e)
-}
+pub use quiz_common::{LogFormat, chain, init_logging};

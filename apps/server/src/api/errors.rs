@@ -64,22 +64,10 @@ pub fn unknown_quiz(id: impl std::fmt::Display) -> Json<ApiError> {
     at_field("unknown_quiz", "quiz", format!("no quiz with id {id}"))
 }
 
-/// `e` and its sources, joined with `: `.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        src = s.source();
-    }
-    text
-}
-
 /// A server error: logged with its cause under a fresh request id.
 pub fn internal(e: &dyn std::error::Error) -> Json<ServerError> {
     let request_id = random_hex(8);
-    tracing::error!(%request_id, error = %chain(e), "request failed");
+    tracing::error!(%request_id, error = %quiz_common::chain(e), "request failed");
     Json(ServerError {
         code: "internal".into(),
         message: "internal error; try again later".into(),

@@ -10,19 +10,58 @@ use super::errors::{ApiError, ServerError, parse_failure};
 use super::types::{
     EntryOut, JoinOut, LeaderboardOut, QuizOut, QuizSummaryOut, RebuildOut, StandingOut,
 };
-/// Turns a request-parsing failure of CreateQuiz into its own 400 or 401.
-fn bad_create_quiz(err: poem::Error) -> CreateQuizResponse {
-    let (status, body) = parse_failure(&err);
-    if status == 401 {
-        return CreateQuizResponse::Unauthorized(body);
-    }
-    CreateQuizResponse::BadRequest(body)
+
+/// Declares an operation's response enum with the statuses every operation can return
+/// besides its own: 408 and 413 (`crate::body`), 429 and 503 (`crate::serve`'s connection
+/// caps; 429 is also the join rate limit), 500.
+macro_rules! operation {
+    ($(#[$doc:meta])* $name:ident, $handler:ident = $handler_name:literal, $auth:ident; $($variants:tt)*) => {
+        $(#[$doc])*
+        #[derive(ApiResponse)]
+        #[oai(bad_request_handler = $handler_name)]
+        pub enum $name {
+            $($variants)*
+            /// The request body did not arrive in time (`request_timeout`).
+            #[oai(status = 408)]
+            RequestTimeout(Json<ApiError>),
+            /// The request body is over the size limit (`payload_too_large`).
+            #[oai(status = 413)]
+            PayloadTooLarge(Json<ApiError>),
+            /// Too many joins (`rate_limited`, join only) or open connections
+            /// (`too_many_connections`) from this address.
+            #[oai(status = 429)]
+            TooManyRequests(Json<ApiError>),
+            /// Server error (`internal`, with a request id).
+            #[oai(status = 500)]
+            Internal(Json<ServerError>),
+            /// The server holds as many connections as it accepts (`too_many_connections`);
+            /// try again shortly.
+            #[oai(status = 503)]
+            Unavailable(Json<ApiError>),
+        }
+
+        /// Turns a request-parsing failure into the operation's own 400 (or 401).
+        fn $handler(err: poem::Error) -> $name {
+            let (status, body) = parse_failure(&err);
+            operation!(@refuse $auth, $name, status, body)
+        }
+    };
+    (@refuse with_401, $name:ident, $status:ident, $body:ident) => {
+        if $status == 401 {
+            $name::Unauthorized($body)
+        } else {
+            $name::BadRequest($body)
+        }
+    };
+    (@refuse without_401, $name:ident, $status:ident, $body:ident) => {{
+        let _ = $status;
+        $name::BadRequest($body)
+    }};
 }
 
-/// Responses of the CreateQuiz operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_create_quiz")]
-pub enum CreateQuizResponse {
+operation! {
+    /// Responses of the CreateQuiz operation.
+    CreateQuizResponse, bad_create_quiz = "bad_create_quiz", with_401;
     /// Created.
     #[oai(status = 201)]
     Created(Json<QuizOut>),
@@ -32,71 +71,25 @@ pub enum CreateQuizResponse {
     /// Missing or wrong admin key (`unauthorized`).
     #[oai(status = 401)]
     Unauthorized(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
     /// A quiz with that id exists (`quiz_exists`).
     #[oai(status = 409)]
     Conflict(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of ListQuizzes into its own 400 or 401.
-fn bad_list(err: poem::Error) -> ListQuizzesResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    ListQuizzesResponse::BadRequest(body)
-}
-
-/// Responses of the ListQuizzes operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_list")]
-pub enum ListQuizzesResponse {
+operation! {
+    /// Responses of the ListQuizzes operation.
+    ListQuizzesResponse, bad_list = "bad_list", without_401;
     /// All quizzes, ordered by id.
     #[oai(status = 200)]
     Ok(Json<Vec<QuizSummaryOut>>),
     /// Malformed request (`bad_request`).
     #[oai(status = 400)]
     BadRequest(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of GetQuiz into its own 400 or 401.
-fn bad_get(err: poem::Error) -> GetQuizResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    GetQuizResponse::BadRequest(body)
-}
-
-/// Responses of the GetQuiz operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_get")]
-pub enum GetQuizResponse {
+operation! {
+    /// Responses of the GetQuiz operation.
+    GetQuizResponse, bad_get = "bad_get", without_401;
     /// The quiz, without answer key.
     #[oai(status = 200)]
     Ok(Json<QuizOut>),
@@ -106,36 +99,13 @@ pub enum GetQuizResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of Join into its own 400 or 401.
-fn bad_join(err: poem::Error) -> JoinResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    JoinResponse::BadRequest(body)
-}
-
-/// Responses of the Join operation.
-// One value per request, moved once: boxing the large variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_join")]
-pub enum JoinResponse {
+operation! {
+    /// Responses of the Join operation.
+    // One value per request, moved once: boxing the large variant would buy nothing.
+    #[allow(clippy::large_enum_variant)]
+    JoinResponse, bad_join = "bad_join", without_401;
     /// Joined.
     #[oai(status = 200)]
     Ok(Json<JoinOut>),
@@ -145,37 +115,14 @@ pub enum JoinResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
     /// `name_taken`, `quiz_closed` or `quiz_full`.
     #[oai(status = 409)]
     Conflict(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of Leaderboard into its own 400 or 401.
-fn bad_board(err: poem::Error) -> LeaderboardResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    LeaderboardResponse::BadRequest(body)
-}
-
-/// Responses of the Leaderboard operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_board")]
-pub enum LeaderboardResponse {
+operation! {
+    /// Responses of the Leaderboard operation.
+    LeaderboardResponse, bad_board = "bad_board", without_401;
     /// A page of the board.
     #[oai(status = 200)]
     Ok(Json<LeaderboardOut>),
@@ -185,34 +132,11 @@ pub enum LeaderboardResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of Standing into its own 400 or 401.
-fn bad_standing(err: poem::Error) -> StandingResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    StandingResponse::BadRequest(body)
-}
-
-/// Responses of the Standing operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_standing")]
-pub enum StandingResponse {
+operation! {
+    /// Responses of the Standing operation.
+    StandingResponse, bad_standing = "bad_standing", without_401;
     /// The player's standing.
     #[oai(status = 200)]
     Ok(Json<StandingOut>),
@@ -222,34 +146,11 @@ pub enum StandingResponse {
     /// No such quiz or player (`unknown_quiz`, `unknown_player`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of ResultsJson into its own 400 or 401.
-fn bad_results(err: poem::Error) -> ResultsJsonResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    ResultsJsonResponse::BadRequest(body)
-}
-
-/// Responses of the ResultsJson operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_results")]
-pub enum ResultsJsonResponse {
+operation! {
+    /// Responses of the ResultsJson operation.
+    ResultsJsonResponse, bad_results = "bad_results", without_401;
     /// Every player's final line, best first.
     #[oai(status = 200)]
     Ok(Json<Vec<EntryOut>>),
@@ -259,34 +160,11 @@ pub enum ResultsJsonResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of ResultsCsv into its own 400 or 401.
-fn bad_csv(err: poem::Error) -> ResultsCsvResponse {
-    let (status, body) = parse_failure(&err);
-    let _ = status;
-    ResultsCsvResponse::BadRequest(body)
-}
-
-/// Responses of the ResultsCsv operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_csv")]
-pub enum ResultsCsvResponse {
+operation! {
+    /// Responses of the ResultsCsv operation.
+    ResultsCsvResponse, bad_csv = "bad_csv", without_401;
     /// CSV with header `rank,player,name,score`, best first.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Ok(PlainText<String>),
@@ -296,36 +174,11 @@ pub enum ResultsCsvResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of SetStatus into its own 400 or 401.
-fn bad_status(err: poem::Error) -> SetStatusResponse {
-    let (status, body) = parse_failure(&err);
-    if status == 401 {
-        return SetStatusResponse::Unauthorized(body);
-    }
-    SetStatusResponse::BadRequest(body)
-}
-
-/// Responses of the SetStatus operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_status")]
-pub enum SetStatusResponse {
+operation! {
+    /// Responses of the SetStatus operation.
+    SetStatusResponse, bad_status = "bad_status", with_401;
     /// The quiz with its new status.
     #[oai(status = 200)]
     Ok(Json<QuizSummaryOut>),
@@ -338,36 +191,11 @@ pub enum SetStatusResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
 
-/// Turns a request-parsing failure of Rebuild into its own 400 or 401.
-fn bad_rebuild(err: poem::Error) -> RebuildResponse {
-    let (status, body) = parse_failure(&err);
-    if status == 401 {
-        return RebuildResponse::Unauthorized(body);
-    }
-    RebuildResponse::BadRequest(body)
-}
-
-/// Responses of the Rebuild operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "bad_rebuild")]
-pub enum RebuildResponse {
+operation! {
+    /// Responses of the Rebuild operation.
+    RebuildResponse, bad_rebuild = "bad_rebuild", with_401;
     /// The live board was rebuilt from the archive.
     #[oai(status = 200)]
     Ok(Json<RebuildOut>),
@@ -380,19 +208,4 @@ pub enum RebuildResponse {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// The request body did not arrive in time (`request_timeout`).
-    #[oai(status = 408)]
-    RequestTimeout(Json<ApiError>),
-    /// The request body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ApiError>),
-    /// Too many joins (`rate_limited`, join only) or open connections (`too_many_connections`) from this address.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ApiError>),
-    /// Server error (`internal`, with a request id).
-    #[oai(status = 500)]
-    Internal(Json<ServerError>),
-    /// The server holds as many connections as it accepts (`too_many_connections`); try again shortly.
-    #[oai(status = 503)]
-    Unavailable(Json<ApiError>),
 }
