@@ -25,11 +25,9 @@
 //! documents without the standing fields. Those are still read: a player's standing is the
 //! highest-count one of either source. Nothing writes `standings` any more.
 //!
-//! Why the change: FerretDB 1.x's SQLite backend uses no index for a string `_id` filter,
-//! and none at all for `{_id, answers: {$lt: n}}`: every `findAndModify` scanned and decoded
-//! the whole `standings` collection (3–4 ms with ~1,000 players), once per player per
-//! batch, so the worker fell ever further behind the full-stack benchmark. Inserts go
-//! through the unique `_id` index (~25 µs a document there).
+//! Why inserts: FerretDB 1.x's SQLite backend uses no index for a string `_id` filter, so a
+//! per-player conditional update scans the collection; inserts go through the unique `_id`
+//! index (BENCHMARKS.md, "Findings and fixes", has the measurements).
 //!
 //! # Repeats
 //!

@@ -15,9 +15,8 @@
 //! Loads are single-flight per quiz: when an entry is missing, one caller reads the
 //! catalog and concurrent callers wait for that read; when it has expired, one caller
 //! refreshes it while the others keep getting the expired copy for at most
-//! [`STALE_GRACE`] longer. Without this, every answer arriving after an expiry went to
-//! MongoDB at once (hundreds per quiz per second with 1,000 players), and the full-stack
-//! benchmark stalled.
+//! [`STALE_GRACE`] longer, so an expiry does not send every answer in flight to the
+//! catalog at once (BENCHMARKS.md, "Findings and fixes").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

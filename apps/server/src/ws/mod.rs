@@ -26,10 +26,9 @@ use self::session::Session;
 use crate::rooms::BoardWatch;
 use crate::{AppState, clock, telemetry};
 
-/// Initial read buffer of a socket. Tungstenite's default is 128 KiB, and it zero-fills the
-/// whole buffer before every read, so each socket kept 128 KiB resident (measured: 139 KiB
-/// of server memory per idle socket; 12.4 KiB with 1 KiB) and every read cleared 128 KiB.
-/// Client messages are small (an answer is under 100 bytes; a read of 1 KiB holds a dozen);
+/// Initial read buffer of a socket: small, because tungstenite zero-fills the whole buffer
+/// before every read and keeps it per socket (BENCHMARKS.md, "Findings and fixes", has the
+/// memory per idle socket). Client messages are small (an answer is under 100 bytes);
 /// a larger frame makes tungstenite reserve room for it (up to the frame limits below).
 const READ_BUFFER_BYTES: usize = 1024;
 

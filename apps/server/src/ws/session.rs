@@ -29,7 +29,7 @@ const ANSWER_ID_MEMORY: usize = 512;
 
 /// The clock of the per-socket rate limiters, created once. `RateLimiter::direct` builds a
 /// new quanta clock per socket, which probes the CPU with `cpuid`; in a virtual machine each
-/// probe traps to the hypervisor (see BENCHMARKS.md).
+/// probe traps to the hypervisor (BENCHMARKS.md, "Findings and fixes").
 fn rate_clock() -> QuantaClock {
     static CLOCK: OnceLock<QuantaClock> = OnceLock::new();
     CLOCK.get_or_init(QuantaClock::default).clone()
