@@ -3,14 +3,19 @@
 //! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
 //! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`), the per-room
 //! throttled leaderboard push ([`rooms`]), the web client (`/`, `/create`), Prometheus
-//! metrics (`/metrics`) and health (`/healthz`, `/readyz`).
+//! metrics (`/metrics`) and health (`/healthz`, `/readyz`). Connections are served by
+//! [`serve`] (connection caps, bounded request heads), API bodies pass `body` (size cap
+//! and deadline whatever the encoding, strict [`json`]); every client limit is a flag
+//! ([`config`]).
 //!
 //! **What it is not**: the domain (that is `quiz-core`) or storage (adapters). It chooses
 //! adapters from configuration and wires them; with no configuration it runs on
 //! `quiz-memory` with a demo quiz. `main.rs` only parses configuration and calls [`App`].
 //!
-//! Tests: `cargo test -p quiz-server` — in-process API tests (poem's `TestClient`) and
-//! room-protocol tests over real sockets on `127.0.0.1:0`; no services needed.
+//! Tests: `cargo test -p quiz-server` — in-process API tests (poem's `TestClient`),
+//! room-protocol tests over real sockets on `127.0.0.1:0`, the abuse suite against a server
+//! process and the fuzz targets need no services; the full-stack, multi-instance and Kafka
+//! restart tests need `cargo xtask services up` (and nginx) and fail without them.
 
 mod allow;
 pub mod api;
