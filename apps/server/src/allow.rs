@@ -1,4 +1,5 @@
-//! `Allow` headers for 405 responses (RFC 9110 requires them).
+//! `Allow` headers for 405 responses (RFC 9110 requires them), and routing errors under
+//! `/api` in the API's error shape (`no_such_endpoint`, `method_not_allowed`).
 //!
 //! The router answers an unsupported method with 405 but without `Allow`. The table of
 //! methods per path is read from the generated OpenAPI document itself, so it cannot drift
@@ -64,6 +65,17 @@ pub async fn add_allow<E: Endpoint>(
     let path = req.uri().path().to_owned();
     let mut resp = match ep.call(req).await {
         Ok(r) => r.into_response(),
+        // Routing errors (no such path, no such method) in the API's error shape.
+        Err(e) if e.status() == StatusCode::NOT_FOUND => routing_error(
+            StatusCode::NOT_FOUND,
+            "no_such_endpoint",
+            "no API operation at this path; the operations are listed at /docs",
+        ),
+        Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => routing_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take this method; the Allow header lists those it takes",
+        ),
         Err(e) => e.into_response(),
     };
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED
@@ -73,6 +85,12 @@ pub async fn add_allow<E: Endpoint>(
         resp.headers_mut().insert(header::ALLOW, v);
     }
     Ok(resp)
+}
+
+fn routing_error(status: StatusCode, code: &str, message: &str) -> Response {
+    poem::web::Json(serde_json::json!({"code": code, "message": message}))
+        .with_status(status)
+        .into_response()
 }
 
 #[cfg(test)]

@@ -221,6 +221,9 @@ impl Api {
         let generated = format!("q{}", random_hex(5));
         let draft = match definition::quiz(&body.0.0, &generated, clock::now()) {
             Ok(d) => d,
+            Err(e) if e.field.is_empty() => {
+                return CreateQuizResponse::BadRequest(client("bad_json", e.message));
+            }
             Err(e) => {
                 return CreateQuizResponse::BadRequest(at_field(
                     "invalid_quiz",
