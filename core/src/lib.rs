@@ -15,6 +15,7 @@
 //! Tests: `cargo test -p quiz-core` (no services needed).
 
 pub mod board;
+pub mod game;
 pub mod ids;
 pub mod model;
 pub mod ports;

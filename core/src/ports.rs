@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
+use crate::game::GameState;
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
 use crate::model::{
     AnswerRecord, AnswerResult, ApplySummary, ArchivedStanding, Player, QuizSummary, Ranked,
@@ -350,6 +351,54 @@ pub trait RoomBus: Send + Sync {
     /// # Errors
     /// [`BusError::Unavailable`] only.
     async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError>;
+}
+
+/// Errors of the [`GameStore`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum GameStoreError {
+    /// The store could not be reached or failed.
+    #[error("game store unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// Holds the state of each hosted game, so that any instance can serve the host and any
+/// instance the players. Transitions are compare-and-set on the state's `seq`: of several
+/// instances moving a game from the same state (a question's time running out, everyone
+/// having answered), exactly one succeeds.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GameStore: Send + Sync {
+    /// The game's state; `None` while no game of that quiz exists.
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn get(&self, quiz: &QuizId) -> Result<Option<GameState>, GameStoreError>;
+
+    /// Stores `next` if the stored state's `seq` is `expected` (`None`: no game stored yet),
+    /// atomically; returns whether it did. Nothing changes when it returns `false`.
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn compare_and_set(
+        &self,
+        quiz: &QuizId,
+        expected: Option<u64>,
+        next: &GameState,
+    ) -> Result<bool, GameStoreError>;
+
+    /// Counts one more answer in the phase with sequence number `seq` (the open question)
+    /// and returns the count: how "answered k of n" is known on every instance, and when
+    /// everyone has answered. Counts of other phases are independent.
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn count_answer(&self, quiz: &QuizId, seq: u64) -> Result<u64, GameStoreError>;
+
+    /// Forgets the game and its counts (the quiz is reset or deleted).
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn clear(&self, quiz: &QuizId) -> Result<(), GameStoreError>;
 }
 
 /// Names of the given players, as a lookup helper for building boards.

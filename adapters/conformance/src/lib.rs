@@ -28,6 +28,7 @@ pub mod bus;
 pub mod catalog;
 pub mod events;
 pub mod fixtures;
+pub mod games;
 pub mod registry;
 pub mod scoreboard;
 pub mod services;
@@ -103,6 +104,19 @@ macro_rules! bus_suite {
         $crate::__cases!(bus, $make;
             every_subscriber_hears_every_announcement,
             announcements_name_the_quiz,
+        );
+    };
+}
+
+/// Defines one test per game-store case.
+#[macro_export]
+macro_rules! games_suite {
+    ($make:expr) => {
+        $crate::__cases!(games, $make;
+            compare_and_set_moves_only_from_the_state_read,
+            racing_transitions_succeed_once,
+            answer_counts_are_per_phase_and_exact,
+            clear_forgets_the_game,
         );
     };
 }

@@ -1,6 +1,6 @@
 //! # quiz-memory
 //!
-//! Every port of `quiz-core` in process memory: [`MemoryCatalog`], [`MemoryScoreboard`],
+//! Every port of `quiz-core` in process memory: [`MemoryCatalog`], [`MemoryScoreboard`], [`MemoryGames`],
 //! [`MemoryRegistry`], [`MemoryEventLog`], [`MemoryArchive`] and [`MemoryBus`]. This is the
 //! embedded default (the server with no configuration runs on it) and the reference
 //! behaviour: the Redis, Kafka and MongoDB adapters must pass the same conformance suite.
@@ -20,6 +20,7 @@ mod archive;
 mod bus;
 mod catalog;
 mod events;
+mod games;
 mod registry;
 mod scoreboard;
 
@@ -27,6 +28,7 @@ pub use archive::MemoryArchive;
 pub use bus::MemoryBus;
 pub use catalog::MemoryCatalog;
 pub use events::MemoryEventLog;
+pub use games::MemoryGames;
 pub use registry::MemoryRegistry;
 pub use scoreboard::MemoryScoreboard;
 
@@ -97,5 +99,6 @@ pub fn embedded_adapters() -> Ports {
         events: Arc::new(MemoryEventLog::forwarding_to(archive.clone())),
         archive,
         bus: Arc::new(MemoryBus::new()),
+        games: Arc::new(MemoryGames::new()),
     }
 }

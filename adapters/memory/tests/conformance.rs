@@ -9,7 +9,8 @@ use std::sync::Arc;
 use quiz_conformance::events::ReadBack;
 use quiz_core::{QuizId, ScoreEvent};
 use quiz_memory::{
-    MemoryArchive, MemoryBus, MemoryCatalog, MemoryEventLog, MemoryRegistry, MemoryScoreboard,
+    MemoryArchive, MemoryBus, MemoryCatalog, MemoryEventLog, MemoryGames, MemoryRegistry,
+    MemoryScoreboard,
 };
 
 mod scoreboard {
@@ -35,6 +36,11 @@ mod archive {
 mod bus {
     use super::*;
     quiz_conformance::bus_suite!(async { Arc::new(MemoryBus::new()) });
+}
+
+mod games {
+    use super::*;
+    quiz_conformance::games_suite!(async { Arc::new(MemoryGames::new()) });
 }
 
 struct Kept(Arc<MemoryEventLog>);

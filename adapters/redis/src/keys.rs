@@ -14,6 +14,8 @@
 //! | `quiz:{Q}:players` | hash | player id → `<joined_at ms>:<display name>` |
 //! | `quiz:{Q}:names` | set | case-folded display names taken in the quiz |
 //! | `quiz:{Q}:seq` | string | counter behind the issued ids `p1`, `p2`, … |
+//! | `quiz:{Q}:game` | hash | a hosted game: `seq` (its transition count), `state` (the [`quiz_core::game::GameState`] as JSON) |
+//! | `quiz:{Q}:game:answered` | hash | phase `seq` → answers counted in that phase |
 //!
 //! The board doubles as the list of every player that has scoreboard keys (recording or
 //! enrolling always puts the player on it), which is how `restore` finds stale players'
@@ -55,6 +57,16 @@ pub fn players(quiz: &QuizId) -> String {
 /// The quiz's taken names, case-folded.
 pub fn names(quiz: &QuizId) -> String {
     format!("quiz:{{{quiz}}}:names")
+}
+
+/// A hosted game's state (`seq`, `state`).
+pub fn game(quiz: &QuizId) -> String {
+    format!("quiz:{{{quiz}}}:game")
+}
+
+/// A hosted game's answer count per phase.
+pub fn game_counts(quiz: &QuizId) -> String {
+    format!("quiz:{{{quiz}}}:game:answered")
 }
 
 /// The counter behind issued player ids.

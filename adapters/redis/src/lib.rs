@@ -2,8 +2,9 @@
 //!
 //! The live-game ports of `quiz-core` on Redis, standalone or Cluster, unchanged code for
 //! both: [`RedisScoreboard`] implements `Scoreboard` (leaderboard, at-most-once answers,
-//! streaks), [`RedisRegistry`] implements `PlayerRegistry` (ids and unique names), and
-//! [`RedisBus`] implements `RoomBus` ("quiz changed" across server instances, on pub/sub).
+//! streaks), [`RedisRegistry`] implements `PlayerRegistry` (ids and unique names),
+//! [`RedisBus`] implements `RoomBus` ("quiz changed" across server instances, on pub/sub),
+//! and [`RedisGames`] implements `GameStore` (hosted games, moved by compare-and-set).
 //! They behave like the `quiz-memory` reference adapters: the shared conformance suite
 //! runs against both a standalone server and a cluster.
 //!
@@ -20,7 +21,7 @@
 //! // One URL: a standalone server. Several, comma-separated: cluster seed nodes.
 //! let target: RedisTarget = "redis://127.0.0.1:6379/".parse()?;
 //! let redis = RedisAdapters::connect(target, RedisOptions::default()).await?;
-//! // redis.scoreboard, redis.registry and redis.bus are `Arc`s sharing one connection.
+//! // redis.scoreboard, .registry, .bus and .games are `Arc`s sharing one connection.
 //! # Ok(()) }
 //! ```
 //!
@@ -79,6 +80,7 @@
 
 mod bus;
 mod conn;
+mod games;
 pub mod keys;
 mod registry;
 mod reply;
@@ -91,6 +93,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use bus::RedisBus;
+pub use games::RedisGames;
 pub use registry::{PLAYER_RESTORE_CHUNK, RedisRegistry};
 pub use scoreboard::RedisScoreboard;
 
@@ -220,6 +223,8 @@ pub struct RedisAdapters {
     pub registry: Arc<RedisRegistry>,
     /// `RoomBus` on Redis pub/sub.
     pub bus: Arc<RedisBus>,
+    /// `GameStore` on Redis.
+    pub games: Arc<RedisGames>,
     shared: conn::Shared,
 }
 
@@ -247,6 +252,7 @@ impl RedisAdapters {
             scoreboard: Arc::new(RedisScoreboard::new(shared.clone())),
             registry: Arc::new(RedisRegistry::new(shared.clone())),
             bus: Arc::new(RedisBus::new(shared.clone())),
+            games: Arc::new(RedisGames::new(shared.clone())),
             shared,
         })
     }

@@ -27,6 +27,10 @@ mod bus {
     quiz_conformance::bus_suite!(async { super::adapters(super::URLS).await.bus });
 }
 
+mod games {
+    quiz_conformance::games_suite!(async { super::adapters(super::URLS).await.games });
+}
+
 fn node_urls() -> Vec<String> {
     match quiz_conformance::service_url(URLS)
         .parse::<RedisTarget>()

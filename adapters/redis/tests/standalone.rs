@@ -30,6 +30,10 @@ mod bus {
     quiz_conformance::bus_suite!(async { super::adapters(super::URL).await.bus });
 }
 
+mod games {
+    quiz_conformance::games_suite!(async { super::adapters(super::URL).await.games });
+}
+
 /// The same suites over RESP3 (`?protocol=resp3` in the URL), whose replies have other
 /// shapes (maps, doubles, nested pairs) than RESP2's.
 mod resp3 {

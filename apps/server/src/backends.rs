@@ -78,6 +78,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
             .map_err(|e| format!("Redis ({described}): {}", quiz_common::chain(&e)))?;
         ports.scoreboard = redis.scoreboard.clone();
         ports.registry = redis.registry.clone();
+        ports.games = redis.games.clone();
         ports.bus = Arc::new(CoalescingBus::new(
             redis.bus.clone(),
             announce_interval(config.throttle_ms),

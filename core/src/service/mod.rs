@@ -26,9 +26,9 @@ use crate::model::{
     AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
 };
 use crate::ports::{
-    ArchiveError, BusError, BusSubscription, CatalogError, JoinError, Names, PlayerRegistry,
-    PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
-    ScoreboardError, Source,
+    ArchiveError, BusError, BusSubscription, CatalogError, GameStore, JoinError, Names,
+    PlayerRegistry, PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog,
+    Scoreboard, ScoreboardError, Source,
 };
 use crate::quiz::{AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizStatus, Window};
 use crate::scoring::ScoringPolicy;
@@ -70,6 +70,8 @@ pub struct Ports {
     pub archive: Arc<dyn ScoreArchive>,
     /// Cross-instance "quiz changed" announcements.
     pub bus: Arc<dyn RoomBus>,
+    /// Hosted games' states.
+    pub games: Arc<dyn GameStore>,
 }
 
 /// The application services.

@@ -54,6 +54,7 @@ impl Mocks {
                 events: Arc::new(self.events),
                 archive: Arc::new(self.archive),
                 bus: Arc::new(self.bus),
+                games: Arc::new(crate::ports::MockGameStore::new()),
             },
             ServiceConfig::default(),
         )

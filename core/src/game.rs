@@ -1,0 +1,431 @@
+//! Hosted games: the phase of a quiz run by a host, as a pure state machine. Time is always
+//! passed in; nothing here reads a clock or stores anything.
+//!
+//! A hosted game moves `lobby → question(0) → reveal(0) → board(0) → question(1) → … →
+//! podium`, and may be paused from a question, a reveal or a board and resumed with the
+//! time that was left. Every state carries a sequence number (`seq`) that grows by one with
+//! each transition: the store behind the [`crate::ports::GameStore`] port moves a game only
+//! from the `seq` the caller read (compare-and-set), so a transition that several instances
+//! attempt at once — a question's time running out, everyone having answered, an
+//! auto-advance — happens exactly once, and every client can drop a phase older than the
+//! one it shows.
+//!
+//! The rules, each a property test below:
+//!
+//! 1. Phases only move forward (a later question, or from question to reveal to board), or
+//!    into and out of a pause; the podium is final.
+//! 2. An answer is accepted only while a question is open (`opens_at ≤ now < closes_at`),
+//!    and only for that question.
+//! 3. "Everyone answered" closes a question once: the transition it yields starts from the
+//!    question's own `seq`, so of any number of racing closers one wins the compare-and-set.
+//! 4. Joins and reconnects never reopen a closed question: nothing but the host's `next`
+//!    (from a board) opens a question, and it opens the next one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Timestamp;
+
+/// How a hosted quiz runs, from its definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedOptions {
+    /// Close a question as soon as every player connected when it opened has answered.
+    pub end_early: bool,
+    /// Move from a reveal to the board by itself after this many seconds.
+    pub reveal_secs: Option<u32>,
+    /// Move from a board to the next question (or the podium) after this many seconds.
+    pub board_secs: Option<u32>,
+}
+
+impl Default for HostedOptions {
+    fn default() -> Self {
+        Self {
+            end_early: true,
+            reveal_secs: None,
+            board_secs: None,
+        }
+    }
+}
+
+/// Where a hosted game is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    /// Players join; nobody answers.
+    Lobby {
+        /// New players are refused while locked.
+        locked: bool,
+    },
+    /// Question `index` is open for everyone.
+    Question {
+        /// Which question (0-based).
+        index: usize,
+        /// When it opened; speed-weighted points count from here.
+        opens_at: Timestamp,
+        /// When it closes by itself.
+        closes_at: Timestamp,
+        /// Players connected when it opened: when that many have answered, it may close
+        /// early.
+        expected: u64,
+    },
+    /// The answer of question `index` is shown.
+    Reveal {
+        /// Which question.
+        index: usize,
+        /// When the reveal began (auto-advance counts from here).
+        since: Timestamp,
+    },
+    /// The board after question `index`.
+    Board {
+        /// Which question was last.
+        index: usize,
+        /// When the board began.
+        since: Timestamp,
+    },
+    /// Paused from a question, a reveal or a board.
+    Paused {
+        /// The phase to resume.
+        from: Box<Phase>,
+        /// Milliseconds that phase had left (of the question, or of its auto-advance).
+        remaining_ms: Option<u64>,
+    },
+    /// The game is over.
+    Podium,
+}
+
+/// A hosted game's state: its phase and the number of transitions so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameState {
+    /// Grows by one with every transition; 0 in the lobby when it opens.
+    pub seq: u64,
+    /// The phase.
+    pub phase: Phase,
+}
+
+/// What a host can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostCommand {
+    /// Refuse new players.
+    Lock,
+    /// Accept new players again.
+    Unlock,
+    /// Open the first question.
+    Start,
+    /// From a reveal to the board; from a board to the next question or the podium.
+    Next,
+    /// Close the open question now.
+    SkipToReveal,
+    /// Stop the clock.
+    Pause,
+    /// Restart the clock with the time that was left.
+    Resume,
+    /// Go to the podium.
+    End,
+}
+
+/// Why a command does not apply to the current phase.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GameError {
+    /// The command makes no sense in this phase (`next` during a question, `start` twice…).
+    #[error("{command:?} does not apply while the game is in {phase}")]
+    NotNow {
+        /// The command.
+        command: HostCommand,
+        /// The phase's name.
+        phase: &'static str,
+    },
+}
+
+/// Why an answer is refused in a hosted game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HostedAnswerError {
+    /// No question is open (lobby, reveal, board, pause, podium).
+    #[error("no question is open")]
+    NoOpenQuestion,
+    /// Another question is open.
+    #[error("question {open} is open, not this one")]
+    NotTheOpenQuestion {
+        /// The open question's index.
+        open: usize,
+    },
+}
+
+impl Phase {
+    /// The phase's name, as the protocol spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Phase::Lobby { .. } => "lobby",
+            Phase::Question { .. } => "question",
+            Phase::Reveal { .. } => "reveal",
+            Phase::Board { .. } => "board",
+            Phase::Paused { .. } => "paused",
+            Phase::Podium => "podium",
+        }
+    }
+}
+
+impl GameState {
+    /// A game whose lobby just opened.
+    pub fn lobby() -> Self {
+        Self {
+            seq: 0,
+            phase: Phase::Lobby { locked: false },
+        }
+    }
+
+    fn next(&self, phase: Phase) -> Self {
+        Self {
+            seq: self.seq + 1,
+            phase,
+        }
+    }
+
+    fn not_now(&self, command: HostCommand) -> GameError {
+        GameError::NotNow {
+            command,
+            phase: self.phase.name(),
+        }
+    }
+
+    /// The state after a host's command at `now`, for a quiz whose questions have the
+    /// time limits `limits_ms` and `connected` players right now.
+    ///
+    /// # Errors
+    /// [`GameError::NotNow`] when the command does not apply to the current phase; the
+    /// state is unchanged.
+    pub fn command(
+        &self,
+        command: HostCommand,
+        limits_ms: &[u32],
+        connected: u64,
+        now: Timestamp,
+    ) -> Result<GameState, GameError> {
+        let open = |index: usize| {
+            let limit = u64::from(limits_ms.get(index).copied().unwrap_or(0));
+            Phase::Question {
+                index,
+                opens_at: now,
+                closes_at: now.plus_ms(limit),
+                expected: connected,
+            }
+        };
+        match (&self.phase, command) {
+            (Phase::Lobby { locked }, HostCommand::Lock | HostCommand::Unlock) => {
+                let want = command == HostCommand::Lock;
+                if *locked == want {
+                    return Err(self.not_now(command));
+                }
+                Ok(self.next(Phase::Lobby { locked: want }))
+            }
+            (Phase::Lobby { .. }, HostCommand::Start) if !limits_ms.is_empty() => {
+                Ok(self.next(open(0)))
+            }
+            (Phase::Question { index, .. }, HostCommand::SkipToReveal) => {
+                Ok(self.next(Phase::Reveal {
+                    index: *index,
+                    since: now,
+                }))
+            }
+            (Phase::Reveal { index, .. }, HostCommand::Next) => Ok(self.next(Phase::Board {
+                index: *index,
+                since: now,
+            })),
+            (Phase::Board { index, .. }, HostCommand::Next) => {
+                if index + 1 < limits_ms.len() {
+                    Ok(self.next(open(index + 1)))
+                } else {
+                    Ok(self.next(Phase::Podium))
+                }
+            }
+            (
+                Phase::Question { .. } | Phase::Reveal { .. } | Phase::Board { .. },
+                HostCommand::Pause,
+            ) => Ok(self.next(Phase::Paused {
+                from: Box::new(self.phase.clone()),
+                remaining_ms: self.remaining_ms(now),
+            })),
+            (Phase::Paused { from, remaining_ms }, HostCommand::Resume) => {
+                Ok(self.next(resume(from, *remaining_ms, now)))
+            }
+            (Phase::Podium, _) => Err(self.not_now(command)),
+            (_, HostCommand::End) => Ok(self.next(Phase::Podium)),
+            _ => Err(self.not_now(command)),
+        }
+    }
+
+    /// Milliseconds left of the running clock: a question's limit, or an auto-advance.
+    fn remaining_ms(&self, now: Timestamp) -> Option<u64> {
+        match &self.phase {
+            Phase::Question { closes_at, .. } => Some(closes_at.since(now)),
+            _ => None,
+        }
+    }
+
+    /// The transition that is due at `now` without anyone asking: a question whose time is
+    /// up closes; a reveal or a board with an auto-advance moves on. `None` when nothing is
+    /// due (the caller tries again at [`GameState::next_deadline`]).
+    pub fn due(
+        &self,
+        options: &HostedOptions,
+        questions: usize,
+        now: Timestamp,
+    ) -> Option<GameState> {
+        let after = |since: Timestamp, secs: Option<u32>| {
+            secs.is_some_and(|s| now >= since.plus_ms(u64::from(s) * 1000))
+        };
+        match &self.phase {
+            Phase::Question {
+                index, closes_at, ..
+            } if now >= *closes_at => Some(self.next(Phase::Reveal {
+                index: *index,
+                since: now,
+            })),
+            Phase::Reveal { index, since } if after(*since, options.reveal_secs) => {
+                Some(self.next(Phase::Board {
+                    index: *index,
+                    since: now,
+                }))
+            }
+            Phase::Board { index, since } if after(*since, options.board_secs) => {
+                if index + 1 < questions {
+                    // An auto-advanced question opens with the players the caller counts
+                    // then; `with_expected` sets them.
+                    Some(self.next(Phase::Question {
+                        index: index + 1,
+                        opens_at: now,
+                        closes_at: now,
+                        expected: 0,
+                    }))
+                } else {
+                    Some(self.next(Phase::Podium))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// When the next timed transition falls due, if one will.
+    pub fn next_deadline(&self, options: &HostedOptions) -> Option<Timestamp> {
+        let plus =
+            |since: Timestamp, secs: Option<u32>| secs.map(|s| since.plus_ms(u64::from(s) * 1000));
+        match &self.phase {
+            Phase::Question { closes_at, .. } => Some(*closes_at),
+            Phase::Reveal { since, .. } => plus(*since, options.reveal_secs),
+            Phase::Board { since, .. } => plus(*since, options.board_secs),
+            _ => None,
+        }
+    }
+
+    /// Completes a question opened by [`GameState::due`] (an auto-advance): its limit and
+    /// the players connected now.
+    pub fn with_opening(mut self, limits_ms: &[u32], connected: u64) -> GameState {
+        if let Phase::Question {
+            index,
+            opens_at,
+            closes_at,
+            expected,
+        } = &mut self.phase
+        {
+            let limit = u64::from(limits_ms.get(*index).copied().unwrap_or(0));
+            *closes_at = opens_at.plus_ms(limit);
+            *expected = connected;
+        }
+        self
+    }
+
+    /// The reveal that closes the open question early once `answered` of its expected
+    /// players have answered (and the quiz closes questions early); `None` otherwise. The
+    /// result starts from this state's `seq`, so racing closers succeed once.
+    pub fn everyone_answered(
+        &self,
+        options: &HostedOptions,
+        answered: u64,
+        now: Timestamp,
+    ) -> Option<GameState> {
+        match &self.phase {
+            Phase::Question {
+                index, expected, ..
+            } if options.end_early && *expected > 0 && answered >= *expected => {
+                Some(self.next(Phase::Reveal {
+                    index: *index,
+                    since: now,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an answer to question `index` at `now` counts, and from when its speed is
+    /// measured (the question's opening for everyone).
+    ///
+    /// # Errors
+    /// [`HostedAnswerError`] naming why not.
+    pub fn accepts(&self, index: usize, now: Timestamp) -> Result<Timestamp, HostedAnswerError> {
+        match &self.phase {
+            Phase::Question {
+                index: open,
+                opens_at,
+                closes_at,
+                ..
+            } => {
+                if *open != index {
+                    Err(HostedAnswerError::NotTheOpenQuestion { open: *open })
+                } else if now < *opens_at || now >= *closes_at {
+                    Err(HostedAnswerError::NoOpenQuestion)
+                } else {
+                    Ok(*opens_at)
+                }
+            }
+            _ => Err(HostedAnswerError::NoOpenQuestion),
+        }
+    }
+
+    /// Whether new players may join now.
+    pub fn accepts_joins(&self) -> bool {
+        !matches!(self.phase, Phase::Lobby { locked: true } | Phase::Podium)
+    }
+}
+
+/// The phase a pause resumes into, with its clock moved by the time spent paused.
+fn resume(from: &Phase, remaining_ms: Option<u64>, now: Timestamp) -> Phase {
+    match from {
+        Phase::Question {
+            index, expected, ..
+        } => {
+            let left = remaining_ms.unwrap_or(0);
+            Phase::Question {
+                index: *index,
+                // Open again from now with the time that was left; speed-weighted points
+                // depend on the time left before the close, so the pause costs nobody.
+                opens_at: now,
+                closes_at: now.plus_ms(left),
+                expected: *expected,
+            }
+        }
+        Phase::Reveal { index, .. } => Phase::Reveal {
+            index: *index,
+            since: now,
+        },
+        Phase::Board { index, .. } => Phase::Board {
+            index: *index,
+            since: now,
+        },
+        other => other.clone(),
+    }
+}
+
+/// Where a phase stands in the game's order: (question index, step within it), with the
+/// lobby first and the podium last. A pause stands where the phase it paused stands.
+pub fn order(phase: &Phase) -> (u64, u8) {
+    match phase {
+        Phase::Lobby { .. } => (0, 0),
+        Phase::Question { index, .. } => (*index as u64 + 1, 1),
+        Phase::Reveal { index, .. } => (*index as u64 + 1, 2),
+        Phase::Board { index, .. } => (*index as u64 + 1, 3),
+        Phase::Paused { from, .. } => order(from),
+        Phase::Podium => (u64::MAX, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests;

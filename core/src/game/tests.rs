@@ -1,0 +1,249 @@
+use proptest::prelude::*;
+
+use super::*;
+
+const LIMITS: [u32; 3] = [10_000, 20_000, 5_000];
+
+fn t(ms: u64) -> Timestamp {
+    Timestamp(1_000_000 + ms)
+}
+
+#[test]
+fn a_game_runs_from_lobby_to_podium() {
+    let opts = HostedOptions::default();
+    let g = GameState::lobby();
+    let g = g.command(HostCommand::Lock, &LIMITS, 3, t(0)).unwrap();
+    assert!(!g.accepts_joins());
+    let g = g.command(HostCommand::Unlock, &LIMITS, 3, t(1)).unwrap();
+    let g = g.command(HostCommand::Start, &LIMITS, 3, t(100)).unwrap();
+    assert_eq!(g.accepts(0, t(100)), Ok(t(100)));
+    assert_eq!(
+        g.accepts(1, t(100)),
+        Err(HostedAnswerError::NotTheOpenQuestion { open: 0 })
+    );
+    assert_eq!(g.next_deadline(&opts), Some(t(10_100)));
+    assert_eq!(g.due(&opts, 3, t(10_099)), None);
+    let g = g.due(&opts, 3, t(10_100)).unwrap();
+    assert_eq!(g.phase.name(), "reveal");
+    assert_eq!(
+        g.accepts(0, t(10_100)),
+        Err(HostedAnswerError::NoOpenQuestion)
+    );
+    let g = g.command(HostCommand::Next, &LIMITS, 3, t(11_000)).unwrap();
+    assert_eq!(g.phase.name(), "board");
+    let g = g.command(HostCommand::Next, &LIMITS, 3, t(12_000)).unwrap();
+    assert!(matches!(g.phase, Phase::Question { index: 1, .. }));
+    let g = g.command(HostCommand::End, &LIMITS, 3, t(13_000)).unwrap();
+    assert_eq!(g.phase, Phase::Podium);
+    assert_eq!(g.seq, 7);
+    assert!(g.command(HostCommand::Next, &LIMITS, 3, t(14_000)).is_err());
+}
+
+#[test]
+fn next_during_a_question_and_start_twice_are_refused() {
+    let g = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 1, t(0))
+        .unwrap();
+    assert_eq!(
+        g.command(HostCommand::Next, &LIMITS, 1, t(1)),
+        Err(GameError::NotNow {
+            command: HostCommand::Next,
+            phase: "question"
+        })
+    );
+    assert!(g.command(HostCommand::Start, &LIMITS, 1, t(1)).is_err());
+    assert!(g.command(HostCommand::Resume, &LIMITS, 1, t(1)).is_err());
+    assert!(
+        GameState::lobby()
+            .command(HostCommand::Start, &[], 1, t(0))
+            .is_err(),
+        "a quiz without questions cannot start"
+    );
+}
+
+#[test]
+fn a_pause_keeps_the_time_that_was_left() {
+    let g = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 2, t(0))
+        .unwrap();
+    let paused = g.command(HostCommand::Pause, &LIMITS, 2, t(4_000)).unwrap();
+    assert_eq!(
+        paused.accepts(0, t(4_001)),
+        Err(HostedAnswerError::NoOpenQuestion)
+    );
+    assert_eq!(paused.due(&HostedOptions::default(), 3, t(60_000)), None);
+    let resumed = paused
+        .command(HostCommand::Resume, &LIMITS, 2, t(60_000))
+        .unwrap();
+    match resumed.phase {
+        Phase::Question {
+            index: 0,
+            opens_at,
+            closes_at,
+            expected: 2,
+        } => {
+            assert_eq!(opens_at, t(60_000));
+            assert_eq!(closes_at, t(66_000), "6 s were left of 10 s");
+        }
+        other => panic!("resumed into {other:?}"),
+    }
+}
+
+#[test]
+fn auto_advance_moves_reveal_and_board_on_and_opens_with_the_connected_players() {
+    let opts = HostedOptions {
+        end_early: true,
+        reveal_secs: Some(3),
+        board_secs: Some(5),
+    };
+    let g = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 2, t(0))
+        .unwrap()
+        .command(HostCommand::SkipToReveal, &LIMITS, 2, t(1_000))
+        .unwrap();
+    assert_eq!(g.next_deadline(&opts), Some(t(4_000)));
+    let g = g.due(&opts, 3, t(4_000)).unwrap();
+    assert_eq!(g.phase.name(), "board");
+    let g = g.due(&opts, 3, t(9_000)).unwrap().with_opening(&LIMITS, 7);
+    assert_eq!(
+        g.phase,
+        Phase::Question {
+            index: 1,
+            opens_at: t(9_000),
+            closes_at: t(29_000),
+            expected: 7
+        }
+    );
+    // Without auto-advance nothing moves by itself after a reveal.
+    let manual = HostedOptions::default();
+    let r = g.due(&manual, 3, t(29_000)).unwrap();
+    assert_eq!(r.due(&manual, 3, t(99_000_000)), None);
+}
+
+#[test]
+fn everyone_answered_closes_the_question_once() {
+    let opts = HostedOptions::default();
+    let q = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 3, t(0))
+        .unwrap();
+    assert_eq!(q.everyone_answered(&opts, 2, t(10)), None);
+    let a = q.everyone_answered(&opts, 3, t(10)).unwrap();
+    let b = q.everyone_answered(&opts, 3, t(11)).unwrap();
+    // Both racers start from the question's seq: a compare-and-set takes exactly one.
+    assert_eq!(a.seq, q.seq + 1);
+    assert_eq!(b.seq, a.seq);
+    assert_eq!(
+        a.everyone_answered(&opts, 99, t(12)),
+        None,
+        "a reveal is not closed again"
+    );
+    let off = HostedOptions {
+        end_early: false,
+        ..opts
+    };
+    assert_eq!(q.everyone_answered(&off, 3, t(10)), None);
+    let nobody = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 0, t(0))
+        .unwrap();
+    assert_eq!(
+        nobody.everyone_answered(&opts, 0, t(1)),
+        None,
+        "no one to wait for"
+    );
+}
+
+#[test]
+fn states_round_trip_through_json() {
+    let g = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 3, t(0))
+        .unwrap()
+        .command(HostCommand::Pause, &LIMITS, 3, t(5))
+        .unwrap();
+    let json = serde_json::to_string(&g).unwrap();
+    assert_eq!(serde_json::from_str::<GameState>(&json).unwrap(), g);
+}
+
+/// One thing that can happen to a game.
+#[derive(Debug, Clone)]
+enum Step {
+    Command(HostCommand),
+    /// Time passes by this many ms, then due transitions are applied.
+    Wait(u64),
+    /// This many of the expected players have answered.
+    Answered(u64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        prop::sample::select(vec![
+            HostCommand::Lock,
+            HostCommand::Unlock,
+            HostCommand::Start,
+            HostCommand::Next,
+            HostCommand::SkipToReveal,
+            HostCommand::Pause,
+            HostCommand::Resume,
+            HostCommand::End,
+        ])
+        .prop_map(Step::Command),
+        (0u64..30_000).prop_map(Step::Wait),
+        (0u64..5).prop_map(Step::Answered),
+    ]
+}
+
+proptest! {
+    /// Phases only move forward (or into and out of a pause), each transition adds one to
+    /// `seq`, each question opens at most once and in order, the podium is final, and an
+    /// answer is accepted only for the open question inside its window.
+    #[test]
+    fn any_run_keeps_the_rules(
+        steps in prop::collection::vec(step(), 1..80),
+        auto in prop::option::of((1u32..10, 1u32..10)),
+        connected in 0u64..5,
+    ) {
+        let opts = HostedOptions {
+            end_early: true,
+            reveal_secs: auto.map(|a| a.0),
+            board_secs: auto.map(|a| a.1),
+        };
+        let mut now = t(0);
+        let mut g = GameState::lobby();
+        let mut opened: Vec<usize> = Vec::new();
+        for s in steps {
+            let before = g.clone();
+            let after = match s {
+                Step::Command(c) => g.command(c, &LIMITS, connected, now).ok(),
+                Step::Wait(ms) => {
+                    now = now.plus_ms(ms);
+                    g.due(&opts, LIMITS.len(), now).map(|n| n.with_opening(&LIMITS, connected))
+                }
+                Step::Answered(n) => g.everyone_answered(&opts, n, now),
+            };
+            if let Some(next) = after {
+                prop_assert_eq!(next.seq, before.seq + 1);
+                prop_assert!(order(&next.phase) >= order(&before.phase), "{:?} -> {:?}", before.phase, next.phase);
+                prop_assert!(before.phase != Phase::Podium);
+                let resumed = matches!(before.phase, Phase::Paused { .. });
+                if let Phase::Question { index, .. } = next.phase
+                    && !resumed
+                {
+                    prop_assert_eq!(opened.len(), index, "opened {:?}, then {}", opened, index);
+                    opened.push(index);
+                }
+                g = next;
+            }
+            for q in 0..LIMITS.len() {
+                for probe in [now, now.plus_ms(1)] {
+                    if let Ok(from) = g.accepts(q, probe) {
+                        let Phase::Question { index, opens_at, closes_at, .. } = &g.phase else {
+                            return Err(TestCaseError::fail("accepted outside a question"));
+                        };
+                        prop_assert_eq!(*index, q);
+                        prop_assert!(*opens_at <= probe && probe < *closes_at);
+                        prop_assert_eq!(from, *opens_at);
+                    }
+                }
+            }
+        }
+    }
+}
