@@ -66,6 +66,9 @@ pub enum Phase {
         /// Players connected when it opened: when that many have answered, it may close
         /// early.
         expected: u64,
+        /// The `seq` at which the question first opened: answers are counted under it
+        /// ([`crate::ports::GameStore::count_answer`]), so a pause and resume keeps them.
+        round: u64,
     },
     /// The answer of question `index` is shown.
     Reveal {
@@ -85,8 +88,11 @@ pub enum Phase {
     Paused {
         /// The phase to resume.
         from: Box<Phase>,
-        /// Milliseconds that phase had left (of the question, or of its auto-advance).
+        /// Milliseconds the paused question had left (`None` for a reveal or a board).
         remaining_ms: Option<u64>,
+        /// When the pause began: a resumed reveal or board moves its auto-advance on by the
+        /// time spent paused.
+        paused_at: Timestamp,
     },
     /// The game is over.
     Podium,
@@ -200,15 +206,7 @@ impl GameState {
         connected: u64,
         now: Timestamp,
     ) -> Result<GameState, GameError> {
-        let open = |index: usize| {
-            let limit = u64::from(limits_ms.get(index).copied().unwrap_or(0));
-            Phase::Question {
-                index,
-                opens_at: now,
-                closes_at: now.plus_ms(limit),
-                expected: connected,
-            }
-        };
+        let open = |index: usize| self.open(index, limits_ms, connected, now);
         match (&self.phase, command) {
             (Phase::Lobby { locked }, HostCommand::Lock | HostCommand::Unlock) => {
                 let want = command == HostCommand::Lock;
@@ -243,13 +241,32 @@ impl GameState {
             ) => Ok(self.next(Phase::Paused {
                 from: Box::new(self.phase.clone()),
                 remaining_ms: self.remaining_ms(now),
+                paused_at: now,
             })),
-            (Phase::Paused { from, remaining_ms }, HostCommand::Resume) => {
-                Ok(self.next(resume(from, *remaining_ms, now)))
-            }
+            (
+                Phase::Paused {
+                    from,
+                    remaining_ms,
+                    paused_at,
+                },
+                HostCommand::Resume,
+            ) => Ok(self.next(resume(from, *remaining_ms, *paused_at, now))),
             (Phase::Podium, _) => Err(self.not_now(command)),
             (_, HostCommand::End) => Ok(self.next(Phase::Podium)),
             _ => Err(self.not_now(command)),
+        }
+    }
+
+    /// Question `index`, opening now for the `connected` players (its round is the `seq` of
+    /// the state that opens it).
+    fn open(&self, index: usize, limits_ms: &[u32], connected: u64, now: Timestamp) -> Phase {
+        let limit = u64::from(limits_ms.get(index).copied().unwrap_or(0));
+        Phase::Question {
+            index,
+            opens_at: now,
+            closes_at: now.plus_ms(limit),
+            expected: connected,
+            round: self.seq + 1,
         }
     }
 
@@ -263,11 +280,13 @@ impl GameState {
 
     /// The transition that is due at `now` without anyone asking: a question whose time is
     /// up closes; a reveal or a board with an auto-advance moves on. `None` when nothing is
-    /// due (the caller tries again at [`GameState::next_deadline`]).
+    /// due (the caller tries again at [`GameState::next_deadline`]). A question opened by
+    /// an auto-advance gets its limit from `limits_ms` and counts the `connected` players.
     pub fn due(
         &self,
         options: &HostedOptions,
-        questions: usize,
+        limits_ms: &[u32],
+        connected: u64,
         now: Timestamp,
     ) -> Option<GameState> {
         let after = |since: Timestamp, secs: Option<u32>| {
@@ -287,15 +306,8 @@ impl GameState {
                 }))
             }
             Phase::Board { index, since } if after(*since, options.board_secs) => {
-                if index + 1 < questions {
-                    // An auto-advanced question opens with the players the caller counts
-                    // then; `with_expected` sets them.
-                    Some(self.next(Phase::Question {
-                        index: index + 1,
-                        opens_at: now,
-                        closes_at: now,
-                        expected: 0,
-                    }))
+                if index + 1 < limits_ms.len() {
+                    Some(self.next(self.open(index + 1, limits_ms, connected, now)))
                 } else {
                     Some(self.next(Phase::Podium))
                 }
@@ -314,23 +326,6 @@ impl GameState {
             Phase::Board { since, .. } => plus(*since, options.board_secs),
             _ => None,
         }
-    }
-
-    /// Completes a question opened by [`GameState::due`] (an auto-advance): its limit and
-    /// the players connected now.
-    pub fn with_opening(mut self, limits_ms: &[u32], connected: u64) -> GameState {
-        if let Phase::Question {
-            index,
-            opens_at,
-            closes_at,
-            expected,
-        } = &mut self.phase
-        {
-            let limit = u64::from(limits_ms.get(*index).copied().unwrap_or(0));
-            *closes_at = opens_at.plus_ms(limit);
-            *expected = connected;
-        }
-        self
     }
 
     /// The reveal that closes the open question early once `answered` of its expected
@@ -386,29 +381,32 @@ impl GameState {
     }
 }
 
-/// The phase a pause resumes into, with its clock moved by the time spent paused.
-fn resume(from: &Phase, remaining_ms: Option<u64>, now: Timestamp) -> Phase {
+/// The phase a pause (begun at `paused_at`) resumes into at `now`: a question with the time
+/// it had left, a reveal or board with its auto-advance moved on by the pause.
+fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Timestamp) -> Phase {
+    let paused_for = now.since(paused_at);
     match from {
         Phase::Question {
-            index, expected, ..
-        } => {
-            let left = remaining_ms.unwrap_or(0);
-            Phase::Question {
-                index: *index,
-                // Open again from now with the time that was left; speed-weighted points
-                // depend on the time left before the close, so the pause costs nobody.
-                opens_at: now,
-                closes_at: now.plus_ms(left),
-                expected: *expected,
-            }
-        }
-        Phase::Reveal { index, .. } => Phase::Reveal {
+            index,
+            opens_at,
+            expected,
+            round,
+            ..
+        } => Phase::Question {
             index: *index,
-            since: now,
+            // Still the opening for everyone (speed counts from it); the close moves on.
+            opens_at: *opens_at,
+            closes_at: now.plus_ms(remaining_ms.unwrap_or(0)),
+            expected: *expected,
+            round: *round,
         },
-        Phase::Board { index, .. } => Phase::Board {
+        Phase::Reveal { index, since } => Phase::Reveal {
             index: *index,
-            since: now,
+            since: since.plus_ms(paused_for),
+        },
+        Phase::Board { index, since } => Phase::Board {
+            index: *index,
+            since: since.plus_ms(paused_for),
         },
         other => other.clone(),
     }

@@ -386,13 +386,14 @@ pub trait GameStore: Send + Sync {
         next: &GameState,
     ) -> Result<bool, GameStoreError>;
 
-    /// Counts one more answer in the phase with sequence number `seq` (the open question)
-    /// and returns the count: how "answered k of n" is known on every instance, and when
-    /// everyone has answered. Counts of other phases are independent.
+    /// Counts one more answer in question round `round` (the open question's
+    /// [`crate::game::Phase::Question::round`]) and returns the count: how "answered k of n"
+    /// is known on every instance, and when everyone has answered. Counts of other rounds
+    /// are independent.
     ///
     /// # Errors
     /// [`GameStoreError::Unavailable`] only.
-    async fn count_answer(&self, quiz: &QuizId, seq: u64) -> Result<u64, GameStoreError>;
+    async fn count_answer(&self, quiz: &QuizId, round: u64) -> Result<u64, GameStoreError>;
 
     /// Forgets the game and its counts (the quiz is reset or deleted).
     ///

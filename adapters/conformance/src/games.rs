@@ -75,7 +75,7 @@ pub async fn racing_transitions_succeed_once<G: GameStore + ?Sized + 'static>(ga
     assert_eq!(games.get(&q).await.unwrap().map(|s| s.seq), Some(2));
 }
 
-/// Answer counts are per phase, exact under concurrency, and independent per quiz.
+/// Answer counts are per round, exact under concurrency, and independent per quiz.
 pub async fn answer_counts_are_per_phase_and_exact<G: GameStore + ?Sized + 'static>(games: Arc<G>) {
     let q = unique_quiz("game-count");
     let other = unique_quiz("game-count-other");
@@ -99,7 +99,7 @@ pub async fn answer_counts_are_per_phase_and_exact<G: GameStore + ?Sized + 'stat
     assert_eq!(
         games.count_answer(&q, 5).await.unwrap(),
         1,
-        "another phase counts anew"
+        "another round counts anew"
     );
     assert_eq!(
         games.count_answer(&other, 1).await.unwrap(),

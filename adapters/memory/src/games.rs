@@ -8,7 +8,8 @@ use quiz_core::QuizId;
 use quiz_core::game::GameState;
 use quiz_core::ports::{GameStore, GameStoreError};
 
-/// One quiz's game: its state and the answer count of each phase that had answers.
+/// One quiz's game: its state and the answer count of each question round that had
+/// answers (at most one per question, so nothing needs pruning).
 #[derive(Default)]
 struct Game {
     state: Option<GameState>,
@@ -51,15 +52,13 @@ impl GameStore for MemoryGames {
                 return false;
             }
             g.state = Some(next.clone());
-            // Counts of phases before the new one can no longer change anything.
-            g.counts.retain(|seq, _| *seq >= next.seq);
             true
         }))
     }
 
-    async fn count_answer(&self, quiz: &QuizId, seq: u64) -> Result<u64, GameStoreError> {
+    async fn count_answer(&self, quiz: &QuizId, round: u64) -> Result<u64, GameStoreError> {
         Ok(self.with(quiz, |g| {
-            let n = g.counts.entry(seq).or_insert(0);
+            let n = g.counts.entry(round).or_insert(0);
             *n += 1;
             *n
         }))

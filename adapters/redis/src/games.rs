@@ -58,7 +58,7 @@ impl GameStore for RedisGames {
             .shared
             .eval(
                 &scripts::GAME_CAS,
-                &[keys::game(quiz), keys::game_counts(quiz)],
+                &[keys::game(quiz)],
                 &[
                     expected.map_or_else(String::new, |s| s.to_string()),
                     next.seq.to_string(),
@@ -70,9 +70,9 @@ impl GameStore for RedisGames {
         Ok(matches!(reply, Value::Int(1)))
     }
 
-    async fn count_answer(&self, quiz: &QuizId, seq: u64) -> Result<u64, GameStoreError> {
+    async fn count_answer(&self, quiz: &QuizId, round: u64) -> Result<u64, GameStoreError> {
         let mut cmd = redis::cmd("HINCRBY");
-        cmd.arg(keys::game_counts(quiz)).arg(seq).arg(1);
+        cmd.arg(keys::game_counts(quiz)).arg(round).arg(1);
         self.shared
             .query("game count", &cmd)
             .await

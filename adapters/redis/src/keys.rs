@@ -15,7 +15,7 @@
 //! | `quiz:{Q}:names` | set | case-folded display names taken in the quiz |
 //! | `quiz:{Q}:seq` | string | counter behind the issued ids `p1`, `p2`, … |
 //! | `quiz:{Q}:game` | hash | a hosted game: `seq` (its transition count), `state` (the [`quiz_core::game::GameState`] as JSON) |
-//! | `quiz:{Q}:game:answered` | hash | phase `seq` → answers counted in that phase |
+//! | `quiz:{Q}:game:answered` | hash | question round → answers counted in it |
 //!
 //! The board doubles as the list of every player that has scoreboard keys (recording or
 //! enrolling always puts the player on it), which is how `restore` finds stale players'

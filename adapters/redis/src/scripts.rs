@@ -275,8 +275,8 @@ return 'ok'
 });
 
 /// Moves a hosted game from the state with `seq` = ARGV[1] (empty: no game yet) to the
-/// state ARGV[3] with `seq` ARGV[2], atomically; drops the answer counts of earlier phases.
-/// KEYS: 1 game, 2 answer counts. Reply: 1 when stored, 0 when the stored seq differed.
+/// state ARGV[3] with `seq` ARGV[2], atomically. KEYS: 1 game. Reply: 1 when stored, 0
+/// when the stored seq differed.
 pub(crate) static GAME_CAS: LazyLock<Lua> = LazyLock::new(|| {
     Lua::new(
         "game set",
@@ -286,12 +286,6 @@ if (cur == false and ARGV[1] ~= '') or (cur ~= false and cur ~= ARGV[1]) then
   return 0
 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'state', ARGV[3])
-local counted = redis.call('HKEYS', KEYS[2])
-for _, seq in ipairs(counted) do
-  if tonumber(seq) < tonumber(ARGV[2]) then
-    redis.call('HDEL', KEYS[2], seq)
-  end
-end
 return 1
 "#,
     )

@@ -46,6 +46,18 @@ fn too_large(limits: &BodyLimits) -> Response {
     )
 }
 
+/// Whether a `Content-Type` is one the API parses as JSON: `application/json` or any
+/// `application/…+json` (poem-openapi takes both).
+fn is_json_media_type(content_type: &str) -> bool {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
 /// Reads the body within the limits, checks JSON bodies, and hands the request on with the
 /// body it read.
 pub async fn limit<E: Endpoint>(
@@ -60,7 +72,8 @@ pub async fn limit<E: Endpoint>(
         return Ok(too_large(&limits));
     }
     let mut stream = req.take_body().into_bytes_stream();
-    let mut body: Vec<u8> = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    // What a client declares is only a claim: reserve at most 64 KiB up front.
+    let mut body: Vec<u8> = Vec::with_capacity(declared.map_or(0, |n| n.min(64 * 1024) as usize));
     let read = tokio::time::timeout(limits.timeout, async {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| ())?;
@@ -88,14 +101,10 @@ pub async fn limit<E: Endpoint>(
         Ok(Ok(false)) => return Ok(too_large(&limits)),
         Ok(Ok(true)) => {}
     }
-    let is_json = req.content_type().is_some_and(|t| {
-        t.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-    });
+    let is_json = req.content_type().is_some_and(is_json_media_type);
     if is_json
         && !body.is_empty()
-        && let Err(e) = json::parse(&body, limits.max_json_depth)
+        && let Err(e) = json::check(&body, limits.max_json_depth)
     {
         return Ok(refuse(
             StatusCode::BAD_REQUEST,
@@ -105,4 +114,23 @@ pub async fn limit<E: Endpoint>(
     }
     req.set_body(body);
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_json_media_type_is_checked() {
+        for t in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json_media_type(t), "{t}");
+        }
+        for t in ["text/plain", "application/xml", "application/jsonx", ""] {
+            assert!(!is_json_media_type(t), "{t}");
+        }
+    }
 }

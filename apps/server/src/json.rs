@@ -42,6 +42,23 @@ pub fn parse(text: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     Ok(value)
 }
 
+/// Checks that `text` is one JSON value by the same rules as [`parse`], without building
+/// it: only each object's keys are held while it is read, so checking costs little memory
+/// beyond the input (for request bodies, which the API then parses itself).
+///
+/// # Errors
+/// [`JsonError`] naming the problem and its position.
+pub fn check(text: &[u8], max_depth: usize) -> Result<(), JsonError> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    Check {
+        depth: 0,
+        max_depth,
+    }
+    .deserialize(&mut de)
+    .map_err(describe)?;
+    de.end().map_err(describe)
+}
+
 /// serde_json's error in words for people (its own wording for syntax, ours for the rules
 /// above), with the position it reports.
 fn describe(e: serde_json::Error) -> JsonError {
@@ -74,6 +91,86 @@ impl Strict {
             depth: self.depth + 1,
             max_depth: self.max_depth,
         })
+    }
+}
+
+/// The visitor of [`check`]: [`Strict`]'s rules, keeping nothing but the keys of the object
+/// being read.
+struct Check {
+    depth: usize,
+    max_depth: usize,
+}
+
+impl Check {
+    fn deeper<E: de::Error>(&self) -> Result<Self, E> {
+        if self.depth >= self.max_depth {
+            return Err(E::custom(format!(
+                "arrays and objects nest deeper than {} levels",
+                self.max_depth
+            )));
+        }
+        Ok(Self {
+            depth: self.depth + 1,
+            max_depth: self.max_depth,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        while seq.next_element_seed(Check { ..inner })?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.deeper()?;
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.insert(key.clone()) {
+                return Err(de::Error::custom(format!("the key {key:?} appears twice")));
+            }
+            map.next_value_seed(Check { ..inner })?;
+        }
+        Ok(())
     }
 }
 
@@ -189,10 +286,21 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_and_agrees_with_serde_json(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-            if let Ok(v) = parse(&bytes, DEFAULT_MAX_DEPTH) {
+            let parsed = parse(&bytes, DEFAULT_MAX_DEPTH);
+            // `check` says yes exactly when `parse` does, with the same reason.
+            prop_assert_eq!(check(&bytes, DEFAULT_MAX_DEPTH).err(), parsed.clone().err());
+            if let Ok(v) = parsed {
                 let plain: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                 prop_assert_eq!(v, plain);
             }
         }
+    }
+
+    #[test]
+    fn check_applies_the_same_rules() {
+        assert_eq!(check(br#"{"a":[1,{"b":2}]}"#, 8), Ok(()));
+        assert!(check(br#"{"a":1,"a":2}"#, 8).is_err());
+        assert!(check(b"[[[[[]]]]]", 4).is_err());
+        assert!(check(b"{", 4).is_err());
     }
 }

@@ -236,6 +236,17 @@ impl App {
             self.state.rooms.clone(),
             self.state.service.clone(),
         ));
+        // The join limiter keeps a cell per client address: forget the quiet ones each
+        // minute, so addresses that came and went do not add up.
+        let limiter_state = self.state.clone();
+        let pruner = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limiter_state.join_limiter.retain_recent();
+                limiter_state.join_limiter.shrink_to_fit();
+            }
+        });
         let local = listener.local_addr()?;
         tracing::info!(addr = ?local, "listening");
         let endpoint = self.endpoint();
@@ -251,6 +262,7 @@ impl App {
         )
         .await;
         bus.abort();
+        pruner.abort();
         result
     }
 }

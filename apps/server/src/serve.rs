@@ -1,5 +1,6 @@
-//! Serving connections: the accept loop with its connection caps, HTTP/1.1 and HTTP/2 through
-//! hyper with a bounded request head and a head timeout, and graceful shutdown.
+//! Serving connections: the accept loop with its connection caps, HTTP/1.1 through hyper
+//! with a bounded request head and a head timeout, a write-stall deadline, and graceful
+//! shutdown.
 //!
 //! poem's own `Server` exposes neither hyper's head size nor its head timeout, so a client
 //! could hold a connection open by sending one header byte every few seconds, and nothing
@@ -10,8 +11,14 @@
 //!   a connection over a cap gets a one-line JSON answer (503 or 429,
 //!   `too_many_connections`) and is closed without being read;
 //! - a request head larger than `max_header_bytes` gets 431 from hyper; a head not complete
-//!   within `header_timeout` (also the idle time allowed between requests on a kept-alive
-//!   connection) closes the connection;
+//!   within `header_timeout` closes the connection — also a connection that sends nothing,
+//!   and the idle time between requests on a kept-alive connection (hyper's head timer runs
+//!   from the moment it waits for a head);
+//! - a write that cannot make progress for [`WRITE_STALL`] (a client that stops reading
+//!   its responses or its WebSocket) fails, which closes the connection;
+//! - HTTP/1.1 only: behind a load balancer upstream connections are HTTP/1.1, and HTTP/2's
+//!   multiplexing (200 streams, each with a body in flight, on one connection slot) would
+//!   let one connection past the per-connection bounds above;
 //! - a connection counts against the caps for its whole life, also after it became a
 //!   WebSocket (the count travels with the socket).
 //!
@@ -27,8 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use poem::Endpoint;
 use poem::endpoint::BoxEndpoint;
 use poem::http::uri::Scheme;
@@ -54,6 +60,10 @@ pub struct ConnLimits {
 
 /// How long shutdown waits for open connections to finish.
 const DRAIN: Duration = Duration::from_secs(5);
+
+/// How long a write may make no progress before the connection is given up: a client that
+/// stops reading must not hold a connection (and the memory queued for it) forever.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
 
 /// Open connections, in all and per address. A [`Permit`] releases its slot when dropped.
 #[derive(Default)]
@@ -122,10 +132,48 @@ impl Drop for Permit {
 }
 
 /// A TCP stream that holds its connection's slot for as long as it lives, including after
-/// it was handed to a WebSocket.
+/// it was handed to a WebSocket, and fails writes that stall for [`WRITE_STALL`].
 struct Counted {
     stream: TcpStream,
     _permit: Permit,
+    /// Armed when a write or flush first returns `Pending`; cleared by progress.
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Counted {
+    fn new(stream: TcpStream, permit: Permit) -> Self {
+        Self {
+            stream,
+            _permit: permit,
+            stall: None,
+        }
+    }
+
+    /// Passes `polled` through, timing how long writing has been stuck.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(r) => {
+                self.stall = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let stall = self
+                    .stall
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL)));
+                match stall.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client stopped reading",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
 }
 
 impl AsyncRead for Counted {
@@ -144,7 +192,8 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.watch(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -152,7 +201,8 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.watch(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -160,7 +210,8 @@ impl AsyncWrite for Counted {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.watch(cx, polled)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -231,10 +282,7 @@ pub async fn serve(
                 if let Err(e) = stream.set_nodelay(true) {
                     tracing::debug!(error = %e, "could not turn off Nagle's algorithm");
                 }
-                let io = Counted {
-                    stream,
-                    _permit: permit,
-                };
+                let io = Counted::new(stream, permit);
                 tokio::spawn(connection(
                     io,
                     local,
@@ -262,7 +310,7 @@ pub async fn serve(
 
 /// Serves one connection: Nagle off (the server writes small messages a client waits for;
 /// with Nagle on, one written while an earlier one is unacknowledged waits for a delayed
-/// acknowledgement), hyper with the head limits, graceful close at shutdown.
+/// acknowledgement), hyper's HTTP/1.1 with the head limits, graceful close at shutdown.
 async fn connection(
     io: Counted,
     local: SocketAddr,
@@ -284,17 +332,14 @@ async fn connection(
             Ok::<_, Infallible>(resp)
         }
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_header_bytes);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    let conn = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,

@@ -131,6 +131,16 @@ async fn slow_bodies_slow_heads_and_large_heads_are_cut_off() {
         started.elapsed().as_millis()
     );
 
+    // A connection that sends nothing at all is closed by the same head deadline.
+    let started = Instant::now();
+    let mut s = connect_from(attacker(2), srv.addr).await.unwrap();
+    let silent = read_all(&mut s).await;
+    assert_eq!(silent.as_deref(), Some(""), "closed without an answer");
+    println!(
+        "silent connection: closed after {} ms",
+        started.elapsed().as_millis()
+    );
+
     // A head over the 16 KiB default: 431.
     let big = format!(
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
@@ -376,8 +386,23 @@ async fn oversized_deep_and_repeated_key_definitions_are_refused_cheaply() {
             .contains("\"name\" appears twice"),
         "{b}"
     );
-    println!("50,000-deep JSON and a repeated key: bad_json");
+    // The same under another JSON media type the API accepts.
+    let reply = request(
+        srv.addr,
+        None,
+        &json_request(
+            "POST",
+            "/api/quizzes/demo/join",
+            r#"{"name":"A","name":"B"}"#,
+            "",
+        )
+        .replace("application/json", "application/merge-patch+json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(body_of(&reply)["code"], "bad_json", "{reply}");
+    println!("50,000-deep JSON and a repeated key (two media types): bad_json");
 
-    check_memory("oversized definitions", before, srv.rss_kib(), 64);
+    check_memory("oversized definitions", before, srv.rss_kib(), 128);
     good.finish("oversized definitions").await;
 }

@@ -22,8 +22,8 @@ fn a_game_runs_from_lobby_to_podium() {
         Err(HostedAnswerError::NotTheOpenQuestion { open: 0 })
     );
     assert_eq!(g.next_deadline(&opts), Some(t(10_100)));
-    assert_eq!(g.due(&opts, 3, t(10_099)), None);
-    let g = g.due(&opts, 3, t(10_100)).unwrap();
+    assert_eq!(g.due(&opts, &LIMITS, 3, t(10_099)), None);
+    let g = g.due(&opts, &LIMITS, 3, t(10_100)).unwrap();
     assert_eq!(g.phase.name(), "reveal");
     assert_eq!(
         g.accepts(0, t(10_100)),
@@ -71,7 +71,10 @@ fn a_pause_keeps_the_time_that_was_left() {
         paused.accepts(0, t(4_001)),
         Err(HostedAnswerError::NoOpenQuestion)
     );
-    assert_eq!(paused.due(&HostedOptions::default(), 3, t(60_000)), None);
+    assert_eq!(
+        paused.due(&HostedOptions::default(), &LIMITS, 2, t(60_000)),
+        None
+    );
     let resumed = paused
         .command(HostCommand::Resume, &LIMITS, 2, t(60_000))
         .unwrap();
@@ -81,12 +84,36 @@ fn a_pause_keeps_the_time_that_was_left() {
             opens_at,
             closes_at,
             expected: 2,
+            round: 1,
         } => {
-            assert_eq!(opens_at, t(60_000));
+            assert_eq!(opens_at, t(0), "still the opening for everyone");
             assert_eq!(closes_at, t(66_000), "6 s were left of 10 s");
         }
         other => panic!("resumed into {other:?}"),
     }
+    // A paused board resumes with its auto-advance moved on by the pause.
+    let opts = HostedOptions {
+        end_early: true,
+        reveal_secs: None,
+        board_secs: Some(10),
+    };
+    let board = resumed
+        .command(HostCommand::SkipToReveal, &LIMITS, 2, t(61_000))
+        .unwrap()
+        .command(HostCommand::Next, &LIMITS, 2, t(62_000))
+        .unwrap();
+    assert_eq!(board.next_deadline(&opts), Some(t(72_000)));
+    let paused = board
+        .command(HostCommand::Pause, &LIMITS, 2, t(65_000))
+        .unwrap();
+    let back = paused
+        .command(HostCommand::Resume, &LIMITS, 2, t(95_000))
+        .unwrap();
+    assert_eq!(
+        back.next_deadline(&opts),
+        Some(t(102_000)),
+        "7 s were left of 10 s"
+    );
 }
 
 #[test]
@@ -102,22 +129,23 @@ fn auto_advance_moves_reveal_and_board_on_and_opens_with_the_connected_players()
         .command(HostCommand::SkipToReveal, &LIMITS, 2, t(1_000))
         .unwrap();
     assert_eq!(g.next_deadline(&opts), Some(t(4_000)));
-    let g = g.due(&opts, 3, t(4_000)).unwrap();
+    let g = g.due(&opts, &LIMITS, 2, t(4_000)).unwrap();
     assert_eq!(g.phase.name(), "board");
-    let g = g.due(&opts, 3, t(9_000)).unwrap().with_opening(&LIMITS, 7);
+    let g = g.due(&opts, &LIMITS, 7, t(9_000)).unwrap();
     assert_eq!(
         g.phase,
         Phase::Question {
             index: 1,
             opens_at: t(9_000),
             closes_at: t(29_000),
-            expected: 7
+            expected: 7,
+            round: 4,
         }
     );
     // Without auto-advance nothing moves by itself after a reveal.
     let manual = HostedOptions::default();
-    let r = g.due(&manual, 3, t(29_000)).unwrap();
-    assert_eq!(r.due(&manual, 3, t(99_000_000)), None);
+    let r = g.due(&manual, &LIMITS, 7, t(29_000)).unwrap();
+    assert_eq!(r.due(&manual, &LIMITS, 7, t(99_000_000)), None);
 }
 
 #[test]
@@ -215,7 +243,7 @@ proptest! {
                 Step::Command(c) => g.command(c, &LIMITS, connected, now).ok(),
                 Step::Wait(ms) => {
                     now = now.plus_ms(ms);
-                    g.due(&opts, LIMITS.len(), now).map(|n| n.with_opening(&LIMITS, connected))
+                    g.due(&opts, &LIMITS, connected, now)
                 }
                 Step::Answered(n) => g.everyone_answered(&opts, n, now),
             };

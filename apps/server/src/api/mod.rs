@@ -98,11 +98,14 @@ fn quiz_id(raw: &str) -> Result<QuizId, Missing> {
     QuizId::parse(raw).map_err(|e| Missing::BadId(at_field("bad_quiz_id", "quiz", e.to_string())))
 }
 
+/// The client's address: with `trust_forwarded`, the last `X-Forwarded-For` entry — the one
+/// the trusted proxy in front appended — since every entry before it is whatever the client
+/// sent; otherwise the peer address.
 fn client_ip(req: &Request, trust_forwarded: bool) -> Option<IpAddr> {
     if trust_forwarded
         && let Some(ip) = req
             .header("x-forwarded-for")
-            .and_then(|h| h.split(',').next())
+            .and_then(|h| h.rsplit(',').next())
             .and_then(|s| s.trim().parse().ok())
     {
         return Some(ip);

@@ -175,25 +175,37 @@ impl Session {
                 }
                 Ok(Some(Ok(m))) => m,
             };
-            let reply = match msg {
-                Message::Text(text) => match self.conduct.rate() {
-                    Rate::Ok => self.handle_text(&text).await,
-                    Rate::Notify => Some(error(
+            // Text and binary frames alike count against the rate.
+            let rate = match msg {
+                Message::Text(_) | Message::Binary(_) => self.conduct.rate(),
+                _ => Rate::Ok,
+            };
+            match rate {
+                Rate::Ok => {}
+                Rate::Notify => {
+                    let notice = error(
                         ErrorCode::RateLimited,
                         format!(
                             "at most {} messages per second",
                             self.state.limits.max_msgs_per_sec
                         ),
                         None,
-                    )),
-                    Rate::Drop => continue,
-                    Rate::Close => {
-                        let _ = out
-                            .send(Out::Close(close::RATE_LIMITED, "too many messages".into()))
-                            .await;
+                    );
+                    if out.send(Out::Text(notice)).await.is_err() {
                         return;
                     }
-                },
+                    continue;
+                }
+                Rate::Drop => continue,
+                Rate::Close => {
+                    let _ = out
+                        .send(Out::Close(close::RATE_LIMITED, "too many messages".into()))
+                        .await;
+                    return;
+                }
+            }
+            let reply = match msg {
+                Message::Text(text) => self.handle_text(&text).await,
                 Message::Binary(_) => {
                     self.conduct.invalid();
                     Some(error(
