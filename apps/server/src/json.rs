@@ -32,12 +32,9 @@ impl fmt::Display for JsonError {
 /// [`JsonError`] naming the problem and its position.
 pub fn parse(text: &[u8], max_depth: usize) -> Result<Value, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(text);
-    let value = Strict {
-        depth: 0,
-        max_depth,
-    }
-    .deserialize(&mut de)
-    .map_err(describe)?;
+    let value = Strict(Depth::top(max_depth))
+        .deserialize(&mut de)
+        .map_err(describe)?;
     de.end().map_err(describe)?;
     Ok(value)
 }
@@ -50,12 +47,9 @@ pub fn parse(text: &[u8], max_depth: usize) -> Result<Value, JsonError> {
 /// [`JsonError`] naming the problem and its position.
 pub fn check(text: &[u8], max_depth: usize) -> Result<(), JsonError> {
     let mut de = serde_json::Deserializer::from_slice(text);
-    Check {
-        depth: 0,
-        max_depth,
-    }
-    .deserialize(&mut de)
-    .map_err(describe)?;
+    Check(Depth::top(max_depth))
+        .deserialize(&mut de)
+        .map_err(describe)?;
     de.end().map_err(describe)
 }
 
@@ -74,13 +68,25 @@ fn describe(e: serde_json::Error) -> JsonError {
     })
 }
 
-struct Strict {
+struct Strict(Depth);
+
+/// How deep the value being read is, and how deep values may go.
+#[derive(Clone, Copy)]
+struct Depth {
     depth: usize,
     max_depth: usize,
 }
 
-impl Strict {
-    fn deeper<E: de::Error>(&self) -> Result<Self, E> {
+impl Depth {
+    fn top(max_depth: usize) -> Self {
+        Self {
+            depth: 0,
+            max_depth,
+        }
+    }
+
+    /// One level down, or the nesting error.
+    fn deeper<E: de::Error>(self) -> Result<Self, E> {
         if self.depth >= self.max_depth {
             return Err(E::custom(format!(
                 "arrays and objects nest deeper than {} levels",
@@ -96,25 +102,7 @@ impl Strict {
 
 /// The visitor of [`check`]: [`Strict`]'s rules, keeping nothing but the keys of the object
 /// being read.
-struct Check {
-    depth: usize,
-    max_depth: usize,
-}
-
-impl Check {
-    fn deeper<E: de::Error>(&self) -> Result<Self, E> {
-        if self.depth >= self.max_depth {
-            return Err(E::custom(format!(
-                "arrays and objects nest deeper than {} levels",
-                self.max_depth
-            )));
-        }
-        Ok(Self {
-            depth: self.depth + 1,
-            max_depth: self.max_depth,
-        })
-    }
-}
+struct Check(Depth);
 
 impl<'de> DeserializeSeed<'de> for Check {
     type Value = ();
@@ -156,19 +144,19 @@ impl<'de> Visitor<'de> for Check {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let inner = self.deeper()?;
-        while seq.next_element_seed(Check { ..inner })?.is_some() {}
+        let inner = self.0.deeper()?;
+        while seq.next_element_seed(Check(inner))?.is_some() {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let inner = self.deeper()?;
+        let inner = self.0.deeper()?;
         let mut keys = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             if !keys.insert(key.clone()) {
                 return Err(de::Error::custom(format!("the key {key:?} appears twice")));
             }
-            map.next_value_seed(Check { ..inner })?;
+            map.next_value_seed(Check(inner))?;
         }
         Ok(())
     }
@@ -218,22 +206,22 @@ impl<'de> Visitor<'de> for Strict {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let inner = self.deeper()?;
+        let inner = self.0.deeper()?;
         let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(Strict { ..inner })? {
+        while let Some(v) = seq.next_element_seed(Strict(inner))? {
             items.push(v);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let inner = self.deeper()?;
+        let inner = self.0.deeper()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("the key {key:?} appears twice")));
             }
-            let v = map.next_value_seed(Strict { ..inner })?;
+            let v = map.next_value_seed(Strict(inner))?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
