@@ -40,12 +40,82 @@ pub fn prometheus() -> Option<PrometheusHandle> {
                 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
                 5.0,
             ];
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets(&buckets)
                 .and_then(PrometheusBuilder::install_recorder)
-                .ok()
+                .ok();
+            if handle.is_some() {
+                register_all();
+            }
+            handle
         })
         .clone()
+}
+
+/// Every metric this server exports, described and at zero from the start, so a new
+/// instance shows on a dashboard at once and "no traffic" reads differently from "not
+/// scraped". Labelled counters start with every label value the code uses.
+fn register_all() {
+    use metrics::Unit;
+    metrics::describe_gauge!(SOCKETS_OPEN, "Open WebSocket connections.");
+    metrics::gauge!(SOCKETS_OPEN).set(0.0);
+    metrics::describe_counter!(ANSWERS, "Answers handled, by outcome.");
+    for outcome in [
+        "accepted",
+        "duplicate",
+        "rejected",
+        "invalid",
+        "not_durable",
+        "error",
+    ] {
+        metrics::counter!(ANSWERS, "outcome" => outcome).absolute(0);
+    }
+    metrics::describe_histogram!(
+        ANSWER_LATENCY,
+        Unit::Seconds,
+        "Time from receiving an answer to sending its result."
+    );
+    metrics::describe_counter!(BOARDS_SENT, "Boards pushed to sockets.");
+    metrics::counter!(BOARDS_SENT).absolute(0);
+    metrics::describe_histogram!(
+        BROADCAST_LATENCY,
+        Unit::Seconds,
+        "Time from a room's first unbroadcast change to its broadcast."
+    );
+    metrics::describe_histogram!(
+        BROADCAST_DURATION,
+        Unit::Seconds,
+        "Time one broadcast takes, from reading the board to the last socket's hand-over."
+    );
+    metrics::describe_counter!(JOINS, "Joins, by outcome.");
+    for outcome in [
+        "joined",
+        "unknown_quiz",
+        "quiz_closed",
+        "name_taken",
+        "quiz_full",
+        "rate_limited",
+        "error",
+    ] {
+        metrics::counter!(JOINS, "outcome" => outcome).absolute(0);
+    }
+    metrics::describe_counter!(WS_REJECTED, "WebSocket messages refused, by code.");
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections refused at accept because a connection cap was reached."
+    );
+    metrics::counter!(CONNECTIONS_REFUSED).absolute(0);
+    metrics::describe_counter!(
+        HTTP_REFUSED,
+        "HTTP requests refused by a request limit, by code."
+    );
+    for code in ["payload_too_large", "request_timeout", "bad_json"] {
+        metrics::counter!(HTTP_REFUSED, "code" => code).absolute(0);
+    }
+    for histogram in [ANSWER_LATENCY, BROADCAST_LATENCY, BROADCAST_DURATION] {
+        // Registered now, so each is exported (with zero counts) before its first sample.
+        let _ = metrics::histogram!(histogram);
+    }
 }
 
 pub use quiz_common::init_logging;

@@ -52,6 +52,22 @@ pub fn install_metrics() -> Result<PrometheusHandle, BuildError> {
     metrics::describe_gauge!(LAG, "Events in this worker's partitions not yet committed.");
     metrics::describe_counter!(APPLY_ERRORS, "Failed archive writes (each retried).");
     metrics::describe_counter!(COMMIT_ERRORS, "Failed offset commits of written batches.");
+    // Every metric at zero from the start, so a new worker shows on a dashboard at once and
+    // "nothing consumed" reads differently from "not scraped".
+    for counter in [
+        CONSUMED,
+        APPLIED,
+        STALE,
+        SKIPPED,
+        APPLY_ERRORS,
+        COMMIT_ERRORS,
+    ] {
+        metrics::counter!(counter).absolute(0);
+    }
+    metrics::gauge!(LAG).set(0.0);
+    for histogram in [BATCH_SIZE, APPLY_SECONDS] {
+        let _ = metrics::histogram!(histogram);
+    }
     Ok(handle)
 }
 
