@@ -19,6 +19,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::strict::Text;
+use crate::strict::raw_self;
 
 /// A regular expression a [`Matching`] string must match.
 pub trait Pattern: Send + Sync + 'static {
@@ -130,15 +131,7 @@ impl<P: Pattern> Type for Matching<P> {
         }))
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    raw_self!();
 
     fn is_empty(&self) -> bool {
         self.0.is_empty()

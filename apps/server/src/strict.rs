@@ -11,6 +11,23 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde_json::Value;
 
+/// The two `Type` methods of a type that is its own raw value (one element: itself), which
+/// poem-openapi requires of every custom type.
+macro_rules! raw_self {
+    () => {
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(std::iter::once(self))
+        }
+    };
+}
+pub(crate) use raw_self;
+
 /// A JSON string, and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(pub String);
@@ -34,15 +51,7 @@ impl Type for Text {
         MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    raw_self!();
 
     fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -15,7 +15,7 @@ use quiz_core::{QuizStatus, QuizSummary, ScoringKind};
 use serde_json::Value;
 
 use crate::pattern::{Matching, NamePattern};
-use crate::strict::{Absent, Text};
+use crate::strict::{Absent, Text, raw_self};
 
 /// A JSON request body whose schema is `T`'s, read by the handler from the JSON value
 /// (poem-openapi's own parsing of `T` would answer with its parser's wording, name no
@@ -39,15 +39,7 @@ impl<T: Type> Type for Document<T> {
         T::register(registry);
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    raw_self!();
 }
 
 impl<T: Type> ParseFromJSON for Document<T> {
