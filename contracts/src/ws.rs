@@ -6,7 +6,7 @@
 //! and replies to each client message. See README.md for an example session.
 
 use quiz_core::service::{AnswerOutcome, Snapshot};
-use quiz_core::{BoardEntry, BoardView, QuizStatus, ScoringKind};
+use quiz_core::{BoardEntry, BoardView, QuizMode, QuizStatus, ScoringKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,8 @@ pub mod close {
     pub const WRONG_QUIZ: u16 = 4003;
     /// The token's player is not registered in this quiz.
     pub const UNKNOWN_PLAYER: u16 = 4004;
+    /// The host removed this player from the hosted game; the token no longer works.
+    pub const REMOVED: u16 = 4009;
     /// The client sent messages faster than the configured rate, repeatedly.
     pub const RATE_LIMITED: u16 = 4029;
 
@@ -55,9 +57,13 @@ pub mod close {
             "frame or fragmented message larger than the configured maximum",
         ),
         (INTERNAL_ERROR, "a backend is unavailable: reconnect later"),
-        (INVALID_TOKEN, "missing, malformed, forged or expired token"),
+        (
+            INVALID_TOKEN,
+            "missing, malformed, forged or expired token, or a wrong host key",
+        ),
         (WRONG_QUIZ, "the token is for another quiz"),
         (UNKNOWN_PLAYER, "the token's player is not in this quiz"),
+        (REMOVED, "the host removed this player from the game"),
         (RATE_LIMITED, "kept flooding after rate_limited errors"),
     ];
 }
@@ -85,10 +91,48 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         nonce: Option<String>,
     },
+    /// A host's command in a hosted game (host sockets only: `?host_key=`). The reply is
+    /// `host_ok` or an `error`.
+    Host {
+        /// What to do.
+        command: HostCommandName,
+        /// The player to remove (`kick` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        player: Option<String>,
+    },
 }
 
 /// The `type` values a client may send.
-pub const CLIENT_TYPES: &[&str] = &["answer", "snapshot", "ping"];
+pub const CLIENT_TYPES: &[&str] = &["answer", "snapshot", "ping", "host"];
+
+/// A host's command, as the protocol spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HostCommandName {
+    /// Refuse new players in the lobby.
+    Lock,
+    /// Accept new players again.
+    Unlock,
+    /// Open the first question.
+    Start,
+    /// From a reveal to the board; from a board to the next question or the podium.
+    Next,
+    /// Close the open question now.
+    Skip,
+    /// Stop the clock (question, reveal or board).
+    Pause,
+    /// Restart the clock with the time that was left.
+    Resume,
+    /// Go to the podium.
+    End,
+    /// Remove a player (`player` names them): their sockets close with 4009.
+    Kick,
+}
+
+/// The names of the host commands, in the order of [`HostCommandName`].
+pub const HOST_COMMANDS: &[&str] = &[
+    "lock", "unlock", "start", "next", "skip", "pause", "resume", "end", "kick",
+];
 
 /// A message from the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -104,6 +148,12 @@ pub enum ServerMessage {
     Error(ErrorMsg),
     /// The reply to `ping`.
     Pong(PongMsg),
+    /// A hosted game's phase: sent on connect and on every phase change (see [`PhaseMsg`]).
+    Phase(Box<PhaseMsg>),
+    /// A hosted game's live "answered k of n" while a question is open.
+    Answered(AnsweredCountMsg),
+    /// The reply to a host's command.
+    HostOk(HostOkMsg),
 }
 
 /// Machine-readable error codes.
@@ -139,6 +189,20 @@ pub enum ErrorCode {
     TryAgain,
     /// A server-side failure; try again later.
     Unavailable,
+    /// Hosted game: no question is open now (lobby, reveal, board, pause, podium).
+    NoOpenQuestion,
+    /// Hosted game: another question is open.
+    NotTheOpenQuestion,
+    /// A `host` message on a player's socket.
+    NotHost,
+    /// An `answer` on a host's socket.
+    NotAPlayer,
+    /// The host command does not apply to the game's phase (`next` during a question…).
+    NotNow,
+    /// The quiz is self-paced: it has no host.
+    NotHosted,
+    /// `kick` names no player of this quiz.
+    UnknownPlayer,
 }
 
 /// A refused message.
@@ -308,6 +372,170 @@ pub struct AnsweredMsg {
     pub streak: u32,
 }
 
+/// The reply to a host's command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HostOkMsg {
+    /// The command done.
+    pub command: HostCommandName,
+    /// The game's phase sequence number after it.
+    pub seq: u64,
+}
+
+/// A hosted game's live answer count for the open question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AnsweredCountMsg {
+    /// The phase (`seq`) it belongs to.
+    pub seq: u64,
+    /// Players who answered the open question.
+    pub answered: u64,
+    /// Players in the game when it opened.
+    pub expected: u64,
+}
+
+/// A player as the lobby lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LobbyPlayerMsg {
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// The question of a hosted game's phase, as everyone sees it (no answer key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseQuestionMsg {
+    /// Position in the quiz, from 0.
+    pub index: u64,
+    /// Question id.
+    pub id: String,
+    /// The question text.
+    pub prompt: String,
+    /// The options, in order.
+    pub options: Vec<String>,
+    /// Points for a correct answer before weighting.
+    pub points: u32,
+    /// Time allowed, ms.
+    pub time_limit_ms: u32,
+    /// When it opened for everyone (ms since the Unix epoch); speed counts from here.
+    pub opens_at: u64,
+    /// When it closes by itself (ms since the Unix epoch); moves on by a pause.
+    pub closes_at: u64,
+}
+
+/// The receiving player's own result at a reveal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct YouMsg {
+    /// Whether they answered this question.
+    pub answered: bool,
+    /// The option they chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<u32>,
+    /// Whether it was correct.
+    pub correct: bool,
+    /// Points it earned.
+    pub points: u32,
+    /// Their total now.
+    pub total: u64,
+}
+
+/// What a reveal shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RevealMsg {
+    /// The correct option, 0-based.
+    pub correct: u64,
+    /// How many chose each option, in option order.
+    pub counts: Vec<u64>,
+    /// How many answered.
+    pub answered: u64,
+    /// The quiz author's explanation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+    /// The receiving player's result (player sockets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub you: Option<YouMsg>,
+}
+
+/// A player who moved up the board with the last question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MoverMsg {
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+    /// Rank before the question.
+    pub from: u64,
+    /// Rank after it.
+    pub to: u64,
+}
+
+/// The board of a hosted game's board and podium phases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseBoardMsg {
+    /// The top N.
+    pub top: Vec<EntryMsg>,
+    /// The receiving player's line (player sockets only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<EntryMsg>,
+    /// The receiving player's neighbours, themselves included (player sockets only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub around: Vec<EntryMsg>,
+    /// How many players are on the board.
+    pub players: u64,
+    /// Who moved up with the last question, most places first (up to 5).
+    pub movers: Vec<MoverMsg>,
+}
+
+/// A hosted game's phase. Every phase frame carries the game's `seq`: a client ignores a
+/// frame whose `seq` is not above the last one it showed, so after a reconnect it shows
+/// the current phase and never an older one. Fields that do not apply to the phase are
+/// absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseMsg {
+    /// Grows by one with every transition of the game.
+    pub seq: u64,
+    /// `lobby`, `question`, `reveal`, `board`, `paused` or `podium`.
+    pub phase: String,
+    /// Server time when the frame was built, ms since the Unix epoch.
+    pub server_time: u64,
+    /// Quiz id.
+    pub quiz: String,
+    /// Quiz title.
+    pub title: String,
+    /// How many questions the quiz has.
+    pub question_count: u64,
+    /// Players in the game (joined, not removed).
+    pub players: u64,
+    /// Whether the lobby is locked (new players refused).
+    pub locked: bool,
+    /// Lobby: the players who joined, in join order (up to 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lobby: Option<Vec<LobbyPlayerMsg>>,
+    /// Question, reveal, board and paused: the current question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<PhaseQuestionMsg>,
+    /// Question (and paused from a question): milliseconds left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_ms: Option<u64>,
+    /// Question (and paused from a question): players who answered it so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<u64>,
+    /// Question (and paused from a question): players in the game when it opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<u64>,
+    /// Paused: the phase paused (`question`, `reveal` or `board`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_from: Option<String>,
+    /// Reveal: the answer and how the room answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reveal: Option<RevealMsg>,
+    /// Board and podium: the board.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board: Option<PhaseBoardMsg>,
+    /// Podium: the top three (fewer with fewer players).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub podium: Option<Vec<EntryMsg>>,
+}
+
 /// Everything a (re)connecting client needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SnapshotMsg {
@@ -317,6 +545,9 @@ pub struct SnapshotMsg {
     pub title: String,
     /// `open` or `closed`.
     pub status: String,
+    /// `self_paced` or `hosted`. A hosted quiz's snapshot lists no questions: `phase`
+    /// frames show them one at a time.
+    pub mode: String,
     /// Scoring rules.
     pub scoring: ScoringMsg,
     /// The largest reachable total.
@@ -338,6 +569,14 @@ fn kind_name(k: ScoringKind) -> &'static str {
         ScoringKind::Fixed => "fixed",
         ScoringKind::SpeedWeighted => "speed_weighted",
         ScoringKind::AccuracyOnly => "accuracy_only",
+    }
+}
+
+/// The wire name of a quiz mode.
+pub fn mode_name(m: QuizMode) -> &'static str {
+    match m {
+        QuizMode::SelfPaced => "self_paced",
+        QuizMode::Hosted => "hosted",
     }
 }
 
@@ -367,6 +606,7 @@ impl SnapshotMsg {
             quiz: s.quiz.id.to_string(),
             title: s.quiz.title.clone(),
             status: status_name(s.quiz.status).into(),
+            mode: mode_name(s.quiz.mode).into(),
             scoring: ScoringMsg {
                 kind: kind_name(s.quiz.scoring.kind).into(),
                 streak_step: s.quiz.scoring.streak.map(|b| b.step),

@@ -47,6 +47,7 @@ fn client_messages_use_the_documented_shape() {
         r#"{"type":"answer","answer_id":"a","question":"q","option":0}"#,
         r#"{"type":"snapshot"}"#,
         r#"{"type":"ping"}"#,
+        r#"{"type":"host","command":"kick","player":"p1"}"#,
     ]) {
         let m: ClientMessage = serde_json::from_str(json).unwrap();
         assert!(
@@ -55,6 +56,19 @@ fn client_messages_use_the_documented_shape() {
                 .contains(&format!("\"type\":\"{t}\""))
         );
     }
+}
+
+#[test]
+fn host_command_names_are_the_documented_ones() {
+    for name in quiz_contracts::ws::HOST_COMMANDS {
+        let json = format!(r#"{{"type":"host","command":"{name}"}}"#);
+        let m: ClientMessage = serde_json::from_str(&json).unwrap();
+        assert!(
+            matches!(m, ClientMessage::Host { player: None, .. }),
+            "{name}"
+        );
+    }
+    assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"host","command":"jump"}"#).is_err());
 }
 
 #[test]

@@ -27,6 +27,7 @@ use crate::time::Timestamp;
 
 /// How a hosted quiz runs, from its definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HostedOptions {
     /// Close a question as soon as every player connected when it opened has answered.
     pub end_early: bool,
@@ -63,12 +64,9 @@ pub enum Phase {
         opens_at: Timestamp,
         /// When it closes by itself.
         closes_at: Timestamp,
-        /// Players connected when it opened: when that many have answered, it may close
+        /// Players in the game when it opened: when that many have answered, it may close
         /// early.
         expected: u64,
-        /// The `seq` at which the question first opened: answers are counted under it
-        /// ([`crate::ports::GameStore::count_answer`]), so a pause and resume keeps them.
-        round: u64,
     },
     /// The answer of question `index` is shown.
     Reveal {
@@ -257,8 +255,7 @@ impl GameState {
         }
     }
 
-    /// Question `index`, opening now for the `connected` players (its round is the `seq` of
-    /// the state that opens it).
+    /// Question `index`, opening now for the `connected` players.
     fn open(&self, index: usize, limits_ms: &[u32], connected: u64, now: Timestamp) -> Phase {
         let limit = u64::from(limits_ms.get(index).copied().unwrap_or(0));
         Phase::Question {
@@ -266,7 +263,6 @@ impl GameState {
             opens_at: now,
             closes_at: now.plus_ms(limit),
             expected: connected,
-            round: self.seq + 1,
         }
     }
 
@@ -390,7 +386,6 @@ fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Ti
             index,
             opens_at,
             expected,
-            round,
             ..
         } => Phase::Question {
             index: *index,
@@ -398,7 +393,6 @@ fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Ti
             opens_at: *opens_at,
             closes_at: now.plus_ms(remaining_ms.unwrap_or(0)),
             expected: *expected,
-            round: *round,
         },
         Phase::Reveal { index, since } => Phase::Reveal {
             index: *index,

@@ -28,7 +28,7 @@ pub mod time;
 
 pub use ids::{IdError, OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 pub use model::*;
-pub use quiz::{AnswerError, Question, Quiz, QuizDraft, QuizStatus};
+pub use quiz::{AnswerError, Question, Quiz, QuizDraft, QuizMode, QuizStatus};
 pub use ranking::SortKey;
 pub use scoring::{ScoringKind, ScoringPolicy, StreakBonus};
 pub use service::{QuizService, ServiceConfig};

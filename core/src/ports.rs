@@ -361,6 +361,22 @@ pub enum GameStoreError {
     Unavailable(#[source] Source),
 }
 
+/// One player's answer to one question of a hosted game, as the game remembers it for the
+/// reveal (who chose what) and the per-question report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameAnswer {
+    /// Who answered.
+    pub player: PlayerId,
+    /// The option chosen.
+    pub option: u32,
+    /// Whether it was correct.
+    pub correct: bool,
+    /// Points awarded, streak bonus included.
+    pub points: u32,
+    /// Milliseconds from the question's opening for everyone to the answer.
+    pub elapsed_ms: u64,
+}
+
 /// Holds the state of each hosted game, so that any instance can serve the host and any
 /// instance the players. Transitions are compare-and-set on the state's `seq`: of several
 /// instances moving a game from the same state (a question's time running out, everyone
@@ -386,20 +402,54 @@ pub trait GameStore: Send + Sync {
         next: &GameState,
     ) -> Result<bool, GameStoreError>;
 
-    /// Counts one more answer in question round `round` (the open question's
-    /// [`crate::game::Phase::Question::round`]) and returns the count: how "answered k of n"
-    /// is known on every instance, and when everyone has answered. Counts of other rounds
-    /// are independent.
+    /// Remembers `answer` to question `question` (0-based) unless its player already has
+    /// one there (the first answer stays), and returns how many players have answered that
+    /// question, atomically: how "answered k of n" is known on every instance, and when
+    /// everyone has answered.
     ///
     /// # Errors
     /// [`GameStoreError::Unavailable`] only.
-    async fn count_answer(&self, quiz: &QuizId, round: u64) -> Result<u64, GameStoreError>;
+    async fn record_answer(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+        answer: &GameAnswer,
+    ) -> Result<u64, GameStoreError>;
 
-    /// Forgets the game and its counts (the quiz is reset or deleted).
+    /// How many players have answered question `question`.
     ///
     /// # Errors
     /// [`GameStoreError::Unavailable`] only.
-    async fn clear(&self, quiz: &QuizId) -> Result<(), GameStoreError>;
+    async fn answer_count(&self, quiz: &QuizId, question: usize) -> Result<u64, GameStoreError>;
+
+    /// The answers to question `question`, one per player, in no particular order.
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn answers(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+    ) -> Result<Vec<GameAnswer>, GameStoreError>;
+
+    /// Marks a player as removed by the host (idempotent).
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn kick(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError>;
+
+    /// The players the host removed.
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn kicked(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError>;
+
+    /// Forgets the game, its answers to the first `questions` questions and its removed
+    /// players (the quiz is reset or deleted).
+    ///
+    /// # Errors
+    /// [`GameStoreError::Unavailable`] only.
+    async fn clear(&self, quiz: &QuizId, questions: usize) -> Result<(), GameStoreError>;
 }
 
 /// Names of the given players, as a lookup helper for building boards.

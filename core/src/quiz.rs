@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::game::HostedOptions;
 use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, OptionIndex, QuestionId, QuizId};
 use crate::ranking::{MAX_ELAPSED_MS, MAX_SCORE};
 use crate::scoring::ScoringPolicy;
@@ -57,7 +58,24 @@ pub struct Question {
     pub points: u32,
     /// Time allowed, in milliseconds (1 s to 10 min).
     pub time_limit_ms: u32,
+    /// Shown with the answer at a hosted game's reveal (1 to 500 characters, not blank).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
 }
+
+/// How a quiz is played.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizMode {
+    /// Each player's clock starts when they join (the per-player time bank above).
+    #[default]
+    SelfPaced,
+    /// A host moves everyone through the questions together ([`crate::game`]).
+    Hosted,
+}
+
+/// Longest auto-advance of a hosted game's reveal or board, in seconds.
+pub const MAX_ADVANCE_SECS: u32 = 600;
 
 /// A question as players see it: no answer key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +121,12 @@ pub struct QuizDraft {
     pub status: QuizStatus,
     /// When the quiz was created; the ranking clock counts from here.
     pub created_at: Timestamp,
+    /// Self-paced (the default) or hosted.
+    #[serde(default)]
+    pub mode: QuizMode,
+    /// How a hosted game runs (ignored for a self-paced quiz).
+    #[serde(default)]
+    pub hosted: HostedOptions,
 }
 
 /// Why a quiz definition was refused.
@@ -164,6 +188,18 @@ pub enum QuizDefError {
         /// The question's id.
         id: QuestionId,
     },
+    /// A question's explanation is blank or longer than 500 characters.
+    #[error("question {id}: the explanation must be 1 to {MAX_TEXT_CHARS} characters, not blank")]
+    BadExplanation {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
+    /// A hosted game's auto-advance (`hosted.reveal_secs` or `hosted.board_secs`) is outside
+    /// 1 to 600 seconds.
+    #[error("hosted.{0} must be 1 to {MAX_ADVANCE_SECS} seconds")]
+    BadAdvance(&'static str),
     /// The largest reachable total would not fit the ranking encoding.
     #[error("the largest possible total ({0}) exceeds the maximum score {MAX_SCORE}")]
     ScoreTooLarge(u64),
@@ -186,6 +222,8 @@ impl QuizDefError {
             Self::BadAnswerKey { index, .. } => at(index, "correct"),
             Self::BadPoints { index, .. } => at(index, "points"),
             Self::BadTimeLimit { index, .. } => at(index, "time_limit_ms"),
+            Self::BadExplanation { index, .. } => at(index, "explanation"),
+            Self::BadAdvance(field) => format!("hosted.{field}"),
             Self::ScoreTooLarge(_) => "scoring".into(),
             Self::Id(_) => "id".into(),
         }
@@ -228,6 +266,18 @@ pub enum AnswerError {
     /// The quiz is closed (or past the longest lifetime the ranking encoding allows).
     #[error("the quiz is closed")]
     QuizClosed,
+    /// A hosted game has no question open now (lobby, reveal, board, pause, podium).
+    #[error("no question is open now")]
+    NoOpenQuestion,
+    /// A hosted game has another question open.
+    #[error("question {open} is open, not this one")]
+    NotTheOpenQuestion {
+        /// The open question's id.
+        open: QuestionId,
+    },
+    /// The host removed this player from the game.
+    #[error("the host removed this player from the game")]
+    Removed,
 }
 
 /// The result of checking an answer against the key, before it is recorded.
@@ -286,6 +336,20 @@ impl TryFrom<QuizDraft> for Quiz {
             if !(MIN_TIME_LIMIT_MS..=MAX_TIME_LIMIT_MS).contains(&q.time_limit_ms) {
                 return Err(QuizDefError::BadTimeLimit { index, id: id() });
             }
+            if q.explanation
+                .as_deref()
+                .is_some_and(|e| !text_ok(e, MAX_TEXT_CHARS))
+            {
+                return Err(QuizDefError::BadExplanation { index, id: id() });
+            }
+        }
+        for (field, secs) in [
+            ("reveal_secs", d.hosted.reveal_secs),
+            ("board_secs", d.hosted.board_secs),
+        ] {
+            if secs.is_some_and(|s| !(1..=MAX_ADVANCE_SECS).contains(&s)) {
+                return Err(QuizDefError::BadAdvance(field));
+            }
         }
         let points: Vec<u32> = d.questions.iter().map(|q| q.points).collect();
         let max = d.scoring.max_total(&points);
@@ -327,6 +391,19 @@ impl Quiz {
     pub fn status(&self) -> QuizStatus {
         self.0.status
     }
+    /// Self-paced or hosted.
+    pub fn mode(&self) -> QuizMode {
+        self.0.mode
+    }
+    /// How a hosted game runs.
+    pub fn hosted(&self) -> HostedOptions {
+        self.0.hosted
+    }
+    /// Each question's time limit in milliseconds, in play order (what a hosted game's
+    /// state machine needs).
+    pub fn time_limits_ms(&self) -> Vec<u32> {
+        self.0.questions.iter().map(|q| q.time_limit_ms).collect()
+    }
     /// Creation time; the ranking clock's zero.
     pub fn created_at(&self) -> Timestamp {
         self.0.created_at
@@ -359,6 +436,50 @@ impl Quiz {
                 }
             })
             .collect()
+    }
+
+    /// The position of a question in play order.
+    pub fn question_index(&self, question: &QuestionId) -> Option<usize> {
+        self.0.questions.iter().position(|q| &q.id == question)
+    }
+
+    /// Checks one answer to question `index` of a hosted game, which is open for everyone
+    /// until `closes_at` (the caller has checked that it is open): speed-weighted points use
+    /// the time left before `closes_at`, clamped to the question's limit.
+    ///
+    /// # Errors
+    /// [`AnswerError::QuizClosed`], [`AnswerError::UnknownQuestion`] (no question `index`),
+    /// [`AnswerError::OptionOutOfRange`].
+    pub fn check_hosted(
+        &self,
+        index: usize,
+        option: OptionIndex,
+        closes_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Checked, AnswerError> {
+        if self.0.status == QuizStatus::Closed || now.since(self.0.created_at) > MAX_ELAPSED_MS {
+            return Err(AnswerError::QuizClosed);
+        }
+        let q = self
+            .0
+            .questions
+            .get(index)
+            .ok_or(AnswerError::UnknownQuestion)?;
+        if option.get() >= q.options.len() {
+            return Err(AnswerError::OptionOutOfRange {
+                option: option.get(),
+                options: q.options.len(),
+            });
+        }
+        let remaining = closes_at.since(now).min(u64::from(q.time_limit_ms)) as u32;
+        let correct = option == q.correct;
+        Ok(Checked {
+            correct,
+            base_points: self
+                .0
+                .scoring
+                .base_points(correct, q.points, q.time_limit_ms, remaining),
+        })
     }
 
     /// Checks one answer by a player who joined at `joined_at`, arriving at `now`.
@@ -430,6 +551,7 @@ pub(crate) mod tests {
             correct: OptionIndex::new(u64::from(correct)).unwrap(),
             points,
             time_limit_ms: limit,
+            explanation: None,
         }
     }
 
@@ -441,6 +563,8 @@ pub(crate) mod tests {
             scoring: ScoringPolicy { kind, streak: None },
             status: QuizStatus::Open,
             created_at: Timestamp(1_000),
+            mode: QuizMode::SelfPaced,
+            hosted: HostedOptions::default(),
         }
     }
 

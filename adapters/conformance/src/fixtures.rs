@@ -51,6 +51,7 @@ pub fn quiz(id: QuizId, n: usize) -> Quiz {
                 correct: OptionIndex::new(1).expect("in range"),
                 points: 100,
                 time_limit_ms: 30_000,
+                explanation: None,
             })
             .collect(),
         scoring: ScoringPolicy {
@@ -59,6 +60,8 @@ pub fn quiz(id: QuizId, n: usize) -> Quiz {
         },
         status: QuizStatus::Open,
         created_at: CREATED,
+        mode: Default::default(),
+        hosted: Default::default(),
     })
     .expect("fixture quiz is valid")
 }

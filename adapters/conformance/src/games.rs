@@ -1,13 +1,13 @@
 //! Game-store cases: the compare-and-set that makes every timed or racing transition of a
-//! hosted game happen once, and the per-phase answer counts.
+//! hosted game happen once, the answers per question, and the removed players.
 
 use std::sync::Arc;
 
 use quiz_core::Timestamp;
 use quiz_core::game::{GameState, HostCommand, Phase};
-use quiz_core::ports::GameStore;
+use quiz_core::ports::{GameAnswer, GameStore};
 
-use crate::fixtures::unique_quiz;
+use crate::fixtures::{player, unique_quiz};
 
 const LIMITS: [u32; 2] = [10_000, 10_000];
 
@@ -75,15 +75,35 @@ pub async fn racing_transitions_succeed_once<G: GameStore + ?Sized + 'static>(ga
     assert_eq!(games.get(&q).await.unwrap().map(|s| s.seq), Some(2));
 }
 
-/// Answer counts are per round, exact under concurrency, and independent per quiz.
-pub async fn answer_counts_are_per_phase_and_exact<G: GameStore + ?Sized + 'static>(games: Arc<G>) {
-    let q = unique_quiz("game-count");
-    let other = unique_quiz("game-count-other");
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
+fn answer(p: &str, option: u32, correct: bool, points: u32) -> GameAnswer {
+    GameAnswer {
+        player: player(p),
+        option,
+        correct,
+        points,
+        elapsed_ms: u64::from(points) * 10,
+    }
+}
+
+/// Each player's first answer to a question stays; the count is exact under concurrency
+/// (every count from 1 to n handed out once) and independent per question and per quiz.
+pub async fn first_answer_stays_and_counts_are_exact<G: GameStore + ?Sized + 'static>(
+    games: Arc<G>,
+) {
+    let q = unique_quiz("game-answers");
+    let other = unique_quiz("game-answers-other");
+    assert_eq!(games.answer_count(&q, 0).await.unwrap(), 0);
+    assert!(games.answers(&q, 0).await.unwrap().is_empty());
+    let tasks: Vec<_> = (0..20u32)
+        .map(|i| {
             let games = Arc::clone(&games);
             let q = q.clone();
-            tokio::spawn(async move { games.count_answer(&q, 1).await.unwrap() })
+            tokio::spawn(async move {
+                games
+                    .record_answer(&q, 0, &answer(&format!("p{i}"), i % 3, i % 3 == 1, i))
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut seen = Vec::new();
@@ -96,19 +116,61 @@ pub async fn answer_counts_are_per_phase_and_exact<G: GameStore + ?Sized + 'stat
         (1..=20).collect::<Vec<u64>>(),
         "each count handed out once"
     );
+    // A second answer of the same player changes nothing.
     assert_eq!(
-        games.count_answer(&q, 5).await.unwrap(),
+        games
+            .record_answer(&q, 0, &answer("p1", 2, false, 0))
+            .await
+            .unwrap(),
+        20
+    );
+    let mut stored = games.answers(&q, 0).await.unwrap();
+    stored.sort_by_key(|a| a.points);
+    assert_eq!(stored.len(), 20);
+    assert_eq!(
+        stored[1],
+        answer("p1", 1, true, 1),
+        "the first answer stays"
+    );
+    assert_eq!(games.answer_count(&q, 0).await.unwrap(), 20);
+    assert_eq!(
+        games
+            .record_answer(&q, 1, &answer("p1", 0, false, 0))
+            .await
+            .unwrap(),
         1,
-        "another round counts anew"
+        "another question counts anew"
     );
     assert_eq!(
-        games.count_answer(&other, 1).await.unwrap(),
+        games
+            .record_answer(&other, 0, &answer("p1", 0, false, 0))
+            .await
+            .unwrap(),
         1,
         "another quiz counts anew"
     );
 }
 
-/// Clearing forgets the game and its counts.
+/// Removed players are remembered once each, per quiz.
+pub async fn removed_players_are_remembered<G: GameStore + ?Sized>(games: Arc<G>) {
+    let q = unique_quiz("game-kick");
+    assert!(games.kicked(&q).await.unwrap().is_empty());
+    games.kick(&q, &player("p2")).await.unwrap();
+    games.kick(&q, &player("p2")).await.unwrap();
+    games.kick(&q, &player("p5")).await.unwrap();
+    let mut kicked = games.kicked(&q).await.unwrap();
+    kicked.sort();
+    assert_eq!(kicked, vec![player("p2"), player("p5")]);
+    assert!(
+        games
+            .kicked(&unique_quiz("game-kick-other"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Clearing forgets the game, its answers and its removed players.
 pub async fn clear_forgets_the_game<G: GameStore + ?Sized>(games: Arc<G>) {
     let q = unique_quiz("game-clear");
     assert!(
@@ -117,10 +179,15 @@ pub async fn clear_forgets_the_game<G: GameStore + ?Sized>(games: Arc<G>) {
             .await
             .unwrap()
     );
-    games.count_answer(&q, 0).await.unwrap();
-    games.clear(&q).await.unwrap();
+    games
+        .record_answer(&q, 1, &answer("p1", 0, true, 5))
+        .await
+        .unwrap();
+    games.kick(&q, &player("p3")).await.unwrap();
+    games.clear(&q, 2).await.unwrap();
     assert_eq!(games.get(&q).await.unwrap(), None);
-    assert_eq!(games.count_answer(&q, 0).await.unwrap(), 1);
+    assert_eq!(games.answer_count(&q, 1).await.unwrap(), 0);
+    assert!(games.kicked(&q).await.unwrap().is_empty());
     assert!(
         games
             .compare_and_set(&q, None, &GameState::lobby())

@@ -115,7 +115,8 @@ macro_rules! games_suite {
         $crate::__cases!(games, $make;
             compare_and_set_moves_only_from_the_state_read,
             racing_transitions_succeed_once,
-            answer_counts_are_per_phase_and_exact,
+            first_answer_stays_and_counts_are_exact,
+            removed_players_are_remembered,
             clear_forgets_the_game,
         );
     };

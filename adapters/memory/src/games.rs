@@ -1,19 +1,19 @@
 //! [`GameStore`] in memory: each compare-and-set runs under one lock, so it is atomic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use quiz_core::QuizId;
 use quiz_core::game::GameState;
-use quiz_core::ports::{GameStore, GameStoreError};
+use quiz_core::ports::{GameAnswer, GameStore, GameStoreError};
+use quiz_core::{PlayerId, QuizId};
 
-/// One quiz's game: its state and the answer count of each question round that had
-/// answers (at most one per question, so nothing needs pruning).
+/// One quiz's game: its state, each question's answers by player, and the removed players.
 #[derive(Default)]
 struct Game {
     state: Option<GameState>,
-    counts: HashMap<u64, u64>,
+    answers: HashMap<usize, HashMap<PlayerId, GameAnswer>>,
+    kicked: HashSet<PlayerId>,
 }
 
 /// Hosted games in process memory.
@@ -29,7 +29,8 @@ impl MemoryGames {
     }
 
     fn with<T>(&self, quiz: &QuizId, f: impl FnOnce(&mut Game) -> T) -> T {
-        // Every update below is one assignment, so a panicking holder leaves no half state.
+        // Every update below is one insertion or assignment, so a panicking holder leaves no
+        // half state.
         let mut games = self.games.lock().unwrap_or_else(PoisonError::into_inner);
         f(games.entry(quiz.clone()).or_default())
     }
@@ -56,15 +57,50 @@ impl GameStore for MemoryGames {
         }))
     }
 
-    async fn count_answer(&self, quiz: &QuizId, round: u64) -> Result<u64, GameStoreError> {
+    async fn record_answer(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+        answer: &GameAnswer,
+    ) -> Result<u64, GameStoreError> {
         Ok(self.with(quiz, |g| {
-            let n = g.counts.entry(round).or_insert(0);
-            *n += 1;
-            *n
+            let answers = g.answers.entry(question).or_default();
+            answers
+                .entry(answer.player.clone())
+                .or_insert_with(|| answer.clone());
+            answers.len() as u64
         }))
     }
 
-    async fn clear(&self, quiz: &QuizId) -> Result<(), GameStoreError> {
+    async fn answer_count(&self, quiz: &QuizId, question: usize) -> Result<u64, GameStoreError> {
+        Ok(self.with(quiz, |g| {
+            g.answers.get(&question).map_or(0, |a| a.len() as u64)
+        }))
+    }
+
+    async fn answers(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+    ) -> Result<Vec<GameAnswer>, GameStoreError> {
+        Ok(self.with(quiz, |g| {
+            g.answers
+                .get(&question)
+                .map(|a| a.values().cloned().collect())
+                .unwrap_or_default()
+        }))
+    }
+
+    async fn kick(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
+        self.with(quiz, |g| g.kicked.insert(player.clone()));
+        Ok(())
+    }
+
+    async fn kicked(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
+        Ok(self.with(quiz, |g| g.kicked.iter().cloned().collect()))
+    }
+
+    async fn clear(&self, quiz: &QuizId, _questions: usize) -> Result<(), GameStoreError> {
         self.with(quiz, |g| *g = Game::default());
         Ok(())
     }

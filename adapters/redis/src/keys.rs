@@ -15,7 +15,8 @@
 //! | `quiz:{Q}:names` | set | case-folded display names taken in the quiz |
 //! | `quiz:{Q}:seq` | string | counter behind the issued ids `p1`, `p2`, … |
 //! | `quiz:{Q}:game` | hash | a hosted game: `seq` (its transition count), `state` (the [`quiz_core::game::GameState`] as JSON) |
-//! | `quiz:{Q}:game:answered` | hash | question round → answers counted in it |
+//! | `quiz:{Q}:game:q:<i>` | hash | player id → `<option>:<0/1 correct>:<points>:<elapsed ms>`: the answers to question `i` (0-based) of a hosted game |
+//! | `quiz:{Q}:game:kicked` | set | players the host removed |
 //!
 //! The board doubles as the list of every player that has scoreboard keys (recording or
 //! enrolling always puts the player on it), which is how `restore` finds stale players'
@@ -64,9 +65,14 @@ pub fn game(quiz: &QuizId) -> String {
     format!("quiz:{{{quiz}}}:game")
 }
 
-/// A hosted game's answer count per phase.
-pub fn game_counts(quiz: &QuizId) -> String {
-    format!("quiz:{{{quiz}}}:game:answered")
+/// The answers to question `index` of a hosted game.
+pub fn game_answers(quiz: &QuizId, index: usize) -> String {
+    format!("quiz:{{{quiz}}}:game:q:{index}")
+}
+
+/// The players removed from a hosted game.
+pub fn game_kicked(quiz: &QuizId) -> String {
+    format!("quiz:{{{quiz}}}:game:kicked")
 }
 
 /// The counter behind issued player ids.

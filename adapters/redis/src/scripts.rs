@@ -290,3 +290,16 @@ return 1
 "#,
     )
 });
+
+/// Keeps a player's first answer to a hosted game's question and counts the question's
+/// answers, atomically. KEYS: 1 the question's answers. ARGV: 1 player id, 2 the encoded
+/// answer. Reply: how many players have answered.
+pub(crate) static GAME_ANSWER: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "game answer",
+        r#"
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HLEN', KEYS[1])
+"#,
+    )
+});

@@ -104,6 +104,7 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
                     .unwrap_or_else(|_| unreachable!("demo keys are in range")),
                 points: 1000,
                 time_limit_ms: 20_000,
+                explanation: None,
             })
             .collect(),
         scoring: ScoringPolicy {
@@ -115,5 +116,7 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
         },
         status: QuizStatus::Open,
         created_at: now,
+        mode: Default::default(),
+        hosted: Default::default(),
     }
 }

@@ -217,6 +217,8 @@ impl App {
             .at("/create", get(web::create))
             .at("/app.js", get(web::app_js))
             .at("/create.js", get(web::create_js))
+            .at("/host/:quiz", get(web::host))
+            .at("/host.js", get(web::host_js))
             .at("/style.css", get(web::style))
             .data(self.state.clone())
             .boxed()

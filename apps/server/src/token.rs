@@ -105,6 +105,34 @@ impl TokenSigner {
     }
 }
 
+impl TokenSigner {
+    fn host_mac(&self, quiz: &QuizId, created_at: Timestamp) -> HmacSha256 {
+        let mut mac = self.mac();
+        // A prefix no player token starts with, so neither can stand for the other.
+        mac.update(format!("host-v1.{quiz}.{}", created_at.0).as_bytes());
+        mac
+    }
+
+    /// The host key of a hosted quiz: an HMAC of its id and creation time under the
+    /// server's secret, so every instance that shares the secret knows it and nothing needs
+    /// storing.
+    pub fn host_key(&self, quiz: &QuizId, created_at: Timestamp) -> String {
+        let sig = self.host_mac(quiz, created_at).finalize().into_bytes();
+        format!("h1.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// Whether `key` is the host key of the quiz (compared in constant time).
+    pub fn is_host_key(&self, quiz: &QuizId, created_at: Timestamp, key: &str) -> bool {
+        let Some(sig) = key
+            .strip_prefix("h1.")
+            .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+        else {
+            return false;
+        };
+        self.host_mac(quiz, created_at).verify_slice(&sig).is_ok()
+    }
+}
+
 /// `n` random bytes as lowercase hex (admin keys, secrets, request ids, quiz ids).
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
@@ -135,6 +163,26 @@ mod tests {
         let c = s.verify(&t, Timestamp(5_500)).unwrap();
         assert_eq!((c.quiz, c.player, c.joined_at), (q, p, Timestamp(5_000)));
         assert_eq!(s.verify(&t, Timestamp(6_001)), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn host_keys_are_per_quiz_and_per_secret() {
+        let s = TokenSigner::new(b"secret-secret-secret-secret-1234", 60_000);
+        let other = TokenSigner::new(b"another-secret-another-secret-12", 60_000);
+        let (q, p) = ids();
+        let key = s.host_key(&q, Timestamp(7));
+        assert!(s.is_host_key(&q, Timestamp(7), &key));
+        assert!(
+            !s.is_host_key(&q, Timestamp(8), &key),
+            "a quiz created anew"
+        );
+        assert!(!s.is_host_key(&QuizId::parse("other").unwrap(), Timestamp(7), &key));
+        assert!(!other.is_host_key(&q, Timestamp(7), &key));
+        let token = s.issue(&q, &p, Timestamp(7));
+        assert!(!s.is_host_key(&q, Timestamp(7), &token));
+        for bad in ["", "h1.", "h1.!!", "h2.abc"] {
+            assert!(!s.is_host_key(&q, Timestamp(7), bad), "{bad:?}");
+        }
     }
 
     #[test]

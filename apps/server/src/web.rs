@@ -47,6 +47,21 @@ pub fn create_js() -> impl IntoResponse {
     )
 }
 
+/// `/host/{quiz}`: the host console of a hosted game.
+#[handler]
+pub fn host() -> impl IntoResponse {
+    file(include_str!("../web/host.html"), "text/html; charset=utf-8")
+}
+
+/// `/host.js`.
+#[handler]
+pub fn host_js() -> impl IntoResponse {
+    file(
+        include_str!("../web/host.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
 /// `/style.css`.
 #[handler]
 pub fn style() -> impl IntoResponse {

@@ -445,6 +445,7 @@ async fn leaderboard_standing_and_results() {
     let (s, b) = body(cli.get("/api/quizzes/demo/results.json").send().await).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b.as_array().unwrap().len(), 2);
+    assert!(b.as_array().unwrap().iter().all(|e| e["correct"].is_u64()), "{b}");
     let resp = cli.get("/api/quizzes/demo/results.csv").send().await;
     assert_eq!(resp.0.status(), StatusCode::OK);
     assert!(
@@ -455,7 +456,8 @@ async fn leaderboard_standing_and_results() {
     );
     let csv = resp.0.into_body().into_string().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "rank,player,name,score");
+    // Issue 12 added the number of correct answers to the results.
+    assert_eq!(lines[0], "rank,player,name,score,correct");
     assert_eq!(lines.len(), 3);
     assert!(
         csv.contains("'=cmd()"),

@@ -20,7 +20,7 @@ use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use quiz_contracts::ws::{ClientMessage, ErrorCode};
 use quiz_core::{PlayerId, Quiz, QuizId, Timestamp};
 use quiz_server::api::definition;
-use quiz_server::api::types::EntryOut;
+use quiz_server::api::types::ResultOut;
 use quiz_server::json::DEFAULT_MAX_DEPTH;
 use quiz_server::token::TokenSigner;
 use quiz_server::ws::parse_client_message;
@@ -270,14 +270,15 @@ fn fuzz_tokens() {
 // ---------------------------------------------------------------------------------------------
 
 fn check_csv(names: &[String]) {
-    let entries: Vec<EntryOut> = names
+    let entries: Vec<ResultOut> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| EntryOut {
+        .map(|(i, n)| ResultOut {
             rank: i as u64 + 1,
             player: format!("p{i}"),
             name: n.clone(),
             score: 10,
+            correct: 1,
         })
         .collect();
     let text = quiz_server::api::results_csv(entries).unwrap();

@@ -84,7 +84,6 @@ fn a_pause_keeps_the_time_that_was_left() {
             opens_at,
             closes_at,
             expected: 2,
-            round: 1,
         } => {
             assert_eq!(opens_at, t(0), "still the opening for everyone");
             assert_eq!(closes_at, t(66_000), "6 s were left of 10 s");
@@ -139,7 +138,6 @@ fn auto_advance_moves_reveal_and_board_on_and_opens_with_the_connected_players()
             opens_at: t(9_000),
             closes_at: t(29_000),
             expected: 7,
-            round: 4,
         }
     );
     // Without auto-advance nothing moves by itself after a reveal.

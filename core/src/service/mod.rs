@@ -21,6 +21,7 @@
 use std::sync::Arc;
 
 use crate::board::build_view;
+use crate::game::HostedOptions;
 use crate::ids::{OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 use crate::model::{
     AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
@@ -30,7 +31,9 @@ use crate::ports::{
     PlayerRegistry, PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog,
     Scoreboard, ScoreboardError, Source,
 };
-use crate::quiz::{AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizStatus, Window};
+use crate::quiz::{
+    AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus, Window,
+};
 use crate::scoring::ScoringPolicy;
 use crate::time::Timestamp;
 
@@ -173,6 +176,12 @@ pub enum JoinQuizError {
     /// The quiz is full.
     #[error("the quiz is full")]
     QuizFull,
+    /// The host locked the hosted game's lobby.
+    #[error("the host locked the lobby")]
+    LobbyLocked,
+    /// The hosted game is over.
+    #[error("the game is over")]
+    GameOver,
     /// Infrastructure failure.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
@@ -226,6 +235,10 @@ pub struct QuizView {
     pub questions: Vec<PublicQuestion>,
     /// The largest reachable total.
     pub max_total: u64,
+    /// Self-paced or hosted.
+    pub mode: QuizMode,
+    /// How a hosted game runs.
+    pub hosted: HostedOptions,
 }
 
 impl From<&Quiz> for QuizView {
@@ -237,6 +250,8 @@ impl From<&Quiz> for QuizView {
             scoring: q.scoring(),
             questions: q.public_questions(),
             max_total: q.max_total(),
+            mode: q.mode(),
+            hosted: q.hosted(),
         }
     }
 }
@@ -348,6 +363,15 @@ impl QuizService {
         if quiz.status() == QuizStatus::Closed {
             return Err(JoinQuizError::QuizClosed);
         }
+        if quiz.mode() == QuizMode::Hosted {
+            let game = self.current_game(&quiz, now).await?;
+            if !game.accepts_joins() {
+                return Err(match game.phase {
+                    crate::game::Phase::Podium => JoinQuizError::GameOver,
+                    _ => JoinQuizError::LobbyLocked,
+                });
+            }
+        }
         let player = match self
             .ports
             .registry
@@ -404,21 +428,47 @@ impl QuizService {
             Err(LookupError::UnknownQuiz) => return Err(AnswerError::UnknownQuiz.into()),
             Err(LookupError::Unavailable(u)) => return Err(u.into()),
         };
-        let checked = match quiz.check_answer(question, option, player.joined_at, now) {
-            Ok(c) => c,
-            Err(e @ (AnswerError::TooLate { .. } | AnswerError::QuizClosed)) => {
-                // A retry of an answer accepted in time must still get its original result.
-                if self.already_answered(player, question).await? {
-                    // Fall through to record(), which returns the stored result unchanged.
-                    crate::quiz::Checked {
-                        correct: false,
-                        base_points: 0,
-                    }
-                } else {
-                    return Err(e.into());
+        let mut hosted = None;
+        let checked = if quiz.mode() == QuizMode::Hosted {
+            use hosted::HostedCheckError;
+            match self
+                .check_hosted_answer(&quiz, &player.id, question, option, now)
+                .await
+            {
+                Ok((c, open)) => {
+                    hosted = open;
+                    c
                 }
+                Err(HostedCheckError::Closed(e)) => {
+                    if self.already_answered(player, question).await? {
+                        crate::quiz::Checked {
+                            correct: false,
+                            base_points: 0,
+                        }
+                    } else {
+                        return Err(e.into());
+                    }
+                }
+                Err(HostedCheckError::Rejected(e)) => return Err(e.into()),
+                Err(HostedCheckError::Unavailable(u)) => return Err(u.into()),
             }
-            Err(e) => return Err(e.into()),
+        } else {
+            match quiz.check_answer(question, option, player.joined_at, now) {
+                Ok(c) => c,
+                Err(e @ (AnswerError::TooLate { .. } | AnswerError::QuizClosed)) => {
+                    // A retry of an answer accepted in time must still get its original result.
+                    if self.already_answered(player, question).await? {
+                        // Fall through to record(), which returns the stored result unchanged.
+                        crate::quiz::Checked {
+                            correct: false,
+                            base_points: 0,
+                        }
+                    } else {
+                        return Err(e.into());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         };
         let record = AnswerRecord {
             quiz: player.quiz.clone(),
@@ -436,6 +486,19 @@ impl QuizService {
             .record(&record)
             .await
             .map_err(Unavailable::from)?;
+        if let Some((index, opens_at, state)) = hosted {
+            // Counted before the publish, so a retry after a failed publish counts it again
+            // (idempotently) and everyone-answered is never missed.
+            let answer = crate::ports::GameAnswer {
+                player: player.id.clone(),
+                option: option.get() as u32,
+                correct: rec.result.correct,
+                points: rec.result.points,
+                elapsed_ms: now.since(opens_at),
+            };
+            self.count_hosted_answer(&quiz, index, &state, &answer, now)
+                .await?;
+        }
         let event = ScoreEvent {
             event_id: ScoreEvent::id_for(&player.quiz, &player.id, question),
             quiz: player.quiz.clone(),
@@ -546,9 +609,17 @@ impl QuizService {
             .await
             .map_err(Unavailable::from)?;
         let board = self.board(&player.quiz, Some(&player.id)).await?;
+        let mut view = QuizView::from(&quiz);
+        let windows = if quiz.mode() == QuizMode::Hosted {
+            // A hosted game shows its questions one at a time, as they open.
+            view.questions.clear();
+            Vec::new()
+        } else {
+            quiz.windows(player.joined_at)
+        };
         Ok(Snapshot {
-            quiz: QuizView::from(&quiz),
-            windows: quiz.windows(player.joined_at),
+            quiz: view,
+            windows,
             player: player.clone(),
             answered,
             board,
@@ -754,6 +825,10 @@ impl QuizService {
         failing
     }
 }
+
+mod hosted;
+
+pub use hosted::{GameOpError, HostAction, QuestionReport, Reveal};
 
 #[cfg(test)]
 mod tests;

@@ -10,10 +10,12 @@
 //! ([`quiz_core::quiz::QuizDefError::field`]). Nothing here depends on the size of anything
 //! but the (bounded) body.
 
+use quiz_core::game::HostedOptions;
 use quiz_core::ids::MAX_OPTIONS;
-use quiz_core::quiz::{MAX_QUESTIONS, Question, QuizDraft, QuizStatus};
+use quiz_core::quiz::{MAX_QUESTIONS, Question, QuizDraft, QuizMode, QuizStatus};
+use quiz_core::service::HostAction;
 use quiz_core::{
-    OptionIndex, QuestionId, QuizId, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
+    OptionIndex, PlayerId, QuestionId, QuizId, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
 };
 use serde_json::{Map, Value};
 
@@ -112,7 +114,7 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         v,
         "",
         "a quiz definition",
-        &["id", "title", "scoring", "questions"],
+        &["id", "title", "scoring", "questions", "mode", "hosted"],
     )?;
     // Structure first: the question count bounds everything after it.
     let Value::Array(items) = required(map, "", "questions")? else {
@@ -137,6 +139,24 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         Some(v) => scoring(v)?,
         None => ScoringPolicy::default(),
     };
+    let mode = match optional(map, "", "mode")? {
+        None => QuizMode::SelfPaced,
+        Some(v) => match v.as_str() {
+            Some("self_paced") => QuizMode::SelfPaced,
+            Some("hosted") => QuizMode::Hosted,
+            _ => return fail("mode", "must be \"self_paced\" or \"hosted\""),
+        },
+    };
+    let hosted = match optional(map, "", "hosted")? {
+        None => HostedOptions::default(),
+        Some(_) if mode != QuizMode::Hosted => {
+            return fail(
+                "hosted",
+                "only a quiz with \"mode\": \"hosted\" has hosted options",
+            );
+        }
+        Some(v) => hosted_options(v)?,
+    };
     let questions = items
         .iter()
         .enumerate()
@@ -149,6 +169,40 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         scoring,
         status: QuizStatus::Open,
         created_at,
+        mode,
+        hosted,
+    })
+}
+
+fn hosted_options(v: &Value) -> Result<HostedOptions, FieldError> {
+    let map = object(
+        v,
+        "hosted",
+        "hosted",
+        &["end_early", "reveal_secs", "board_secs"],
+    )?;
+    let end_early = match optional(map, "hosted", "end_early")? {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return fail("hosted.end_early", "must be true or false"),
+    };
+    let secs = |key: &str| {
+        optional(map, "hosted", key)?
+            .map(|v| {
+                whole(
+                    v,
+                    &join("hosted", key),
+                    1,
+                    u64::from(quiz_core::quiz::MAX_ADVANCE_SECS),
+                )
+                .map(as_u32)
+            })
+            .transpose()
+    };
+    Ok(HostedOptions {
+        end_early,
+        reveal_secs: secs("reveal_secs")?,
+        board_secs: secs("board_secs")?,
     })
 }
 
@@ -215,6 +269,7 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
             "correct",
             "points",
             "time_limit_ms",
+            "explanation",
         ],
     )?;
     let f = |key: &str| join(at, key);
@@ -258,6 +313,9 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
         u64::from(quiz_core::quiz::MIN_TIME_LIMIT_MS),
         u64::from(quiz_core::quiz::MAX_TIME_LIMIT_MS),
     )?;
+    let explanation = optional(map, at, "explanation")?
+        .map(|v| string(v, &f("explanation")))
+        .transpose()?;
     Ok(Question {
         id,
         prompt,
@@ -265,7 +323,39 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
         correct,
         points: as_u32(points),
         time_limit_ms: as_u32(limit),
+        explanation,
     })
+}
+
+/// Reads a host's command: `{"command": "…"}`, plus `"player"` for `kick` only.
+///
+/// # Errors
+/// [`FieldError`] naming `command`, `player` or the unknown field.
+pub fn host_command(v: &Value) -> Result<HostAction, FieldError> {
+    use quiz_contracts::ws::{HOST_COMMANDS, HostCommandName};
+    let map = object(v, "", "a host command", &["command", "player"])?;
+    let name = string(required(map, "", "command")?, "command")?;
+    let command: HostCommandName =
+        serde_json::from_value(Value::String(name.clone())).or_else(|_| {
+            fail(
+                "command",
+                format!(
+                    "unknown command {name:?}; one of {}",
+                    HOST_COMMANDS.join(", ")
+                ),
+            )
+        })?;
+    let player = optional(map, "", "player")?
+        .map(|v| string(v, "player"))
+        .transpose()?;
+    match (super::phase_command(command), player) {
+        (Some(c), None) => Ok(HostAction::Phase(c)),
+        (Some(_), Some(_)) => fail("player", "only kick takes a player"),
+        (None, None) => fail("player", "kick needs the player's id"),
+        (None, Some(p)) => PlayerId::parse(&p)
+            .map(HostAction::Kick)
+            .or_else(|e| fail("player", e.to_string())),
+    }
 }
 
 /// Reads a join body: `{"name": "…"}` and nothing else. The name's rules are the domain's

@@ -13,6 +13,7 @@
 
 pub mod definition;
 pub mod errors;
+mod game;
 pub mod params;
 pub mod responses;
 pub mod types;
@@ -22,24 +23,27 @@ use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::OpenApi;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::types::Any;
-use quiz_contracts::ws::SnapshotMsg;
+use quiz_contracts::ws::{HostCommandName, SnapshotMsg};
+use quiz_core::game::HostCommand;
 use quiz_core::service::{CreateQuizError, JoinQuizError, LookupError, QuizView, RebuildError};
-use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizStatus};
+use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizMode, QuizStatus};
 
 use self::errors::{ApiError, ServerError, at_field, client, internal, unknown_quiz};
 use self::params::{Bounded, Limit, Offset};
 use self::responses::{
-    CreateQuizResponse, GetQuizResponse, JoinResponse, LeaderboardResponse, ListQuizzesResponse,
-    RebuildResponse, ResultsCsvResponse, ResultsJsonResponse, SetStatusResponse, StandingResponse,
+    CreateQuizResponse, GetGameResponse, GetQuizResponse, HostCommandResponse, JoinResponse,
+    LeaderboardResponse, ListQuizzesResponse, RebuildResponse, ReportResponse, ResultsCsvResponse,
+    ResultsJsonResponse, SetStatusResponse, StandingResponse,
 };
 use self::types::{
-    AdminKey, Document, EntryOut, JoinIn, JoinOut, LeaderboardOut, QuizIn, QuizSummaryOut,
-    RebuildOut, StandingOut,
+    AdminKey, Document, EntryOut, HostCommandIn, JoinIn, JoinOut, LeaderboardOut, QuizIn, QuizOut,
+    QuizSummaryOut, RebuildOut, ResultOut, StandingOut,
 };
 use crate::pattern::{Matching, PlayerIdPattern, QuizIdPattern};
+use crate::strict::Absent;
 use crate::token::random_hex;
 use crate::{AppState, clock, telemetry};
 
@@ -71,6 +75,9 @@ macro_rules! from_missing {
 
 from_missing!(
     GetQuizResponse,
+    GetGameResponse,
+    HostCommandResponse,
+    ReportResponse,
     LeaderboardResponse,
     StandingResponse,
     ResultsJsonResponse,
@@ -140,31 +147,52 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
-/// The results as CSV (`rank,player,name,score`), names guarded against formulas.
+/// The results as CSV (`rank,player,name,score,correct`), names guarded against formulas.
 ///
 /// # Errors
 /// The CSV writer's error (it writes to memory, so only on a bug).
-pub fn results_csv(entries: Vec<EntryOut>) -> Result<String, csv::Error> {
+pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["rank", "player", "name", "score"])?;
+    w.write_record(["rank", "player", "name", "score", "correct"])?;
     for e in entries {
         w.write_record([
             e.rank.to_string(),
             e.player,
             csv_safe(&e.name),
             e.score.to_string(),
+            e.correct.to_string(),
         ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Whether `given` is the admin key, compared in constant time so the key cannot be
+/// guessed byte by byte from timing.
+pub(crate) fn is_admin_key(admin_key: &str, given: &str) -> bool {
+    let (a, b) = (given.as_bytes(), admin_key.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The core's phase command for a host command name; `None` for `kick`, which is not a
+/// phase command.
+pub(crate) fn phase_command(c: HostCommandName) -> Option<HostCommand> {
+    Some(match c {
+        HostCommandName::Lock => HostCommand::Lock,
+        HostCommandName::Unlock => HostCommand::Unlock,
+        HostCommandName::Start => HostCommand::Start,
+        HostCommandName::Next => HostCommand::Next,
+        HostCommandName::Skip => HostCommand::SkipToReveal,
+        HostCommandName::Pause => HostCommand::Pause,
+        HostCommandName::Resume => HostCommand::Resume,
+        HostCommandName::End => HostCommand::End,
+        HostCommandName::Kick => return None,
+    })
+}
+
 impl Api {
     fn admin_ok(&self, key: &AdminKey) -> bool {
-        // Constant-time comparison, so the key cannot be guessed byte by byte from timing.
-        let a = key.0.key.as_bytes();
-        let b = self.state.admin_key.as_bytes();
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        is_admin_key(&self.state.admin_key, &key.0.key)
     }
 
     fn wrong_key() -> Json<ApiError> {
@@ -191,6 +219,44 @@ impl Api {
             .await
             .map_err(|u| Missing::Internal(internal(&u)))?;
         Ok(page.into_iter().map(entry).collect())
+    }
+
+    async fn results(&self, quiz: &Quiz) -> Result<Vec<ResultOut>, Missing> {
+        let entries = self.all_entries(quiz.id()).await?;
+        let ids: Vec<PlayerId> = entries
+            .iter()
+            .filter_map(|e| PlayerId::parse(&e.player).ok())
+            .collect();
+        let correct = self
+            .state
+            .service
+            .correct_counts(quiz, &ids)
+            .await
+            .map_err(|u| Missing::Internal(internal(&u)))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| ResultOut {
+                correct: PlayerId::parse(&e.player)
+                    .ok()
+                    .and_then(|p| correct.get(&p).copied())
+                    .unwrap_or(0),
+                rank: e.rank,
+                player: e.player,
+                name: e.name,
+                score: e.score,
+            })
+            .collect())
+    }
+
+    /// Whether `key` is the quiz's host key or the admin key.
+    fn host_ok(&self, quiz: &Quiz, key: Option<&str>) -> bool {
+        key.is_some_and(|k| {
+            is_admin_key(&self.state.admin_key, k)
+                || self
+                    .state
+                    .tokens
+                    .is_host_key(quiz.id(), quiz.created_at(), k)
+        })
     }
 
     async fn set_status(&self, auth: AdminKey, raw: &str, status: QuizStatus) -> SetStatusResponse {
@@ -236,7 +302,15 @@ impl Api {
             }
         };
         match self.state.service.create_quiz(draft).await {
-            Ok(q) => CreateQuizResponse::Created(Json(QuizView::from(&q).into())),
+            Ok(q) => {
+                let mut out = QuizOut::from(QuizView::from(&q));
+                if q.mode() == QuizMode::Hosted {
+                    let key = self.state.tokens.host_key(q.id(), q.created_at());
+                    out.host_url = Absent(Some(format!("/host/{}#key={key}", q.id())));
+                    out.host_key = Absent(Some(key));
+                }
+                CreateQuizResponse::Created(Json(out))
+            }
             Err(CreateQuizError::Invalid(e)) => {
                 CreateQuizResponse::BadRequest(at_field("invalid_quiz", e.field(), e.to_string()))
             }
@@ -333,6 +407,17 @@ impl Api {
                     JoinQuizError::QuizFull => (
                         "quiz_full",
                         JoinResponse::Conflict(client("quiz_full", "the quiz is full")),
+                    ),
+                    JoinQuizError::LobbyLocked => (
+                        "lobby_locked",
+                        JoinResponse::Conflict(client(
+                            "lobby_locked",
+                            "the host locked the lobby; ask them to unlock it",
+                        )),
+                    ),
+                    JoinQuizError::GameOver => (
+                        "game_over",
+                        JoinResponse::Conflict(client("game_over", "the game is over")),
                     ),
                     JoinQuizError::Unavailable(u) => {
                         ("error", JoinResponse::Internal(internal(&u)))
@@ -435,7 +520,7 @@ impl Api {
             Ok(q) => q,
             Err(m) => return m.into(),
         };
-        match self.all_entries(q.id()).await {
+        match self.results(&q).await {
             Ok(e) => ResultsJsonResponse::Ok(Json(e)),
             Err(m) => m.into(),
         }
@@ -448,7 +533,7 @@ impl Api {
             Ok(q) => q,
             Err(m) => return m.into(),
         };
-        let entries = match self.all_entries(q.id()).await {
+        let entries = match self.results(&q).await {
             Ok(e) => e,
             Err(m) => return m.into(),
         };
@@ -457,6 +542,78 @@ impl Api {
             Ok(Ok(text)) => ResultsCsvResponse::Ok(PlainText(text)),
             Ok(Err(e)) => ResultsCsvResponse::Internal(internal(&e)),
             Err(e) => ResultsCsvResponse::Internal(internal(&e)),
+        }
+    }
+
+    /// A hosted game's phase now.
+    #[oai(path = "/quizzes/:quiz/game", method = "get")]
+    async fn get_game(&self, quiz: Path<Matching<QuizIdPattern>>) -> GetGameResponse {
+        let id = match quiz_id(&quiz.0) {
+            Ok(id) => id,
+            Err(m) => return m.into(),
+        };
+        match game::read(&self.state.service, &id).await {
+            Ok(g) => GetGameResponse::Ok(Json(g)),
+            Err(game::Refusal::NotFound(e)) => GetGameResponse::NotFound(e),
+            Err(game::Refusal::Conflict(e)) => GetGameResponse::Conflict(e),
+            Err(game::Refusal::Internal(e)) => GetGameResponse::Internal(e),
+        }
+    }
+
+    /// Run a host's command in a hosted game (host key or admin key in `X-Host-Key`).
+    #[oai(path = "/quizzes/:quiz/game", method = "post")]
+    async fn host_command(
+        &self,
+        quiz: Path<Matching<QuizIdPattern>>,
+        #[oai(name = "X-Host-Key")] key: Header<Option<String>>,
+        body: Json<Document<HostCommandIn>>,
+    ) -> HostCommandResponse {
+        let q = match self.lookup(&quiz.0).await {
+            Ok(q) => q,
+            Err(m) => return m.into(),
+        };
+        if !self.host_ok(&q, key.0.as_deref()) {
+            return HostCommandResponse::Unauthorized(at_field(
+                "unauthorized",
+                "X-Host-Key",
+                "a valid X-Host-Key header (the quiz's host key or the admin key) is required",
+            ));
+        }
+        let action = match definition::host_command(&body.0.0) {
+            Ok(a) => a,
+            Err(e) if e.field.is_empty() => {
+                return HostCommandResponse::BadRequest(client("bad_json", e.message));
+            }
+            Err(e) => {
+                return HostCommandResponse::BadRequest(at_field(
+                    "invalid_command",
+                    e.field,
+                    e.message,
+                ));
+            }
+        };
+        match game::command(&self.state.service, q.id(), action).await {
+            Ok(g) => HostCommandResponse::Ok(Json(g)),
+            Err(game::Refusal::NotFound(e)) => HostCommandResponse::NotFound(e),
+            Err(game::Refusal::Conflict(e)) => HostCommandResponse::Conflict(e),
+            Err(game::Refusal::Internal(e)) => HostCommandResponse::Internal(e),
+        }
+    }
+
+    /// A hosted game's per-question report: each question closed so far (all of them once
+    /// the game is over) with how many answered, % correct, how many chose each option and
+    /// the mean answer time.
+    #[oai(path = "/quizzes/:quiz/report", method = "get")]
+    async fn report(&self, quiz: Path<Matching<QuizIdPattern>>) -> ReportResponse {
+        let id = match quiz_id(&quiz.0) {
+            Ok(id) => id,
+            Err(m) => return m.into(),
+        };
+        match game::report(&self.state.service, &id).await {
+            Ok(r) => ReportResponse::Ok(Json(r)),
+            Err(game::Refusal::NotFound(e)) => ReportResponse::NotFound(e),
+            Err(game::Refusal::Conflict(e)) => ReportResponse::Conflict(e),
+            Err(game::Refusal::Internal(e)) => ReportResponse::Internal(e),
         }
     }
 
@@ -508,13 +665,14 @@ mod tests {
 
     #[test]
     fn csv_names_cannot_become_formulas() {
-        let text = results_csv(vec![EntryOut {
+        let text = results_csv(vec![ResultOut {
             rank: 1,
             player: "p1".into(),
             name: "=1+1".into(),
             score: 5,
+            correct: 2,
         }])
         .unwrap();
-        assert_eq!(text, "rank,player,name,score\n1,p1,'=1+1,5\n");
+        assert_eq!(text, "rank,player,name,score,correct\n1,p1,'=1+1,5,2\n");
     }
 }

@@ -8,7 +8,8 @@ use poem_openapi::payload::{Json, PlainText};
 
 use super::errors::{ApiError, ServerError, parse_failure};
 use super::types::{
-    EntryOut, JoinOut, LeaderboardOut, QuizOut, QuizSummaryOut, RebuildOut, StandingOut,
+    GameOut, JoinOut, LeaderboardOut, QuizOut, QuizSummaryOut, RebuildOut, ReportOut, ResultOut,
+    StandingOut,
 };
 
 /// Declares an operation's response enum with the statuses every operation can return
@@ -151,9 +152,9 @@ operation! {
 operation! {
     /// Responses of the ResultsJson operation.
     ResultsJsonResponse, bad_results = "bad_results", without_401;
-    /// Every player's final line, best first.
+    /// Every player's final line, best first, with their number of correct answers.
     #[oai(status = 200)]
-    Ok(Json<Vec<EntryOut>>),
+    Ok(Json<Vec<ResultOut>>),
     /// Malformed quiz id (`bad_quiz_id`).
     #[oai(status = 400)]
     BadRequest(Json<ApiError>),
@@ -163,9 +164,66 @@ operation! {
 }
 
 operation! {
+    /// Responses of the GetGame operation.
+    GetGameResponse, bad_game = "bad_game", without_401;
+    /// The game's phase now.
+    #[oai(status = 200)]
+    Ok(Json<GameOut>),
+    /// Malformed quiz id (`bad_quiz_id`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// The quiz is self-paced (`not_hosted`).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the HostCommand operation.
+    HostCommandResponse, bad_host_command = "bad_host_command", with_401;
+    /// The game after the command.
+    #[oai(status = 200)]
+    Ok(Json<GameOut>),
+    /// Malformed quiz id (`bad_quiz_id`), body not a JSON object (`bad_json`,
+    /// `bad_content_type`), an unknown command or a `player` where it does not belong or
+    /// missing for `kick` (`invalid_command`, with the field).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Missing or wrong host key (`unauthorized`, field `X-Host-Key`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`) or, for `kick`, no such player (`unknown_player`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// The quiz is self-paced (`not_hosted`), or the command does not apply to the
+    /// game's phase (`not_now`: `next` during a question, `start` twice…).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the Report operation.
+    ReportResponse, bad_report = "bad_report", without_401;
+    /// Each question closed so far.
+    #[oai(status = 200)]
+    Ok(Json<ReportOut>),
+    /// Malformed quiz id (`bad_quiz_id`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// The quiz is self-paced (`not_hosted`).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
+}
+
+operation! {
     /// Responses of the ResultsCsv operation.
     ResultsCsvResponse, bad_csv = "bad_csv", without_401;
-    /// CSV with header `rank,player,name,score`, best first.
+    /// CSV with header `rank,player,name,score,correct`, best first.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Ok(PlainText<String>),
     /// Malformed quiz id (`bad_quiz_id`).

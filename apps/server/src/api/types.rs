@@ -11,7 +11,7 @@ use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{Enum, Object, SecurityScheme};
 use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::QuizView;
-use quiz_core::{QuizStatus, QuizSummary, ScoringKind};
+use quiz_core::{QuizMode, QuizStatus, QuizSummary, ScoringKind};
 use serde_json::Value;
 
 use crate::pattern::{Matching, NamePattern};
@@ -106,6 +106,46 @@ pub struct QuestionIn {
     /// Time allowed in milliseconds (1,000–600,000).
     #[oai(validator(minimum(value = "1000"), maximum(value = "600000")))]
     pub time_limit_ms: u32,
+    /// Shown with the answer at a hosted game's reveal (1–500 characters, not blank).
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
+    pub explanation: Absent<Text>,
+}
+
+/// How a quiz is played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ModeDto {
+    /// Each player's clock starts when they join.
+    SelfPaced,
+    /// A host moves everyone through the questions together.
+    Hosted,
+}
+
+/// How a hosted game runs (every field optional).
+#[derive(Debug, Object)]
+pub struct HostedIn {
+    /// Close a question as soon as every player in the game has answered (default true).
+    pub end_early: Absent<bool>,
+    /// Move from a reveal to the board by itself after this many seconds (1–600); the host
+    /// presses next when absent.
+    #[oai(validator(minimum(value = "1"), maximum(value = "600")))]
+    pub reveal_secs: Absent<u32>,
+    /// Move from a board to the next question (or the podium) by itself after this many
+    /// seconds (1–600); the host presses next when absent.
+    #[oai(validator(minimum(value = "1"), maximum(value = "600")))]
+    pub board_secs: Absent<u32>,
+}
+
+/// How a hosted game runs.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct HostedOut {
+    /// Whether a question closes as soon as every player in the game has answered.
+    pub end_early: bool,
+    /// Seconds after which a reveal moves on by itself.
+    pub reveal_secs: Absent<u32>,
+    /// Seconds after which a board moves on by itself.
+    pub board_secs: Absent<u32>,
 }
 
 /// A new quiz.
@@ -124,6 +164,10 @@ pub struct QuizIn {
     /// The questions in play order (1–200), with distinct ids.
     #[oai(validator(min_items = 1, max_items = 200))]
     pub questions: Vec<QuestionIn>,
+    /// `self_paced` (the default) or `hosted`.
+    pub mode: Absent<ModeDto>,
+    /// Options of a hosted game (only with `mode` `hosted`).
+    pub hosted: Absent<HostedIn>,
 }
 
 /// A question as players see it (no answer key).
@@ -162,6 +206,7 @@ impl From<QuizStatus> for StatusDto {
 
 /// A quiz as players see it.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuizOut {
     /// Quiz id.
     pub id: String,
@@ -175,6 +220,16 @@ pub struct QuizOut {
     pub max_total: u64,
     /// Questions in play order, without answer key.
     pub questions: Vec<QuestionOut>,
+    /// `self_paced` or `hosted`.
+    pub mode: ModeDto,
+    /// How a hosted game runs (hosted quizzes only).
+    pub hosted: Absent<HostedOut>,
+    /// The host key of a hosted quiz: only in the response that creates it. Send it as
+    /// `X-Host-Key` or `?host_key=` on the WebSocket; keep it secret.
+    pub host_key: Absent<String>,
+    /// The host console of a hosted quiz, key included: only in the response that
+    /// creates it.
+    pub host_url: Absent<String>,
 }
 
 impl ScoringKindDto {
@@ -235,6 +290,17 @@ impl From<QuizView> for QuizOut {
                     time_limit_ms: q.time_limit_ms,
                 })
                 .collect(),
+            mode: match v.mode {
+                QuizMode::SelfPaced => ModeDto::SelfPaced,
+                QuizMode::Hosted => ModeDto::Hosted,
+            },
+            hosted: Absent((v.mode == QuizMode::Hosted).then_some(HostedOut {
+                end_early: v.hosted.end_early,
+                reveal_secs: Absent(v.hosted.reveal_secs),
+                board_secs: Absent(v.hosted.board_secs),
+            })),
+            host_key: Absent(None),
+            host_url: Absent(None),
         }
     }
 }
@@ -338,4 +404,121 @@ pub struct StandingOut {
 pub struct RebuildOut {
     /// Players restored from the archive.
     pub players: u64,
+}
+
+/// A host's command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum HostCommandDto {
+    /// Refuse new players in the lobby.
+    Lock,
+    /// Accept new players again.
+    Unlock,
+    /// Open the first question.
+    Start,
+    /// From a reveal to the board; from a board to the next question or the podium.
+    Next,
+    /// Close the open question now.
+    Skip,
+    /// Stop the clock (question, reveal or board).
+    Pause,
+    /// Restart the clock with the time that was left.
+    Resume,
+    /// Go to the podium.
+    End,
+    /// Remove a player (`player`): their sockets close with 4009, their token stops working.
+    Kick,
+}
+
+/// A host's command to a hosted game.
+#[derive(Debug, Object)]
+pub struct HostCommandIn {
+    /// What to do.
+    pub command: HostCommandDto,
+    /// The player to remove (`kick` only).
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
+    pub player: Absent<Text>,
+}
+
+/// A hosted game's state.
+#[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct GameOut {
+    /// Quiz id.
+    pub quiz: String,
+    /// Grows by one with every transition.
+    pub seq: u64,
+    /// `lobby`, `question`, `reveal`, `board`, `paused` or `podium`.
+    pub phase: String,
+    /// Server time, ms since the Unix epoch.
+    pub server_time: u64,
+    /// Whether the lobby is locked.
+    pub locked: bool,
+    /// Players in the game (joined, not removed).
+    pub players: u64,
+    /// How many questions the quiz has.
+    pub question_count: u64,
+    /// The current question (0-based): question, reveal, board, and a pause of them.
+    pub question_index: Absent<u64>,
+    /// When the open question opened (question phase).
+    pub opens_at: Absent<u64>,
+    /// When the open question closes by itself (question phase).
+    pub closes_at: Absent<u64>,
+    /// Milliseconds left of the open or paused question.
+    pub remaining_ms: Absent<u64>,
+    /// Players who answered the open or paused question.
+    pub answered: Absent<u64>,
+    /// Players in the game when it opened.
+    pub expected: Absent<u64>,
+    /// The phase a pause stopped (`question`, `reveal` or `board`).
+    pub paused_from: Absent<String>,
+}
+
+/// One question of the per-question report.
+#[derive(Debug, Object)]
+pub struct QuestionReportOut {
+    /// Position in the quiz, from 0.
+    pub index: u64,
+    /// Question id.
+    pub id: String,
+    /// The question text.
+    pub prompt: String,
+    /// The correct option, 0-based.
+    pub correct_option: u64,
+    /// How many players answered.
+    pub answered: u64,
+    /// How many answered correctly.
+    pub correct: u64,
+    /// Percentage of answers that were correct (0 without answers), one decimal.
+    pub percent_correct: f64,
+    /// How many chose each option, in option order.
+    pub counts: Vec<u64>,
+    /// Mean milliseconds from the question's opening to an answer (absent without
+    /// answers).
+    pub mean_answer_ms: Absent<u64>,
+}
+
+/// The per-question report of a hosted game: each question closed so far (every
+/// question once the game is over).
+#[derive(Debug, Object)]
+pub struct ReportOut {
+    /// Quiz id.
+    pub quiz: String,
+    /// The questions, in play order.
+    pub questions: Vec<QuestionReportOut>,
+}
+
+/// One line of the results.
+#[derive(Debug, Object)]
+pub struct ResultOut {
+    /// Rank, 1 = first.
+    pub rank: u64,
+    /// Player id.
+    pub player: String,
+    /// Display name.
+    pub name: String,
+    /// Score.
+    pub score: u64,
+    /// How many answers were correct.
+    pub correct: u64,
 }

@@ -30,6 +30,7 @@
 //! across an `.await`.
 
 mod frame;
+mod game;
 mod slots;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use quiz_core::board::ViewIndex;
 use quiz_core::ports::Names;
 use quiz_core::throttle::{Decision, Throttle};
 use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
@@ -53,10 +55,13 @@ use crate::telemetry;
 pub type BoardWatch = watch::Receiver<Board>;
 
 struct SocketEntry {
-    player: PlayerId,
+    /// The player, or `None` for a host's socket.
+    player: Option<PlayerId>,
     /// The fan-out slot of this socket, fixed for its life.
     slot: usize,
     board: watch::Sender<Board>,
+    /// Hosted games: the socket's outgoing queue and the last phase sent on it.
+    push: Option<game::Push>,
 }
 
 struct Room {
@@ -70,6 +75,8 @@ struct Room {
     pending_since: Option<Instant>,
     /// Names never change, so each room caches them; shared with running broadcasts.
     names: Arc<Names>,
+    /// A hosted game's push state (`None` for a self-paced quiz).
+    game: Option<game::GameRoom>,
 }
 
 /// What a throttle decision asks the caller to do once the lock is released.
@@ -112,6 +119,15 @@ impl Rooms {
 
     /// Adds a socket of `player` to `quiz`'s room; returns its id and board slot.
     pub fn enter(&self, quiz: &QuizId, player: &PlayerId) -> (u64, BoardWatch) {
+        self.enter_socket(quiz, Some(player.clone()), None)
+    }
+
+    fn enter_socket(
+        &self,
+        quiz: &QuizId,
+        player: Option<PlayerId>,
+        push: Option<(game::Push, quiz_core::Quiz)>,
+    ) -> (u64, BoardWatch) {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(None);
         let mut rooms = self.lock();
@@ -123,15 +139,24 @@ impl Rooms {
             seq: 0,
             pending_since: None,
             names: Arc::new(Names::new()),
+            game: None,
         });
+        let (push, def) = match push {
+            Some((p, def)) => (Some(p), Some(def)),
+            None => (None, None),
+        };
+        if let Some(def) = def {
+            room.game.get_or_insert_with(|| game::GameRoom::new(def));
+        }
         let slot = pick_slot(&room.slot_sizes, self.slot_sockets);
         room.slot_sizes[slot] += 1;
         room.sockets.insert(
             id,
             Arc::new(SocketEntry {
-                player: player.clone(),
+                player,
                 slot,
                 board: tx,
+                push,
             }),
         );
         (id, rx)
@@ -182,9 +207,13 @@ impl Rooms {
             };
             room.pending_since.get_or_insert_with(Instant::now);
             let decision = room.throttle.changed(clock::now());
-            Self::plan(room, decision)
+            (Self::plan(room, decision), room.game.is_some())
         };
+        let (action, hosted) = action;
         self.act(quiz, action);
+        if hosted {
+            self.game_changed(quiz);
+        }
     }
 
     fn tick(self: &Arc<Self>, quiz: &QuizId) {
@@ -251,7 +280,7 @@ impl Rooms {
                 .collect();
             (sockets, room.names.clone())
         };
-        let viewers: Vec<PlayerId> = sockets.iter().map(|s| s.player.clone()).collect();
+        let viewers: Vec<PlayerId> = sockets.iter().filter_map(|s| s.player.clone()).collect();
         let boards = match self.service.room_boards(quiz, &viewers, &known).await {
             Ok(b) => b,
             Err(e) => {
@@ -296,7 +325,13 @@ impl Rooms {
             server_time: now.0,
         });
         let mut sent = 0u64;
-        for (socket, view) in sockets.iter().zip(boards.views) {
+        // Views are in viewer order; a host's socket (no player) sees the top only.
+        let mut views = boards.views.into_iter();
+        for socket in &sockets {
+            let view = match socket.player {
+                Some(_) => views.next().unwrap_or(ViewIndex::EMPTY),
+                None => ViewIndex::EMPTY,
+            };
             let delivered = socket.board.send_if_modified(|latest| {
                 if latest.as_ref().is_some_and(|b| b.seq() >= seq) {
                     return false; // a newer board got there first
@@ -386,8 +421,11 @@ mod tests {
         let placed: Vec<usize> = {
             let all = rooms.lock();
             let room = &all[quiz.id()];
-            let by_player: HashMap<&PlayerId, usize> =
-                room.sockets.values().map(|s| (&s.player, s.slot)).collect();
+            let by_player: HashMap<&PlayerId, usize> = room
+                .sockets
+                .values()
+                .filter_map(|s| Some((s.player.as_ref()?, s.slot)))
+                .collect();
             players.iter().map(|p| by_player[&p.id]).collect()
         };
         assert_eq!(placed, [0, 0, 4, 4, 2]);

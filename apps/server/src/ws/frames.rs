@@ -95,6 +95,13 @@ fn check_fields(value: &serde_json::Value) -> Result<(), (String, String)> {
             ("option", true, "a whole number from 0", is_option),
         ],
         "ping" => &[("nonce", false, "a string", is_id)],
+        "host" => &[
+            ("command", true, "one of the host commands", |v: &Value| {
+                v.as_str()
+                    .is_some_and(|c| quiz_contracts::ws::HOST_COMMANDS.contains(&c))
+            }),
+            ("player", false, "a string", is_id),
+        ],
         _ => &[],
     };
     let Some(map) = value.as_object() else {

@@ -17,7 +17,8 @@ use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSo
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, handler};
 use quiz_contracts::ws::{ErrorCode, ErrorMsg, ServerMessage, SnapshotMsg, close};
-use quiz_core::{Player, QuizId};
+use quiz_core::service::LookupError;
+use quiz_core::{Player, Quiz, QuizId, QuizMode};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 
@@ -36,6 +37,7 @@ const READ_BUFFER_BYTES: usize = 1024;
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
     token: Option<String>,
+    host_key: Option<String>,
 }
 
 /// The upgrade endpoint.
@@ -56,10 +58,11 @@ pub async fn endpoint(
     cfg.max_frame_size = Some(limit);
     cfg.read_buffer_size = READ_BUFFER_BYTES;
     ws.config(cfg)
-        .on_upgrade(move |socket| session(state, quiz, q.token, socket))
+        .on_upgrade(move |socket| session(state, quiz, q, socket))
 }
 
-enum Out {
+/// What a socket's writer sends: a text frame, or a close frame (after which it stops).
+pub(crate) enum Out {
     Text(String),
     Close(u16, String),
 }
@@ -99,6 +102,63 @@ async fn authenticate(
     Ok(player)
 }
 
+/// Who a socket speaks for.
+#[derive(Clone)]
+pub(crate) enum Who {
+    /// A player (token).
+    Player(Player),
+    /// The host of the quiz (host key or admin key).
+    Host,
+}
+
+/// Checks a host key (the quiz's own, or the admin key) and returns the quiz.
+async fn authenticate_host(
+    state: &AppState,
+    quiz_path: &str,
+    key: &str,
+) -> Result<Quiz, (u16, String)> {
+    let wrong = || (close::INVALID_TOKEN, "wrong host key".to_owned());
+    let quiz = QuizId::parse(quiz_path).map_err(|_| wrong())?;
+    let def = match state.service.quiz(&quiz).await {
+        Ok(q) => q,
+        Err(LookupError::UnknownQuiz) => return Err(wrong()),
+        Err(e) => {
+            tracing::warn!(error = %e, "quiz lookup failed");
+            return Err((close::INTERNAL_ERROR, "temporarily unavailable".to_owned()));
+        }
+    };
+    if crate::api::is_admin_key(&state.admin_key, key)
+        || state.tokens.is_host_key(&quiz, def.created_at(), key)
+    {
+        Ok(def)
+    } else {
+        Err(wrong())
+    }
+}
+
+/// The quiz of a player's socket, and whether the host removed them.
+async fn player_quiz(state: &AppState, player: &Player) -> Result<Quiz, (u16, String)> {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, "quiz lookup failed");
+        (close::INTERNAL_ERROR, "temporarily unavailable".to_owned())
+    };
+    let def = state
+        .service
+        .quiz(&player.quiz)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if def.mode() == QuizMode::Hosted
+        && state
+            .service
+            .is_removed(&player.quiz, &player.id)
+            .await
+            .map_err(|e| unavailable(&e))?
+    {
+        return Err((close::REMOVED, "removed by the host".to_owned()));
+    }
+    Ok(def)
+}
+
 fn to_json(m: &ServerMessage) -> String {
     // Serializing our own message types cannot fail (no maps with non-string keys).
     serde_json::to_string(m).unwrap_or_default()
@@ -136,15 +196,21 @@ async fn snapshot_json(state: &AppState, player: &Player) -> Result<String, Stri
     ))))
 }
 
-async fn session(
-    state: Arc<AppState>,
-    quiz_path: String,
-    token: Option<String>,
-    socket: WebSocketStream,
-) {
+async fn session(state: Arc<AppState>, quiz_path: String, q: WsQuery, socket: WebSocketStream) {
     let (mut sink, stream) = socket.split();
-    let player = match authenticate(&state, &quiz_path, token.as_deref()).await {
-        Ok(p) => p,
+    let who = match &q.host_key {
+        Some(key) => authenticate_host(&state, &quiz_path, key)
+            .await
+            .map(|def| (Who::Host, def)),
+        None => match authenticate(&state, &quiz_path, q.token.as_deref()).await {
+            Ok(p) => player_quiz(&state, &p)
+                .await
+                .map(|def| (Who::Player(p), def)),
+            Err(e) => Err(e),
+        },
+    };
+    let (who, def) = match who {
+        Ok(w) => w,
         Err((code, reason)) => {
             let _ = sink
                 .send(Message::close_with(CloseCode::from(code), reason))
@@ -153,11 +219,20 @@ async fn session(
             return;
         }
     };
-    let (conn, board) = state.rooms.enter(&player.quiz, &player.id);
-    metrics::gauge!(telemetry::SOCKETS_OPEN).increment(1.0);
+    let quiz = def.id().clone();
+    let hosted = def.mode() == QuizMode::Hosted;
     let (out_tx, out_rx) = mpsc::channel::<Out>(64);
+    let (conn, board) = match (&who, hosted) {
+        (Who::Player(p), false) => state.rooms.enter(&quiz, &p.id),
+        (Who::Player(p), true) => state
+            .rooms
+            .enter_game(&def, Some(p.id.clone()), out_tx.clone()),
+        (Who::Host, true) => state.rooms.enter_game(&def, None, out_tx.clone()),
+        (Who::Host, false) => state.rooms.enter_watcher(&quiz),
+    };
+    metrics::gauge!(telemetry::SOCKETS_OPEN).increment(1.0);
     let ping_every = Duration::from_secs(state.limits.ping_secs);
-    let writer = tokio::spawn(write_loop(
+    let mut writer = tokio::spawn(write_loop(
         sink,
         out_rx,
         board,
@@ -165,12 +240,26 @@ async fn session(
         ping_every,
     ));
 
-    match snapshot_json(&state, &player).await {
-        Ok(json) => {
-            let _ = out_tx.send(Out::Text(json)).await;
-            Session::new(state.clone(), player.clone())
-                .run(stream, &out_tx)
-                .await;
+    let first = match &who {
+        Who::Player(p) => snapshot_json(&state, p).await.map(Some),
+        Who::Host => Ok(None),
+    };
+    let mut writer_done = false;
+    match first {
+        Ok(first) => {
+            if let Some(json) = first {
+                let _ = out_tx.send(Out::Text(json)).await;
+            }
+            if hosted {
+                // After the snapshot, so the current phase follows it.
+                state.rooms.game_changed(&quiz);
+            }
+            let run = Session::new(state.clone(), who, quiz.clone()).run(stream, &out_tx);
+            // A close the room queued (a removed player) ends the writer: stop reading too.
+            tokio::select! {
+                () = run => {}
+                _ = &mut writer => writer_done = true,
+            }
         }
         Err(e) => {
             tracing::warn!(error = %e, "snapshot failed");
@@ -182,9 +271,13 @@ async fn session(
                 .await;
         }
     }
+    // Leave first: the room holds a sender of this socket's queue and its board slot,
+    // and the writer stops once every sender is gone.
+    state.rooms.leave(&quiz, conn);
     drop(out_tx);
-    let _ = writer.await;
-    state.rooms.leave(&player.quiz, conn);
+    if !writer_done {
+        let _ = writer.await;
+    }
     metrics::gauge!(telemetry::SOCKETS_OPEN).decrement(1.0);
 }
 

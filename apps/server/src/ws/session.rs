@@ -12,14 +12,15 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use poem::web::websocket::{Message, WebSocketStream};
 use quiz_contracts::ws::{
-    AnswerResultMsg, ClientMessage, ErrorCode, PongMsg, ServerMessage, close,
+    AnswerResultMsg, ClientMessage, ErrorCode, HostCommandName, HostOkMsg, PongMsg, ServerMessage,
+    close,
 };
-use quiz_core::service::SubmitError;
-use quiz_core::{AnswerError, OptionIndex, Player, QuestionId};
+use quiz_core::service::{GameOpError, HostAction, SubmitError};
+use quiz_core::{AnswerError, OptionIndex, PlayerId, QuestionId, QuizId};
 use tokio::sync::mpsc;
 
 use super::frames::{close_for_read_error, parse_client_message};
-use super::{Out, error, refuse, shut_down, snapshot_json, to_json};
+use super::{Out, Who, error, refuse, shut_down, snapshot_json, to_json};
 use crate::{AppState, clock, telemetry};
 
 /// Consecutive invalid messages after which the socket is closed (1008).
@@ -121,18 +122,20 @@ impl Conduct {
 /// One socket's state while it is open.
 pub(super) struct Session {
     state: Arc<AppState>,
-    player: Player,
+    who: Who,
+    quiz: QuizId,
     /// Replies by `answer_id`, to replay them to retries on this connection.
     answered: HashMap<String, AnswerResultMsg>,
     conduct: Conduct,
 }
 
 impl Session {
-    pub(super) fn new(state: Arc<AppState>, player: Player) -> Self {
+    pub(super) fn new(state: Arc<AppState>, who: Who, quiz: QuizId) -> Self {
         let conduct = Conduct::new(state.limits.max_msgs_per_sec);
         Self {
             state,
-            player,
+            who,
+            quiz,
             answered: HashMap::new(),
             conduct,
         }
@@ -262,7 +265,14 @@ impl Session {
             }
             ClientMessage::Snapshot {} => {
                 self.conduct.valid();
-                match snapshot_json(&self.state, &self.player).await {
+                let Who::Player(player) = &self.who else {
+                    return Some(error(
+                        ErrorCode::NotAPlayer,
+                        "a host's socket has no snapshot; the current phase comes by itself",
+                        None,
+                    ));
+                };
+                match snapshot_json(&self.state, player).await {
                     Ok(json) => Some(json),
                     Err(e) => {
                         tracing::warn!(error = %e, "snapshot failed");
@@ -273,6 +283,10 @@ impl Session {
                         ))
                     }
                 }
+            }
+            ClientMessage::Host { command, player } => {
+                self.conduct.valid();
+                Some(self.host(command, player).await)
             }
             ClientMessage::Answer {
                 answer_id,
@@ -288,10 +302,87 @@ impl Session {
         }
     }
 
+    /// Runs a host's command; the reply is `host_ok` or an `error`.
+    async fn host(&mut self, command: HostCommandName, player: Option<String>) -> String {
+        if matches!(self.who, Who::Player(_)) {
+            return refuse(
+                ErrorCode::NotHost,
+                Some("type"),
+                "only the host's socket (connected with ?host_key=) may send host commands",
+                None,
+            );
+        }
+        let action = match (crate::api::phase_command(command), player) {
+            (Some(c), None) => HostAction::Phase(c),
+            (Some(_), Some(_)) => {
+                return refuse(
+                    ErrorCode::InvalidMessage,
+                    Some("player"),
+                    "only kick takes a player",
+                    None,
+                );
+            }
+            (None, Some(p)) => match PlayerId::parse(&p) {
+                Ok(id) => HostAction::Kick(id),
+                Err(_) => {
+                    return refuse(
+                        ErrorCode::UnknownPlayer,
+                        Some("player"),
+                        format!("no player {p:?} in this quiz"),
+                        None,
+                    );
+                }
+            },
+            (None, None) => {
+                return refuse(
+                    ErrorCode::InvalidMessage,
+                    Some("player"),
+                    "kick needs the player's id in \"player\"",
+                    None,
+                );
+            }
+        };
+        match self
+            .state
+            .service
+            .host(&self.quiz, action, clock::now())
+            .await
+        {
+            Ok(state) => to_json(&ServerMessage::HostOk(HostOkMsg {
+                command,
+                seq: state.seq,
+            })),
+            Err(e) => {
+                let (code, field) = match &e {
+                    GameOpError::UnknownQuiz => (ErrorCode::UnknownQuiz, None),
+                    GameOpError::NotHosted => (ErrorCode::NotHosted, None),
+                    GameOpError::NotNow(_) => (ErrorCode::NotNow, Some("command")),
+                    GameOpError::UnknownPlayer => (ErrorCode::UnknownPlayer, Some("player")),
+                    GameOpError::Unavailable(u) => {
+                        tracing::error!(error = %u, "host command failed");
+                        (ErrorCode::Unavailable, None)
+                    }
+                };
+                refuse(code, field, e.to_string(), None)
+            }
+        }
+    }
+
     async fn answer(&mut self, answer_id: String, question: &str, option: u32) -> String {
         let count = |outcome: &'static str| {
             metrics::counter!(telemetry::ANSWERS, "outcome" => outcome).increment(1)
         };
+        let Who::Player(player) = &self.who else {
+            self.conduct.invalid();
+            count("invalid");
+            return refuse(
+                ErrorCode::NotAPlayer,
+                Some("type"),
+                "a host's socket cannot answer",
+                Some(answer_id),
+            );
+        };
+        let player = player.clone();
         if !valid_answer_id(&answer_id) {
             self.conduct.invalid();
             count("invalid");
@@ -346,7 +437,7 @@ impl Session {
         match self
             .state
             .service
-            .submit_answer(&self.player, &question_id, opt, clock::now())
+            .submit_answer(&player, &question_id, opt, clock::now())
             .await
         {
             Ok(outcome) => {
@@ -372,6 +463,11 @@ impl Session {
                     }
                     AnswerError::TooLate { .. } => (ErrorCode::TooLate, None),
                     AnswerError::QuizClosed => (ErrorCode::QuizClosed, None),
+                    AnswerError::NoOpenQuestion => (ErrorCode::NoOpenQuestion, None),
+                    AnswerError::NotTheOpenQuestion { .. } => {
+                        (ErrorCode::NotTheOpenQuestion, Some("question"))
+                    }
+                    AnswerError::Removed => (ErrorCode::NotAPlayer, None),
                 };
                 refuse(code, field, e.to_string(), Some(answer_id))
             }

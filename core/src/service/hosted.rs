@@ -1,0 +1,467 @@
+//! Hosted games as use cases: reading a game (and applying a transition that fell due),
+//! the host's commands, removing a player, answers in a hosted game, and the per-question
+//! report.
+//!
+//! # Where the clock lives, and why a timed transition happens once
+//!
+//! The state machine ([`crate::game`]) has no clock; the game's state lives behind the
+//! [`crate::ports::GameStore`] port, shared by every instance. Whoever reads a game — a
+//! player's answer, the host's command, an instance's timer at the phase's deadline —
+//! first applies the transition that is due at its `now` ([`GameState::due`]) with a
+//! compare-and-set from the `seq` it read. Of any number of instances doing so at once,
+//! one succeeds and announces the change on the room bus; the others find the new state on
+//! their next read. So a question closes, or a reveal moves on, exactly once, and a read
+//! never returns a phase whose time is up.
+
+use std::collections::HashSet;
+
+use crate::game::{GameError, GameState, HostCommand, HostedAnswerError, Phase};
+use crate::ids::{OptionIndex, PlayerId, QuestionId, QuizId};
+use crate::ports::{GameAnswer, GameStoreError};
+use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
+use crate::time::Timestamp;
+
+use super::{LookupError, QuizService, Unavailable};
+
+/// How often a read or a command retries after losing a compare-and-set race before it
+/// reports the store as unavailable (each loss means another instance moved the game).
+const MAX_RACES: usize = 16;
+
+impl From<GameStoreError> for Unavailable {
+    fn from(e: GameStoreError) -> Self {
+        Self {
+            port: "game store",
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Errors of the hosted-game operations.
+#[derive(Debug, thiserror::Error)]
+pub enum GameOpError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// The quiz is self-paced: it has no game.
+    #[error("the quiz is self-paced, not hosted")]
+    NotHosted,
+    /// The command does not apply to the game's phase.
+    #[error(transparent)]
+    NotNow(#[from] GameError),
+    /// No such player in the quiz (kick).
+    #[error("no such player in this quiz")]
+    UnknownPlayer,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl From<LookupError> for GameOpError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::UnknownQuiz => Self::UnknownQuiz,
+            LookupError::Unavailable(u) => Self::Unavailable(u),
+        }
+    }
+}
+
+/// What a host command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAction {
+    /// A phase command (lock, start, next, …).
+    Phase(HostCommand),
+    /// Remove a player from the game.
+    Kick(PlayerId),
+}
+
+/// One question's line of the per-question report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionReport {
+    /// Position in the quiz, from 0.
+    pub index: usize,
+    /// The question.
+    pub id: QuestionId,
+    /// Its prompt.
+    pub prompt: String,
+    /// The correct option.
+    pub correct_option: usize,
+    /// How many players answered it.
+    pub answered: u64,
+    /// How many answered it correctly.
+    pub correct: u64,
+    /// How many chose each option, in option order.
+    pub counts: Vec<u64>,
+    /// Mean milliseconds from the question's opening to an answer (`None` without answers).
+    pub mean_answer_ms: Option<u64>,
+}
+
+/// Who answered what to one question, for a reveal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reveal {
+    /// The correct option.
+    pub correct_option: usize,
+    /// How many chose each option, in option order.
+    pub counts: Vec<u64>,
+    /// Every player's answer.
+    pub answers: Vec<GameAnswer>,
+}
+
+impl QuizService {
+    /// A hosted quiz by id.
+    async fn hosted_quiz(&self, quiz: &QuizId) -> Result<Quiz, GameOpError> {
+        let quiz = self.quiz(quiz).await?;
+        if quiz.mode() != QuizMode::Hosted {
+            return Err(GameOpError::NotHosted);
+        }
+        Ok(quiz)
+    }
+
+    /// Players in the game: joined and not removed.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn players_in_game(&self, quiz: &QuizId) -> Result<u64, Unavailable> {
+        let joined = self.ports.registry.count(quiz).await?;
+        let kicked = self.ports.games.kicked(quiz).await?.len() as u64;
+        Ok(joined.saturating_sub(kicked))
+    }
+
+    /// The players the host removed from a game.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn removed_players(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, Unavailable> {
+        Ok(self.ports.games.kicked(quiz).await?)
+    }
+
+    /// Whether the host removed a player.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn is_removed(&self, quiz: &QuizId, player: &PlayerId) -> Result<bool, Unavailable> {
+        Ok(self.ports.games.kicked(quiz).await?.contains(player))
+    }
+
+    /// The game of hosted quiz `quiz` at `now`, with any transition that fell due applied
+    /// (see the module docs); a game is created in its lobby on first read.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn current_game(
+        &self,
+        quiz: &Quiz,
+        now: Timestamp,
+    ) -> Result<GameState, Unavailable> {
+        let id = quiz.id();
+        let games = &self.ports.games;
+        let limits = quiz.time_limits_ms();
+        let options = quiz.hosted();
+        for _ in 0..MAX_RACES {
+            let Some(state) = games.get(id).await? else {
+                games.compare_and_set(id, None, &GameState::lobby()).await?;
+                continue;
+            };
+            // Only a board moving on opens a question, and only then are players counted.
+            let connected = match state.phase {
+                Phase::Board { .. } if state.due(&options, &limits, 0, now).is_some() => {
+                    self.players_in_game(id).await?
+                }
+                _ => 0,
+            };
+            let Some(next) = state.due(&options, &limits, connected, now) else {
+                return Ok(state);
+            };
+            if games.compare_and_set(id, Some(state.seq), &next).await? {
+                let _ = self.ports.bus.announce(id).await;
+            }
+        }
+        Err(contention())
+    }
+
+    /// A hosted game by quiz id, as [`QuizService::current_game`] reads it, with its quiz.
+    ///
+    /// # Errors
+    /// [`GameOpError::UnknownQuiz`], [`GameOpError::NotHosted`], [`GameOpError::Unavailable`].
+    pub async fn game(
+        &self,
+        quiz: &QuizId,
+        now: Timestamp,
+    ) -> Result<(Quiz, GameState), GameOpError> {
+        let quiz = self.hosted_quiz(quiz).await?;
+        let state = self.current_game(&quiz, now).await?;
+        Ok((quiz, state))
+    }
+
+    /// Runs a host's command at `now` and returns the game after it. A phase change is
+    /// announced on the room bus, and so is a removal (each instance then closes the
+    /// removed player's sockets).
+    ///
+    /// # Errors
+    /// [`GameOpError`] naming why; on error nothing changed.
+    pub async fn host(
+        &self,
+        quiz: &QuizId,
+        action: HostAction,
+        now: Timestamp,
+    ) -> Result<GameState, GameOpError> {
+        let quiz = self.hosted_quiz(quiz).await?;
+        let id = quiz.id();
+        let command = match action {
+            HostAction::Kick(player) => {
+                if self
+                    .ports
+                    .registry
+                    .get(id, &player)
+                    .await
+                    .map_err(Unavailable::from)?
+                    .is_none()
+                {
+                    return Err(GameOpError::UnknownPlayer);
+                }
+                self.ports
+                    .games
+                    .kick(id, &player)
+                    .await
+                    .map_err(Unavailable::from)?;
+                let _ = self.ports.bus.announce(id).await;
+                return Ok(self.current_game(&quiz, now).await?);
+            }
+            HostAction::Phase(c) => c,
+        };
+        let limits = quiz.time_limits_ms();
+        for _ in 0..MAX_RACES {
+            let state = self.current_game(&quiz, now).await?;
+            let connected = match command {
+                HostCommand::Start | HostCommand::Next => self.players_in_game(id).await?,
+                _ => 0,
+            };
+            let next = state.command(command, &limits, connected, now)?;
+            if self
+                .ports
+                .games
+                .compare_and_set(id, Some(state.seq), &next)
+                .await
+                .map_err(Unavailable::from)?
+            {
+                let _ = self.ports.bus.announce(id).await;
+                return Ok(next);
+            }
+        }
+        Err(contention().into())
+    }
+
+    /// Checks an answer to a hosted game's question at `now`: the question must be the
+    /// one open, the player not removed. Returns the check and, when the question is open,
+    /// its opening and the game state (to count the answer in afterwards).
+    pub(super) async fn check_hosted_answer(
+        &self,
+        quiz: &Quiz,
+        player: &PlayerId,
+        question: &QuestionId,
+        option: OptionIndex,
+        now: Timestamp,
+    ) -> Result<(Checked, Option<(usize, Timestamp, GameState)>), HostedCheckError> {
+        let index = quiz
+            .question_index(question)
+            .ok_or(AnswerError::UnknownQuestion)?;
+        if self.is_removed(quiz.id(), player).await? {
+            return Err(AnswerError::Removed.into());
+        }
+        let state = self.current_game(quiz, now).await?;
+        match state.accepts(index, now) {
+            Ok(opens_at) => {
+                let Phase::Question { closes_at, .. } = state.phase else {
+                    return Err(AnswerError::NoOpenQuestion.into());
+                };
+                let checked = quiz.check_hosted(index, option, closes_at, now)?;
+                Ok((checked, Some((index, opens_at, state))))
+            }
+            Err(e) => Err(HostedCheckError::Closed(match e {
+                HostedAnswerError::NoOpenQuestion => AnswerError::NoOpenQuestion,
+                HostedAnswerError::NotTheOpenQuestion { open } => {
+                    match quiz.questions().get(open) {
+                        Some(q) => AnswerError::NotTheOpenQuestion { open: q.id.clone() },
+                        None => AnswerError::NoOpenQuestion,
+                    }
+                }
+            })),
+        }
+    }
+
+    /// Counts an accepted answer in its question and closes the question when everyone
+    /// in the game has answered (once, whoever else races to do the same).
+    pub(super) async fn count_hosted_answer(
+        &self,
+        quiz: &Quiz,
+        index: usize,
+        state: &GameState,
+        answer: &GameAnswer,
+        now: Timestamp,
+    ) -> Result<(), Unavailable> {
+        let id = quiz.id();
+        let answered = self.ports.games.record_answer(id, index, answer).await?;
+        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, now)
+            && self
+                .ports
+                .games
+                .compare_and_set(id, Some(state.seq), &next)
+                .await?
+        {
+            let _ = self.ports.bus.announce(id).await;
+        }
+        Ok(())
+    }
+
+    /// How many players have answered question `index` of a hosted game.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn answered_count(&self, quiz: &QuizId, index: usize) -> Result<u64, Unavailable> {
+        Ok(self.ports.games.answer_count(quiz, index).await?)
+    }
+
+    /// Who answered what to question `index` of a hosted game.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn reveal(&self, quiz: &Quiz, index: usize) -> Result<Reveal, Unavailable> {
+        let answers = self.ports.games.answers(quiz.id(), index).await?;
+        let (correct_option, options) = quiz
+            .questions()
+            .get(index)
+            .map_or((0, 0), |q| (q.correct.get(), q.options.len()));
+        let mut counts = vec![0u64; options];
+        for a in &answers {
+            if let Some(c) = counts.get_mut(a.option as usize) {
+                *c += 1;
+            }
+        }
+        Ok(Reveal {
+            correct_option,
+            counts,
+            answers,
+        })
+    }
+
+    /// The per-question report of a hosted game at `now`: each question that has closed
+    /// (all of them at the podium), with how many answered, how many correctly, how many
+    /// chose each option and the mean answer time.
+    ///
+    /// # Errors
+    /// [`GameOpError::UnknownQuiz`], [`GameOpError::NotHosted`], [`GameOpError::Unavailable`].
+    pub async fn report(
+        &self,
+        quiz: &QuizId,
+        now: Timestamp,
+    ) -> Result<Vec<QuestionReport>, GameOpError> {
+        let (quiz, state) = self.game(quiz, now).await?;
+        let closed = closed_questions(&state.phase, quiz.questions().len());
+        let mut out = Vec::with_capacity(closed);
+        for (index, q) in quiz.questions().iter().enumerate().take(closed) {
+            let reveal = self.reveal(&quiz, index).await?;
+            let answered = reveal.answers.len() as u64;
+            let total_ms: u64 = reveal.answers.iter().map(|a| a.elapsed_ms).sum();
+            out.push(QuestionReport {
+                index,
+                id: q.id.clone(),
+                prompt: q.prompt.clone(),
+                correct_option: reveal.correct_option,
+                answered,
+                correct: reveal.answers.iter().filter(|a| a.correct).count() as u64,
+                counts: reveal.counts,
+                mean_answer_ms: total_ms.checked_div(answered),
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many answers each player got right, from a hosted game's answers.
+    async fn hosted_correct_counts(
+        &self,
+        quiz: &Quiz,
+    ) -> Result<std::collections::HashMap<PlayerId, u64>, Unavailable> {
+        let mut counts = std::collections::HashMap::new();
+        for index in 0..quiz.questions().len() {
+            for a in self.ports.games.answers(quiz.id(), index).await? {
+                if a.correct {
+                    *counts.entry(a.player).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// How many answers each of `players` got right: from the game's answers for a hosted
+    /// quiz (one read per question), from each player's answered questions otherwise (one
+    /// read per player).
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn correct_counts(
+        &self,
+        quiz: &Quiz,
+        players: &[PlayerId],
+    ) -> Result<std::collections::HashMap<PlayerId, u64>, Unavailable> {
+        if quiz.mode() == QuizMode::Hosted {
+            return self.hosted_correct_counts(quiz).await;
+        }
+        let mut counts = std::collections::HashMap::with_capacity(players.len());
+        for p in players {
+            let answers = self.ports.scoreboard.answers(quiz.id(), p).await?;
+            let n = answers.iter().filter(|(_, r)| r.correct).count() as u64;
+            counts.insert(p.clone(), n);
+        }
+        Ok(counts)
+    }
+
+    /// The players in a game's lobby, in join order, up to `limit`, without removed ones.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn lobby(
+        &self,
+        quiz: &QuizId,
+        limit: u64,
+    ) -> Result<Vec<crate::model::BoardEntry>, Unavailable> {
+        let kicked: HashSet<PlayerId> = self.removed_players(quiz).await?.into_iter().collect();
+        let mut page = self
+            .board_page(quiz, 0, limit + kicked.len() as u64)
+            .await?;
+        page.retain(|e| !kicked.contains(&e.player));
+        page.sort_by_key(|e| e.player.issued_number());
+        page.truncate(limit as usize);
+        Ok(page)
+    }
+}
+
+/// Why a hosted answer was not checked.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum HostedCheckError {
+    /// Refused by the quiz's rules.
+    #[error(transparent)]
+    Rejected(#[from] AnswerError),
+    /// The question is not open (a retry of an answer given in time still gets its result).
+    #[error(transparent)]
+    Closed(AnswerError),
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// How many questions (from the first) have closed in `phase`, of `questions`.
+fn closed_questions(phase: &Phase, questions: usize) -> usize {
+    match phase {
+        Phase::Lobby { .. } => 0,
+        Phase::Question { index, .. } => *index,
+        Phase::Reveal { index, .. } | Phase::Board { index, .. } => index + 1,
+        Phase::Paused { from, .. } => closed_questions(from, questions),
+        Phase::Podium => questions,
+    }
+}
+
+fn contention() -> Unavailable {
+    Unavailable {
+        port: "game store",
+        source: "the game kept changing under this operation".into(),
+    }
+}
