@@ -48,7 +48,7 @@ fn usage() -> String {
        contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
        services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
        bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
-       fuzz [SECS] the fuzz targets (frame parser, quiz definitions, tokens, CSV), SECS each (15)\n  \
+       fuzz [SECS] the fuzz targets (frame parser, quiz definitions, host commands, tokens, CSV), SECS each (15)\n  \
        browser     only the headless-Chromium test of the web client\n  \
        schemathesis  only schemathesis against a live server"
         .into()

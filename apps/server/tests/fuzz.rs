@@ -154,6 +154,7 @@ fn fuzz_ws_frames() {
         check_frame(&seed);
     }
     let answer = json!({"type": "answer", "answer_id": "a1", "question": "v1", "option": 1});
+    let host = json!({"type": "host", "command": "kick", "player": "p1"});
     let strategy = prop_oneof![
         prop::collection::vec(any::<u8>(), 0..200),
         arb_json().prop_map(|v| v.to_string().into_bytes()),
@@ -162,8 +163,51 @@ fn fuzz_ws_frames() {
             &["type", "answer_id", "question", "option", "extra"]
         )
         .prop_map(|v| v.to_string().into_bytes()),
+        mutate(host, &["type", "command", "player", "extra"])
+            .prop_map(|v| v.to_string().into_bytes()),
     ];
     fuzz("ws_frame", strategy, |b| check_frame(b));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn check_host_command(bytes: &[u8]) {
+    let Ok(value) = quiz_server::json::parse(bytes, DEFAULT_MAX_DEPTH) else {
+        return;
+    };
+    match definition::host_command(&value) {
+        Ok(quiz_core::service::HostAction::Kick(p)) => {
+            assert_eq!(value["command"], "kick");
+            assert_eq!(value["player"], p.as_str());
+        }
+        Ok(quiz_core::service::HostAction::Phase(_)) => {
+            assert!(value.get("player").is_none(), "{value}");
+        }
+        Err(e) => {
+            assert!(!e.message.is_empty(), "{value}");
+            assert!(
+                e.field.is_empty()
+                    || value.get(&e.field).is_some()
+                    || e.field == "command"
+                    || e.field == "player",
+                "{value}: {e:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fuzz_host_commands() {
+    for seed in corpus("host_command") {
+        check_host_command(&seed);
+    }
+    let kick = json!({"command": "kick", "player": "p1"});
+    let strategy = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..100),
+        arb_json().prop_map(|v| v.to_string().into_bytes()),
+        mutate(kick, &["command", "player", "extra"]).prop_map(|v| v.to_string().into_bytes()),
+    ];
+    fuzz("host_command", strategy, |b| check_host_command(b));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,7 +230,7 @@ fn check_definition(bytes: &[u8]) {
             if !e.field.is_empty() {
                 let root = e.field.split(['.', '[']).next().unwrap();
                 assert!(
-                    ["id", "title", "scoring", "questions"].contains(&root)
+                    ["id", "title", "scoring", "questions", "mode", "hosted"].contains(&root)
                         || value.get(root).is_some(),
                     "{value}: {e:?}"
                 );

@@ -501,3 +501,90 @@ async fn a_player_who_reconnects_gets_the_current_phase_with_the_time_left_and_t
     assert_eq!(b.answer("b", "q0", 1).await["type"], "answer_result");
     assert_eq!(phase(&mut a2).await["phase"], "reveal");
 }
+
+/// Twenty players' answers race to be the last: the question closes once (one transition),
+/// every answer counts, and a player joining after the close cannot reopen it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_last_answers_close_the_question_exactly_once() {
+    use quiz_core::game::{HostCommand, Phase};
+    use quiz_core::service::HostAction;
+    use quiz_core::{AnswerError, OptionIndex, PlayerName, QuestionId, QuizId, QuizService};
+
+    let svc = QuizService::new(
+        quiz_memory::embedded_adapters(),
+        quiz_core::ServiceConfig::default(),
+    );
+    let now = quiz_server::clock::now;
+    let mut draft = quiz_server::demo::demo_quiz(now());
+    draft.id = QuizId::parse("race").unwrap();
+    draft.mode = quiz_core::QuizMode::Hosted;
+    let quiz = svc.create_quiz(draft).await.unwrap();
+    let mut players = Vec::new();
+    for i in 0..20 {
+        let name = PlayerName::parse(format!("p{i}")).unwrap();
+        players.push(svc.join(quiz.id(), &name, now()).await.unwrap());
+    }
+    let started = svc
+        .host(quiz.id(), HostAction::Phase(HostCommand::Start), now())
+        .await
+        .unwrap();
+    assert_eq!(started.phase.name(), "question");
+    let q = quiz.questions()[0].id.clone();
+    let tasks: Vec<_> = players
+        .iter()
+        .cloned()
+        .map(|p| {
+            let svc = svc.clone();
+            let q = q.clone();
+            tokio::spawn(async move {
+                svc.submit_answer(&p, &q, OptionIndex::new(0).unwrap(), now())
+                    .await
+                    .map(|o| o.duplicate)
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(
+            t.await.unwrap().ok(),
+            Some(false),
+            "every answer accepted once"
+        );
+    }
+    let (_, state) = svc.game(quiz.id(), now()).await.unwrap();
+    assert!(
+        matches!(state.phase, Phase::Reveal { index: 0, .. }),
+        "{state:?}"
+    );
+    assert_eq!(
+        state.seq,
+        started.seq + 1,
+        "closed by exactly one transition"
+    );
+    assert_eq!(svc.answered_count(quiz.id(), 0).await.unwrap(), 20);
+
+    // A late joiner's answer to the closed question is refused and changes nothing.
+    let late = svc
+        .join(quiz.id(), &PlayerName::parse("late").unwrap(), now())
+        .await
+        .unwrap();
+    let refused = svc
+        .submit_answer(&late, &q, OptionIndex::new(0).unwrap(), now())
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(quiz_core::service::SubmitError::Rejected(
+                AnswerError::NoOpenQuestion
+            ))
+        ),
+        "{refused:?}"
+    );
+    let second = QuestionId::parse("v2").unwrap();
+    assert!(
+        svc.submit_answer(&late, &second, OptionIndex::new(0).unwrap(), now())
+            .await
+            .is_err()
+    );
+    let (_, after) = svc.game(quiz.id(), now()).await.unwrap();
+    assert_eq!(after, state, "nothing reopened");
+}

@@ -178,3 +178,142 @@ async fn players_on_different_instances_see_each_other_through_nginx() {
     a_backends.shutdown().await;
     b_backends.shutdown().await;
 }
+
+/// Every phase frame on `c` until the podium, skipping other frames.
+async fn phases_until_podium(c: &mut common::Client) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    while out.last().is_none_or(|p| p["phase"] != "podium") {
+        let v = c.recv().await;
+        if v["type"] == "phase" {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// A hosted game on two instances behind nginx, on the real Redis: the host's socket on one
+/// instance, the players' on the other. After the host's start, the game runs by itself:
+/// the first question closes early when both players answered, the second at its time
+/// limit, reveals and boards move on after a second. Both instances run the timers; every
+/// socket gets every phase once, in order, with consecutive `seq`, so each timed
+/// transition happened exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let tag = format!("{}_{nanos:x}", std::process::id());
+    let quiz = format!("mh-{tag}");
+    let mut cfg = config();
+    cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
+    cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
+    cfg.mongo_db = format!("multi_{tag}");
+    cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
+    cfg.trust_forwarded_for = true;
+    let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+    let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+    let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
+    let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+    let (_nginx, port) = start_nginx(&[a.addr, b.addr]);
+    let lb = common::TestServer::external(format!("127.0.0.1:{port}").parse().unwrap());
+
+    let questions: Vec<serde_json::Value> = (0..2)
+        .map(|i| {
+            json!({"id": format!("q{i}"), "prompt": format!("Q{i}?"), "options": ["a", "b"],
+                        "correct": 1, "points": 100, "time_limit_ms": 2_000})
+        })
+        .collect();
+    let def = json!({"id": quiz, "title": "Across", "mode": "hosted", "questions": questions,
+                     "hosted": {"reveal_secs": 1, "board_secs": 1}});
+    let (status, created) = lb
+        .http(
+            "POST",
+            "/api/quizzes",
+            Some(&def),
+            &[("X-Admin-Key", common::ADMIN)],
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["host_key"].as_str().unwrap().to_owned();
+
+    // The host through nginx; the players straight to the other instance.
+    let mut host = lb.connect(&format!("/ws/{quiz}?host_key={key}")).await;
+    let lobby = host.recv_type("phase").await;
+    assert_eq!(lobby["phase"], "lobby");
+    let other = if a.state.rooms.socket_count() == 1 {
+        &b
+    } else {
+        &a
+    };
+    let mut players = Vec::new();
+    for name in ["Ann", "Bob"] {
+        let joined = lb.join(&quiz, name).await;
+        let mut c = other.connect(joined["ws_path"].as_str().unwrap()).await;
+        c.recv_type("snapshot").await;
+        players.push(c);
+    }
+    assert_eq!(
+        (a.state.rooms.socket_count(), b.state.rooms.socket_count()),
+        if std::ptr::eq(other, &b) {
+            (1, 2)
+        } else {
+            (2, 1)
+        },
+        "host on one instance, players on the other"
+    );
+    let mut seen: Vec<Vec<serde_json::Value>> = Vec::new();
+    for p in &mut players {
+        let l = p.recv_type("phase").await;
+        assert_eq!(l["phase"], "lobby");
+        seen.push(vec![l]);
+    }
+    let (status, g) = lb
+        .http(
+            "POST",
+            &format!("/api/quizzes/{quiz}/game"),
+            Some(&json!({"command": "start"})),
+            &[("X-Host-Key", &key)],
+        )
+        .await;
+    assert_eq!(
+        (status, g["phase"].as_str()),
+        (200, Some("question")),
+        "{g}"
+    );
+    for (i, p) in players.iter_mut().enumerate() {
+        let q = p.recv_type("phase").await;
+        assert_eq!(q["phase"], "question");
+        seen[i].push(q);
+        let r = p.answer(&format!("a{i}"), "q0", 1).await;
+        assert_eq!(r["type"], "answer_result", "{r}");
+    }
+    let expected = [
+        "lobby", "question", "reveal", "board", "question", "reveal", "board", "podium",
+    ];
+    let mut all = vec![phases_until_podium(&mut host).await];
+    for (p, mut frames) in players.iter_mut().zip(seen) {
+        frames.extend(phases_until_podium(p).await);
+        all.push(frames);
+    }
+    all[0].insert(0, lobby.clone());
+    for (who, frames) in all.iter().enumerate() {
+        let names: Vec<&str> = frames
+            .iter()
+            .map(|f| f["phase"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "socket {who}");
+        let seqs: Vec<u64> = frames.iter().map(|f| f["seq"].as_u64().unwrap()).collect();
+        assert_eq!(
+            seqs,
+            (0..8).collect::<Vec<u64>>(),
+            "socket {who}: each transition once"
+        );
+    }
+    // Both players scored on the first question; the podium shows them.
+    let podium = &all[1][7];
+    assert_eq!(podium["podium"].as_array().map(Vec::len), Some(2));
+    assert_eq!(podium["podium"][0]["score"], 100);
+    a_backends.shutdown().await;
+    b_backends.shutdown().await;
+}
