@@ -324,19 +324,25 @@ impl GameState {
         }
     }
 
-    /// The reveal that closes the open question early once `answered` of its expected
-    /// players have answered (and the quiz closes questions early); `None` otherwise. The
-    /// result starts from this state's `seq`, so racing closers succeed once.
+    /// The reveal that closes the open question early once `answered` players have
+    /// answered it and that is everyone expected — the players in the game when it opened,
+    /// or fewer if some were removed since (`in_game` now) — when the quiz closes questions
+    /// early; `None` otherwise. Late joiners never raise the bar. The result starts from
+    /// this state's `seq`, so racing closers succeed once.
     pub fn everyone_answered(
         &self,
         options: &HostedOptions,
         answered: u64,
+        in_game: u64,
         now: Timestamp,
     ) -> Option<GameState> {
         match &self.phase {
             Phase::Question {
                 index, expected, ..
-            } if options.end_early && *expected > 0 && answered >= *expected => {
+            } if options.end_early
+                && (*expected).min(in_game) > 0
+                && answered >= (*expected).min(in_game) =>
+            {
                 Some(self.next(Phase::Reveal {
                     index: *index,
                     since: now,

@@ -445,7 +445,10 @@ async fn leaderboard_standing_and_results() {
     let (s, b) = body(cli.get("/api/quizzes/demo/results.json").send().await).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b.as_array().unwrap().len(), 2);
-    assert!(b.as_array().unwrap().iter().all(|e| e["correct"].is_u64()), "{b}");
+    assert!(
+        b.as_array().unwrap().iter().all(|e| e["correct"].is_u64()),
+        "{b}"
+    );
     let resp = cli.get("/api/quizzes/demo/results.csv").send().await;
     assert_eq!(resp.0.status(), StatusCode::OK);
     assert!(

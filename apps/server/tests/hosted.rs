@@ -588,3 +588,28 @@ async fn racing_last_answers_close_the_question_exactly_once() {
     let (_, after) = svc.game(quiz.id(), now()).await.unwrap();
     assert_eq!(after, state, "nothing reopened");
 }
+
+/// Removing the one player who had not answered closes the question: everyone left has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_last_player_who_had_not_answered_closes_the_question() {
+    let srv = start(config()).await;
+    let key = hosted_quiz(&srv, "kickq", 2, 30_000, json!({})).await;
+    let (mut a, _, _) = player(&srv, "kickq", "Ann").await;
+    let (mut b, b_join, _) = player(&srv, "kickq", "Bob").await;
+    let mut h = host(&srv, "kickq", &key).await;
+    assert_eq!(command(&mut h, "start").await["type"], "host_ok");
+    loop {
+        if phase(&mut a).await["phase"] == "question" {
+            break;
+        }
+    }
+    assert_eq!(a.answer("a", "q0", 1).await["type"], "answer_result");
+    let b_id = b_join["player_id"].as_str().unwrap();
+    h.send(&json!({"type": "host", "command": "kick", "player": b_id}))
+        .await;
+    assert_eq!(h.reply().await["type"], "host_ok");
+    assert_eq!(b.closed_with().await, Some(4009));
+    let reveal = phase(&mut a).await;
+    assert_eq!(reveal["phase"], "reveal", "{reveal}");
+    assert_eq!(reveal["players"], 1);
+}

@@ -15,6 +15,7 @@
     4001: 'Your session has expired or is invalid. Please join again.',
     4003: 'Your session belongs to another quiz. Please join again.',
     4004: 'This quiz no longer knows your player. Please join again.',
+    4009: 'You were removed by the host.',
   };
   const JOIN_ERRORS = {
     name_taken: 'That name is taken. Please choose another name.',
@@ -24,6 +25,8 @@
     quiz_closed: 'This quiz is closed: it no longer accepts players.',
     quiz_full: 'This quiz is full.',
     rate_limited: 'Too many join attempts. Please wait a minute and try again.',
+    lobby_locked: 'The host has locked this game: nobody can join right now.',
+    game_over: 'This game is over: it no longer accepts players.',
   };
   const ANSWER_ERRORS = {
     too_late: 'Too late: time was up for that question.',
@@ -31,6 +34,8 @@
     unknown_quiz: 'This quiz no longer exists.',
     unknown_question: 'The server does not know that question.',
     option_out_of_range: 'That option is not valid.',
+    no_open_question: 'No question is open right now.',
+    not_the_open_question: 'That question is no longer open.',
   };
 
   // ---------- DOM ----------
@@ -46,6 +51,15 @@
     finished: $('finished'), finalScore: $('final-score'), finalDetail: $('final-detail'),
     result: $('result'),
     board: $('leaderboard'), boardEmpty: $('board-empty'), aroundWrap: $('around-wrap'), around: $('around'),
+    boardCard: $('board-card'), qStatus: $('q-status'),
+    // hosted games
+    hosted: $('hosted'), hPhase: $('h-phase'), hPaused: $('h-paused'), hCount: $('h-count'),
+    hLobby: $('h-lobby'), hPlayers: $('h-players'),
+    hReveal: $('h-reveal'), hResult: $('h-result'), hAnswer: $('h-answer'), hTotal: $('h-total'),
+    hExplanation: $('h-explanation'),
+    hBoard: $('h-board'), hRank: $('h-rank'), hMove: $('h-move'),
+    hPodium: $('h-podium'), hFinalRank: $('h-final-rank'), hFinalScore: $('h-final-score'),
+    hPodiumList: $('h-podium-list'),
   };
 
   // ---------- state ----------
@@ -73,6 +87,16 @@
     currentId: null,      // question shown
     rendered: '',         // key of the rendered question (id + state)
     lastRankText: '',
+    // Hosted games (the snapshot says mode "hosted"): the host drives the phases.
+    mode: '',             // '' until a snapshot arrives, then 'self_paced' or 'hosted'
+    phase: null,          // the latest phase frame shown
+    content: null,        // the latest phase frame that is not "paused" (what a pause keeps on screen)
+    phaseSeq: -Infinity,  // highest phase seq shown
+    phaseOnSocket: false, // a phase frame arrived on the current socket
+    counts: null,         // {answered, expected} of the open question
+    hRank: null,          // {rank, players} from the latest board the host showed
+    chosen: new Map(),    // question id -> option this page chose
+    hQuestion: null,      // question id whose option buttons are rendered
   };
 
   const serverNow = () => Date.now() + S.skew;
@@ -170,6 +194,21 @@
     el.myScore.textContent = '0';
     el.myRank.textContent = 'Not ranked yet';
     showNotice('');
+    S.mode = '';
+    S.phase = null;
+    S.content = null;
+    S.phaseSeq = -Infinity;
+    S.counts = null;
+    S.hRank = null;
+    S.chosen = new Map();
+    S.hQuestion = null;
+    el.hosted.hidden = true;
+    el.hosted.classList.remove('visually-hidden');
+    el.hCount.hidden = true;
+    el.boardCard.hidden = false;
+    el.qStatus.textContent = '';
+    el.qCard.classList.remove('hosted-q');
+    el.hPhase.textContent = '';
   }
 
   // ---------- join / leave ----------
@@ -263,6 +302,7 @@
     S.reconnectTimer = null;
     const gen = ++S.wsGen;
     S.connected = false;
+    S.phaseOnSocket = false;
     setConn('connecting', S.backoff > BACKOFF_MIN_MS ? 'reconnecting…' : 'connecting…');
     let ws;
     try {
@@ -334,6 +374,8 @@
       case 'board': onBoard(msg); break;
       case 'error': onError(msg); break;
       case 'pong': onPong(msg); break;
+      case 'phase': onPhase(msg); break;
+      case 'answered': onAnswered(msg); break;
       default: break;
     }
   }
@@ -356,6 +398,7 @@
   function applySnapshot(msg) {
     S.quizTitle = String(msg.title || msg.quiz || 'Quiz');
     S.status = msg.status || 'open';
+    S.mode = msg.mode === 'hosted' ? 'hosted' : 'self_paced';
     S.questions = Array.isArray(msg.questions) ? msg.questions : [];
     S.answered = new Map();
     for (const a of msg.answered || []) {
@@ -378,6 +421,10 @@
     S.total = board.me && Number.isFinite(board.me.score) ? board.me.score : sum;
     S.lastSeq = -Infinity; // a snapshot resets the baseline
     renderBoard(board, true);
+    // A rank means something once points were scored (at join everybody ties at 0).
+    if (isHosted() && board.me && board.me.rank && board.me.score > 0) {
+      S.hRank = { rank: board.me.rank, players: board.players | 0 };
+    }
     el.quizTitle.textContent = S.quizTitle;
     document.title = S.quizTitle + ' · Quiz';
     renderScore();
@@ -400,6 +447,10 @@
   function answer(question, option) {
     if (S.answered.has(question) || S.status === 'closed') return;
     for (const p of S.pending.values()) if (p.question === question) return; // already chosen
+    if (isHosted()) {
+      if (!hostedOpenQuestion() || hostedOpenQuestion().id !== question) return;
+      S.chosen.set(question, option);
+    }
     const id = randomId();
     S.pending.set(id, { question, option, sent: false });
     savePending();
@@ -411,6 +462,7 @@
   }
 
   function onAnswerResult(msg) {
+    if (isHosted()) { onHostedAnswerResult(msg); return; }
     let known = S.pending.has(msg.answer_id);
     if (known) { S.pending.delete(msg.answer_id); savePending(); }
     const wasAnswered = S.answered.has(msg.question);
@@ -464,6 +516,8 @@
     } else if (msg.code === 'quiz_closed' || msg.code === 'unknown_quiz') {
       S.status = 'closed';
       render(true);
+    } else if (isHosted()) {
+      showNotice(msg.message || ('The server refused a message (' + msg.code + ').'), 'error');
     }
   }
 
@@ -477,6 +531,17 @@
   }
 
   function onBoard(msg) {
+    // In a hosted game the board is shown when the host shows it (phase frames), so the
+    // live board does not give away who answered right before the reveal.
+    if (isHosted()) {
+      // ...but it follows joins (which send no phase frame): the lobby's player count.
+      if (Number.isFinite(msg.players) && msg.seq > S.lastSeq && S.phase && S.phase.phase === 'lobby') {
+        S.lastSeq = msg.seq;
+        S.players = msg.players;
+        renderHosted();
+      }
+      return;
+    }
     if (!(msg.seq > S.lastSeq)) return; // stale or repeated
     renderBoard(msg, false);
     renderScore();
@@ -524,6 +589,7 @@
   }
 
   function renderScore() {
+    if (isHosted()) { renderHostedScore(); return; }
     el.myScore.textContent = String(S.total);
     el.finalScore.textContent = String(S.total);
     let text;
@@ -548,6 +614,7 @@
 
   function render(force) {
     if (!S.session || el.playView.hidden) return;
+    if (isHosted()) { renderHosted(); return; }
     const now = serverNow();
     const finishedAll = S.questions.length > 0 && !currentQuestion(now);
     const closed = S.status === 'closed';
@@ -630,6 +697,7 @@
         if (p.sent && Date.now() - p.sentAt > REPLY_TIMEOUT_MS) sendAnswer(id);
       }
     }
+    if (isHosted()) { renderHosted(); return; }
     const now = serverNow();
     const prev = S.currentId;
     const q = currentQuestion(now);
@@ -641,6 +709,325 @@
       render(false);
     } else {
       tickCountdown(q, now);
+    }
+  }
+
+  // ---------- hosted games ----------
+  // The snapshot says mode "hosted": the host moves everyone through lobby, question,
+  // reveal, board and podium; each change arrives as a `phase` frame with a growing `seq`.
+
+  function isHosted() { return S.mode === 'hosted'; }
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  /** The question that takes answers now, or null. */
+  function hostedOpenQuestion() {
+    const ph = S.phase;
+    if (!ph || ph.phase !== 'question' || !ph.question) return null;
+    if (ph.question.closes_at <= serverNow()) return null;
+    return ph.question;
+  }
+
+  /** The question whose answer is not revealed yet (open or paused), or null. */
+  function unrevealedQuestion() {
+    const ph = S.phase;
+    if (!ph || !ph.question) return null;
+    if (ph.phase === 'question' || (ph.phase === 'paused' && ph.paused_from === 'question')) return ph.question;
+    return null;
+  }
+
+  /** The total shown: the points of an answer not revealed yet are kept back until the reveal. */
+  function shownTotal() {
+    const q = unrevealedQuestion();
+    const a = q ? S.answered.get(q.id) : null;
+    return a ? Math.max(0, S.total - a.points) : S.total;
+  }
+
+  function ordinal(n) {
+    const s = ['th', 'st', 'nd', 'rd'];
+    const v = n % 100;
+    return n + (s[(v - 20) % 10] || s[v] || s[0]);
+  }
+
+  function onPhase(msg) {
+    if (!Number.isFinite(msg.seq)) return;
+    const first = !S.phaseOnSocket;
+    S.phaseOnSocket = true;
+    // Keep the highest seq shown; after a reconnect the first frame is the current phase
+    // again (same seq, fresh time left), which is taken for its clock.
+    if (!(msg.seq > S.phaseSeq) && !(first && msg.seq === S.phaseSeq)) return;
+    S.phaseSeq = msg.seq;
+    S.mode = 'hosted';
+    if (Number.isFinite(msg.server_time)) S.skew = msg.server_time - Date.now();
+    const prevQuestion = S.phase && S.phase.question ? S.phase.question.id : null;
+    S.phase = msg;
+    if (msg.phase !== 'paused') S.content = msg;
+    if (Number.isFinite(msg.players)) S.players = msg.players;
+    S.counts = Number.isFinite(msg.answered) && Number.isFinite(msg.expected)
+      ? { answered: msg.answered, expected: msg.expected } : null;
+    if (msg.title) {
+      S.quizTitle = String(msg.title);
+      el.quizTitle.textContent = S.quizTitle;
+      document.title = S.quizTitle + ' · Quiz';
+    }
+    const q = msg.question;
+    const you = msg.reveal && msg.reveal.you;
+    if (you && q) {
+      if (Number.isFinite(you.total)) S.total = you.total;
+      if (you.answered) {
+        const old = S.answered.get(q.id);
+        S.answered.set(q.id, { correct: !!you.correct, points: you.points | 0, streak: old ? old.streak : 0 });
+        if (Number.isInteger(you.option)) S.chosen.set(q.id, you.option);
+      }
+    }
+    if (msg.board) {
+      renderBoard(msg.board, false);
+      if (msg.board.me && msg.board.me.rank) {
+        S.hRank = { rank: msg.board.me.rank, players: msg.board.players | 0 };
+        if (Number.isFinite(msg.board.me.score)) S.total = msg.board.me.score;
+      }
+    }
+    // Answers to a question that is no longer open would only be refused: drop them.
+    const open = msg.phase === 'question' || msg.phase === 'paused' ? q && q.id : null;
+    let dropped = false;
+    for (const [id, p] of S.pending) {
+      if (p.question !== open) { S.pending.delete(id); dropped = true; }
+    }
+    if (dropped) savePending();
+    if (!q || q.id !== prevQuestion) setResult('', '');
+    showNotice('');
+    renderScore();
+    renderHosted();
+  }
+
+  function onAnswered(msg) {
+    if (!S.phase || msg.seq !== S.phaseSeq) return; // counts of another phase
+    if (Number.isFinite(msg.answered) && Number.isFinite(msg.expected)) {
+      S.counts = { answered: msg.answered, expected: msg.expected };
+      renderHosted();
+    }
+  }
+
+  function onHostedAnswerResult(msg) {
+    const p = S.pending.get(msg.answer_id);
+    if (p) {
+      S.pending.delete(msg.answer_id);
+      savePending();
+      S.chosen.set(msg.question, p.option);
+    }
+    S.answered.set(msg.question, { correct: !!msg.correct, points: msg.points | 0, streak: msg.streak | 0 });
+    if (Number.isFinite(msg.total)) S.total = msg.total;
+    // Right or wrong is shown at the reveal, for everyone at once.
+    renderScore();
+    renderHosted();
+  }
+
+  function renderHostedScore() {
+    setText(el.myScore, String(shownTotal()));
+    setText(el.finalScore, String(shownTotal()));
+    const r = S.hRank;
+    const text = r && r.rank ? 'You are #' + r.rank + ' of ' + Math.max(r.players || 0, r.rank) : 'Not ranked yet';
+    if (text !== S.lastRankText) { el.myRank.textContent = text; S.lastRankText = text; }
+  }
+
+  function phaseLabel(ph, view) {
+    const q = ph.question;
+    const n = ph.question_count || 0;
+    const qText = q ? 'Question ' + (q.index + 1) + ' of ' + n : '';
+    let text;
+    switch (view) {
+      case 'lobby': text = 'Waiting for the host to start'; break;
+      case 'question': text = qText; break;
+      case 'reveal': text = qText + ': the answer'; break;
+      case 'board': text = 'Leaderboard' + (q ? ' after question ' + (q.index + 1) + ' of ' + n : ''); break;
+      case 'podium': text = 'Final results'; break;
+      default: text = ''; break;
+    }
+    return ph.phase === 'paused' ? 'Paused · ' + text : text;
+  }
+
+  function renderHosted() {
+    if (!S.session || el.playView.hidden) return;
+    el.hosted.hidden = false;
+    el.finished.hidden = true;
+    const ph = S.phase;
+    if (!ph) {
+      setText(el.hPhase, 'Connecting to the game…');
+      el.hosted.classList.remove('visually-hidden');
+      el.hPaused.hidden = true;
+      el.hCount.hidden = true;
+      el.hLobby.hidden = el.hReveal.hidden = el.hBoard.hidden = el.hPodium.hidden = true;
+      el.qCard.hidden = true;
+      el.boardCard.hidden = true;
+      return;
+    }
+    const paused = ph.phase === 'paused';
+    const view = paused ? (ph.paused_from || 'question') : ph.phase;
+    // What a pause keeps on screen: the paused frame's own reveal or board when it has one,
+    // else the frame shown before the pause (when it is of the same view).
+    const content = !paused || ph[view] ? ph
+      : (S.content && S.content.phase === view ? S.content : null);
+    setText(el.hPhase, phaseLabel(ph, view));
+    el.hPaused.hidden = !paused;
+    // While a question runs, the question card says it all: the phase line stays for
+    // screen readers (it is the live region) but takes no room.
+    el.hosted.classList.toggle('visually-hidden', view === 'question' && !paused);
+
+    el.hLobby.hidden = view !== 'lobby';
+    if (view === 'lobby') {
+      const n = S.players | 0;
+      setText(el.hPlayers, n + (n === 1 ? ' player' : ' players') + ' in the game' + (ph.locked ? ' · the lobby is locked' : ''));
+    }
+
+    // The question: open (or paused) in the question view, with the answer marked at the reveal.
+    const q = view === 'question' ? ph.question : view === 'reveal' && content ? content.question : null;
+    if (q) renderHostedQuestion(q, view, paused, content);
+    else { el.qCard.hidden = true; el.qCard.classList.remove('hosted-q'); S.hQuestion = null; }
+
+    const counts = view === 'question' ? S.counts : null;
+    el.hCount.hidden = !counts;
+    if (counts) setText(el.hCount, counts.answered + ' of ' + counts.expected + ' players answered');
+
+    el.hReveal.hidden = !(view === 'reveal' && content && content.reveal);
+    if (!el.hReveal.hidden) renderHostedReveal(content.question, content.reveal);
+
+    el.hBoard.hidden = !(view === 'board' && content && content.board);
+    if (!el.hBoard.hidden) renderHostedBoard(content.board);
+
+    el.hPodium.hidden = !(view === 'podium');
+    if (view === 'podium') renderHostedPodium(ph);
+
+    el.boardCard.hidden = !((view === 'board' || view === 'podium') && content && content.board);
+  }
+
+  function renderHostedQuestion(q, view, paused, content) {
+    el.qCard.hidden = false;
+    el.qCard.classList.add('hosted-q');
+    el.qCard.dataset.question = q.id;
+    setText(el.qProgress, 'Question ' + (q.index + 1) + ' of ' + (S.phase.question_count || '?'));
+    setText(el.qPoints, q.points + ' points');
+    setText(el.prompt, q.prompt);
+    const options = Array.isArray(q.options) ? q.options : [];
+    if (S.hQuestion !== q.id || el.options.children.length !== options.length) {
+      const hadFocus = el.options.contains(document.activeElement);
+      const buttons = options.map((text, i) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'option big';
+        b.dataset.index = String(i);
+        b.textContent = text;
+        b.addEventListener('click', () => answer(q.id, i));
+        return b;
+      });
+      el.options.replaceChildren(...buttons);
+      S.hQuestion = q.id;
+      if (hadFocus && buttons[0]) buttons[0].focus();
+    }
+    const answered = S.answered.has(q.id);
+    const waiting = isPending(q.id);
+    const chosen = waiting ? waitingOption(q.id) : (S.chosen.has(q.id) ? S.chosen.get(q.id) : -1);
+    const reveal = view === 'reveal' && content && content.reveal ? content.reveal : null;
+    const now = serverNow();
+    const left = view === 'question'
+      ? (paused ? Math.max(0, pausedRemaining()) : Math.max(0, q.closes_at - now))
+      : 0;
+    const canAnswer = view === 'question' && !paused && left > 0 && !answered && !waiting;
+    Array.from(el.options.children).forEach((b, i) => {
+      b.classList.toggle('chosen', chosen === i);
+      b.classList.toggle('correct', !!reveal && reveal.correct === i);
+      b.classList.toggle('wrong', !!reveal && reveal.correct !== i && chosen === i);
+      if (canAnswer) b.removeAttribute('aria-disabled');
+      else b.setAttribute('aria-disabled', 'true');
+    });
+    let status = '';
+    if (view === 'question') {
+      if (waiting) status = 'Sending your answer…';
+      else if (answered) status = 'Answer locked in';
+      else if (left <= 0) status = 'Time is up';
+    }
+    setText(el.qStatus, status);
+    el.qStatus.className = 'q-status' + (answered && view === 'question' ? ' locked' : '');
+    const timer = el.countdown.parentElement;
+    timer.hidden = view !== 'question';
+    if (view === 'question') {
+      const secs = Math.ceil(left / 1000);
+      setText(el.countdown, secs + ' s');
+      const limit = q.time_limit_ms > 0 ? q.time_limit_ms : 1;
+      el.timerFill.style.width = (Math.max(0, Math.min(1, left / limit)) * 100).toFixed(1) + '%';
+      el.timerFill.className = secs <= 5 ? 'low' : '';
+    }
+  }
+
+  /** Time left of a paused question, frozen at the pause. */
+  function pausedRemaining() {
+    const ph = S.phase;
+    if (ph && Number.isFinite(ph.remaining_ms)) return ph.remaining_ms;
+    return ph && ph.question ? ph.question.closes_at - ph.server_time : 0;
+  }
+
+  function renderHostedReveal(q, r) {
+    const you = r.you;
+    let text;
+    let kind;
+    if (!you || !you.answered) { text = 'You did not answer · 0 points'; kind = 'neutral'; }
+    else if (you.correct) { text = 'Correct! +' + (you.points | 0) + ' points'; kind = 'correct'; }
+    else { text = 'Wrong · ' + (you.points | 0) + ' points'; kind = 'incorrect'; }
+    setText(el.hResult, text);
+    el.hResult.className = 'h-result ' + kind;
+    const options = q && Array.isArray(q.options) ? q.options : [];
+    setText(el.hAnswer, options[r.correct] !== undefined ? 'The answer: ' + options[r.correct] : '');
+    const total = you && Number.isFinite(you.total) ? you.total : S.total;
+    setText(el.hTotal, 'Your total: ' + total + ' points');
+    const expl = typeof r.explanation === 'string' ? r.explanation : '';
+    el.hExplanation.hidden = !expl;
+    setText(el.hExplanation, expl);
+  }
+
+  function renderHostedBoard(b) {
+    const me = b.me;
+    const players = Math.max(b.players | 0, me ? me.rank : 0);
+    setText(el.hRank, me && me.rank ? 'You are #' + me.rank + ' of ' + players : 'You are not on the board yet');
+    const mine = S.session && S.session.player;
+    const mv = Array.isArray(b.movers) ? b.movers.find((m) => m.player === mine) : null;
+    let move = '';
+    if (mv && Number.isFinite(mv.to)) {
+      if (!Number.isFinite(mv.from)) move = 'New on the board at #' + mv.to;
+      else if (mv.to < mv.from) move = 'You moved up from #' + mv.from + ' to #' + mv.to;
+      else if (mv.to > mv.from) move = 'You moved down from #' + mv.from + ' to #' + mv.to;
+    }
+    setText(el.hMove, move);
+  }
+
+  function renderHostedPodium(ph) {
+    const b = ph.board || {};
+    const me = b.me;
+    const players = Math.max(b.players | 0, me ? me.rank : 0);
+    setText(el.hFinalRank, me && me.rank
+      ? 'You finished ' + ordinal(me.rank) + ' of ' + players
+      : 'The game is over');
+    setText(el.hFinalScore, 'Final score: ' + (me && Number.isFinite(me.score) ? me.score : S.total) + ' points');
+    const podium = Array.isArray(ph.podium) ? ph.podium : [];
+    const key = JSON.stringify(podium);
+    if (el.hPodiumList.dataset.key !== key) {
+      el.hPodiumList.dataset.key = key;
+      const mine = S.session && S.session.player;
+      el.hPodiumList.replaceChildren(...podium.map((e) => {
+        const li = document.createElement('li');
+        li.className = 'place place-' + e.rank + (e.player === mine ? ' me' : '');
+        const rank = document.createElement('span');
+        rank.className = 'rank';
+        rank.textContent = ordinal(e.rank);
+        const name = document.createElement('span');
+        name.className = 'pname';
+        name.textContent = e.name + (e.player === mine ? ' (you)' : '');
+        const score = document.createElement('span');
+        score.className = 'score';
+        score.textContent = String(e.score);
+        li.append(rank, name, score);
+        return li;
+      }));
     }
   }
 

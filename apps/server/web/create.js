@@ -22,6 +22,22 @@
   const text = document.getElementById('quiz-json');
   const button = document.getElementById('create');
   const out = document.getElementById('create-result');
+  const modeHosted = document.getElementById('mode-hosted');
+  const modeSelf = document.getElementById('mode-self');
+  const hostedOpts = document.getElementById('hosted-options');
+  const endEarly = document.getElementById('end-early');
+  const revealSecs = document.getElementById('reveal-secs');
+  const boardSecs = document.getElementById('board-secs');
+
+  function syncMode() { hostedOpts.hidden = !modeHosted.checked; }
+
+  /** The seconds typed in `input`: undefined when empty, null when not 1..=600. */
+  function seconds(input) {
+    const v = input.value.trim();
+    if (!v) return undefined;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= 1 && n <= 600 ? n : null;
+  }
 
   function resetExample() { text.value = JSON.stringify(EXAMPLE, null, 2); }
 
@@ -52,6 +68,26 @@
       text.focus();
       return;
     }
+    if (modeHosted.checked) {
+      const reveal = seconds(revealSecs);
+      const board = seconds(boardSecs);
+      if (reveal === null || board === null) {
+        show('error', ['The auto-advance seconds must be whole numbers from 1 to 600 (or empty).']);
+        (reveal === null ? revealSecs : boardSecs).focus();
+        return;
+      }
+      const hosted = body.hosted && typeof body.hosted === 'object' && !Array.isArray(body.hosted)
+        ? Object.assign({}, body.hosted) : {};
+      hosted.end_early = endEarly.checked;
+      if (reveal !== undefined) hosted.reveal_secs = reveal; else delete hosted.reveal_secs;
+      if (board !== undefined) hosted.board_secs = board; else delete hosted.board_secs;
+      body.mode = 'hosted';
+      body.hosted = hosted;
+    } else if (body.mode !== undefined && body.mode !== 'self_paced') {
+      // The choice above wins over a "mode" in the JSON.
+      body.mode = 'self_paced';
+      delete body.hosted;
+    }
     button.disabled = true;
     button.textContent = 'Creating…';
     try {
@@ -71,7 +107,25 @@
         id.id = 'created-id';
         id.textContent = data.id;
         const count = Array.isArray(data.questions) ? data.questions.length : 0;
-        show('ok', ['Created quiz ', id, ' (' + count + ' question' + (count === 1 ? '' : 's') + '). Players join at ', link, '.']);
+        const questions = ' (' + count + ' question' + (count === 1 ? '' : 's') + ').';
+        if (typeof data.host_url === 'string' && data.host_url) {
+          const host = document.createElement('a');
+          host.id = 'host-link';
+          host.href = data.host_url;
+          host.textContent = 'Open the host console';
+          const keyOut = document.createElement('code');
+          keyOut.id = 'host-key-out';
+          keyOut.textContent = String(data.host_key || '');
+          const p = document.createElement('p');
+          p.className = 'notice ok';
+          p.append('Created hosted game ', id, questions, ' ', host, ' (the link carries the host key). Players join at ', link, '.');
+          const k = document.createElement('p');
+          k.className = 'muted small';
+          k.append('Host key: ', keyOut, ' — keep it secret: it runs the game.');
+          out.replaceChildren(p, k);
+        } else {
+          show('ok', ['Created quiz ', id, questions.slice(0, -1) + '. Players join at ', link, '.']);
+        }
       } else {
         const code = data && data.code;
         const where = data && typeof data.field === 'string' && data.field ? data.field + ': ' : '';
@@ -87,6 +141,9 @@
   }
 
   resetExample();
+  syncMode();
+  modeHosted.addEventListener('change', syncMode);
+  modeSelf.addEventListener('change', syncMode);
   form.addEventListener('submit', create);
   document.getElementById('reset-example').addEventListener('click', resetExample);
 })();

@@ -68,6 +68,7 @@
     endArmed: null,       // timer while "End" waits for its confirmation click
     reportSeq: null,      // the podium seq the report was loaded for
     optionsKey: '',
+    statusTimer: null,
   };
 
   const serverNow = () => Date.now() + H.skew;
@@ -86,6 +87,7 @@
     el.status.textContent = text;
     el.status.className = 'notice' + (kind ? ' ' + kind : '');
     el.status.hidden = false;
+    if (kind === 'ok') clearOkLater();
   }
 
   function randomId() {
@@ -316,7 +318,7 @@
     // follows joins: the lobby's phase frame lists the players at connect time only, and
     // joins send no new phase frame. So the roster and the count also come from here.
     addToRoster(msg.top);
-    if (Number.isFinite(msg.players)) H.players = msg.players;
+    if (Number.isFinite(msg.players) && H.phase && H.phase.phase === 'lobby') H.players = msg.players;
     render();
   }
 
@@ -330,6 +332,12 @@
       return;
     }
     showStatus(COMMAND_DONE[msg.command] || '', 'ok');
+  }
+
+  /** A confirmation fades after a few seconds; an error stays until the next command works. */
+  function clearOkLater() {
+    clearTimeout(H.statusTimer);
+    H.statusTimer = setTimeout(() => { if (el.status.classList.contains('ok')) showStatus(''); }, 5000);
   }
 
   function onError(msg) {
@@ -487,7 +495,10 @@
     }
     const paused = ph.phase === 'paused';
     const view = paused ? (ph.paused_from || 'question') : ph.phase;
-    const content = paused ? (H.content && H.content.phase === view ? H.content : null) : ph;
+    // What a pause keeps on screen: the paused frame's own reveal or board when it has one,
+    // else the frame shown before the pause (when it is of the same view).
+    const content = !paused || ph[view] ? ph
+      : (H.content && H.content.phase === view ? H.content : null);
     setText(el.title, String(ph.title || quiz));
     document.title = 'Host · ' + String(ph.title || quiz);
     setText(el.phase, phaseLabel(ph, view));

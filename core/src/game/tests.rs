@@ -152,14 +152,14 @@ fn everyone_answered_closes_the_question_once() {
     let q = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 3, t(0))
         .unwrap();
-    assert_eq!(q.everyone_answered(&opts, 2, t(10)), None);
-    let a = q.everyone_answered(&opts, 3, t(10)).unwrap();
-    let b = q.everyone_answered(&opts, 3, t(11)).unwrap();
+    assert_eq!(q.everyone_answered(&opts, 2, u64::MAX, t(10)), None);
+    let a = q.everyone_answered(&opts, 3, u64::MAX, t(10)).unwrap();
+    let b = q.everyone_answered(&opts, 3, u64::MAX, t(11)).unwrap();
     // Both racers start from the question's seq: a compare-and-set takes exactly one.
     assert_eq!(a.seq, q.seq + 1);
     assert_eq!(b.seq, a.seq);
     assert_eq!(
-        a.everyone_answered(&opts, 99, t(12)),
+        a.everyone_answered(&opts, 99, u64::MAX, t(12)),
         None,
         "a reveal is not closed again"
     );
@@ -167,15 +167,30 @@ fn everyone_answered_closes_the_question_once() {
         end_early: false,
         ..opts
     };
-    assert_eq!(q.everyone_answered(&off, 3, t(10)), None);
+    assert_eq!(q.everyone_answered(&off, 3, u64::MAX, t(10)), None);
     let nobody = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 0, t(0))
         .unwrap();
     assert_eq!(
-        nobody.everyone_answered(&opts, 0, t(1)),
+        nobody.everyone_answered(&opts, 0, u64::MAX, t(1)),
         None,
         "no one to wait for"
     );
+}
+
+#[test]
+fn a_removal_lowers_the_bar_and_late_joiners_never_raise_it() {
+    let opts = HostedOptions::default();
+    let q = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 3, t(0))
+        .unwrap();
+    // One of three removed: two answers are everyone.
+    assert!(q.everyone_answered(&opts, 2, 2, t(5)).is_some());
+    // Five in the game now (two joined late): three answers still close it.
+    assert!(q.everyone_answered(&opts, 3, 5, t(5)).is_some());
+    assert_eq!(q.everyone_answered(&opts, 2, 5, t(5)), None);
+    // Everyone removed: nothing to wait for, the limit closes it.
+    assert_eq!(q.everyone_answered(&opts, 0, 0, t(5)), None);
 }
 
 #[test]
@@ -243,7 +258,7 @@ proptest! {
                     now = now.plus_ms(ms);
                     g.due(&opts, &LIMITS, connected, now)
                 }
-                Step::Answered(n) => g.everyone_answered(&opts, n, now),
+                Step::Answered(n) => g.everyone_answered(&opts, n, u64::MAX, now),
             };
             if let Some(next) = after {
                 prop_assert_eq!(next.seq, before.seq + 1);

@@ -224,7 +224,20 @@ impl QuizService {
                     .await
                     .map_err(Unavailable::from)?;
                 let _ = self.ports.bus.announce(id).await;
-                return Ok(self.current_game(&quiz, now).await?);
+                // Without them, everyone left may have answered already.
+                let state = self.current_game(&quiz, now).await?;
+                if let Phase::Question { index, .. } = state.phase {
+                    let answered = self
+                        .ports
+                        .games
+                        .answer_count(id, index)
+                        .await
+                        .map_err(Unavailable::from)?;
+                    self.close_if_everyone_answered(&quiz, &state, answered, now)
+                        .await?;
+                    return Ok(self.current_game(&quiz, now).await?);
+                }
+                return Ok(state);
             }
             HostAction::Phase(c) => c,
         };
@@ -300,7 +313,24 @@ impl QuizService {
     ) -> Result<(), Unavailable> {
         let id = quiz.id();
         let answered = self.ports.games.record_answer(id, index, answer).await?;
-        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, now)
+        self.close_if_everyone_answered(quiz, state, answered, now)
+            .await
+    }
+
+    /// Closes the open question of `state` when `answered` is everyone in the game.
+    async fn close_if_everyone_answered(
+        &self,
+        quiz: &Quiz,
+        state: &GameState,
+        answered: u64,
+        now: Timestamp,
+    ) -> Result<(), Unavailable> {
+        let id = quiz.id();
+        if !matches!(state.phase, Phase::Question { .. }) {
+            return Ok(());
+        }
+        let in_game = self.players_in_game(id).await?;
+        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, in_game, now)
             && self
                 .ports
                 .games
