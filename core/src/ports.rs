@@ -168,6 +168,14 @@ pub trait Scoreboard: Send + Sync {
         player: &PlayerId,
     ) -> Result<Vec<(QuestionId, AnswerResult)>, ScoreboardError>;
 
+    /// Takes a player off the board and forgets their scores and answers (the host
+    /// removed them from a hosted game). Idempotent; other players keep their scores and
+    /// move up.
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`].
+    async fn remove(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), ScoreboardError>;
+
     /// Replaces the quiz's board with the given standings (rebuild from the archive):
     /// totals, tie-break times, answered questions and streaks. Other quizzes are untouched.
     ///

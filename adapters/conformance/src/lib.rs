@@ -48,6 +48,7 @@ macro_rules! scoreboard_suite {
             ranking_breaks_ties_by_time_then_player_id,
             top_pages_and_counts,
             standing_and_around_me,
+            remove_takes_a_player_off_the_board,
             enroll_is_idempotent_and_keeps_scores,
             answers_lists_each_result,
             restore_replaces_the_board_and_keeps_dedupe,

@@ -171,6 +171,26 @@ pub async fn top_pages_and_counts<S: Scoreboard + ?Sized>(sb: Arc<S>) {
     assert!(sb.top(&q, 0, 0).await.unwrap().is_empty());
 }
 
+/// Removing a player takes them off the board with their answers; the others move up;
+/// removing again, or someone never there, changes nothing.
+pub async fn remove_takes_a_player_off_the_board<S: Scoreboard + ?Sized>(sb: Arc<S>) {
+    let q = unique_quiz("sb-remove");
+    for (i, p) in ["p1", "p2", "p3"].iter().enumerate() {
+        sb.record(&answer(&q, p, "q0", true, 10 * (3 - i as u32), 1_000))
+            .await
+            .unwrap();
+    }
+    sb.remove(&q, &player("p1")).await.unwrap();
+    sb.remove(&q, &player("p1")).await.unwrap();
+    sb.remove(&q, &player("nobody")).await.unwrap();
+    assert_eq!(sb.count(&q).await.unwrap(), 2);
+    let top = sb.top(&q, 0, 10).await.unwrap();
+    assert_eq!(top[0].player, player("p2"));
+    assert_eq!(top[0].standing.rank, 1);
+    assert_eq!(sb.standing(&q, &player("p1")).await.unwrap(), None);
+    assert!(sb.answers(&q, &player("p1")).await.unwrap().is_empty());
+}
+
 /// One player's standing, and "around me".
 pub async fn standing_and_around_me<S: Scoreboard + ?Sized>(sb: Arc<S>) {
     let q = unique_quiz("sb-around");

@@ -108,6 +108,15 @@ impl Scoreboard for MemoryScoreboard {
         Ok(())
     }
 
+    async fn remove(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), ScoreboardError> {
+        self.boards.with(quiz, |b| {
+            if let Some(key) = b.players.remove(player).and_then(|st| st.key) {
+                b.order.remove(&(key, player.clone()));
+            }
+        });
+        Ok(())
+    }
+
     async fn record(&self, a: &AnswerRecord) -> Result<Recorded, ScoreboardError> {
         self.boards.with(&a.quiz, |b| {
             let st = b.players.entry(a.player.clone()).or_default();

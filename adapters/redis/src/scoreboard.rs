@@ -247,6 +247,23 @@ impl Scoreboard for RedisScoreboard {
             .map_err(unavailable)
     }
 
+    async fn remove(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), ScoreboardError> {
+        let _: Value = self
+            .shared
+            .eval(
+                &scripts::REMOVE_PLAYER,
+                &[
+                    keys::board(quiz),
+                    keys::player_state(quiz, player),
+                    keys::player_answers(quiz, player),
+                ],
+                &[player.to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn restore(
         &self,
         quiz: &QuizId,

@@ -303,3 +303,16 @@ return redis.call('HLEN', KEYS[1])
 "#,
     )
 });
+
+/// Takes a player off the board with their state and answers. KEYS: 1 board, 2 the
+/// player's state, 3 their answers. ARGV: 1 player id.
+pub(crate) static REMOVE_PLAYER: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "remove player",
+        r#"
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3])
+return 1
+"#,
+    )
+});

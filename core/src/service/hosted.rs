@@ -223,6 +223,12 @@ impl QuizService {
                     .kick(id, &player)
                     .await
                     .map_err(Unavailable::from)?;
+                // Off the board too: a removed name is not shown to the room.
+                self.ports
+                    .scoreboard
+                    .remove(id, &player)
+                    .await
+                    .map_err(Unavailable::from)?;
                 let _ = self.ports.bus.announce(id).await;
                 // Without them, everyone left may have answered already.
                 let state = self.current_game(&quiz, now).await?;
