@@ -3,7 +3,9 @@
 //! The domain of the real-time quiz leaderboard: quizzes and answer checking
 //! ([`quiz`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
 //! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
-//! the port traits ([`ports`]) and the application services over them ([`service`]).
+//! hosted games (a host runs the quiz question by question) as a pure state machine
+//! ([`game`]), the port traits ([`ports`]) and the application services over them
+//! ([`service`]).
 //!
 //! **What it is not**: it does no I/O, reads no clock (time is always an argument), starts
 //! no runtime and names no product (no Redis, Kafka, MongoDB or HTTP types). Adapters in

@@ -1,8 +1,9 @@
 //! # quiz-server
 //!
 //! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
-//! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`), the per-room
-//! throttled leaderboard push ([`rooms`]), the web client (`/`, `/create`), Prometheus
+//! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`, and a hosted game's
+//! host socket `?host_key=…`), the per-room throttled leaderboard push and a hosted game's
+//! phase push ([`rooms`]), the web client (`/`, `/create`, `/host/{quiz}`), Prometheus
 //! metrics (`/metrics`) and health (`/healthz`, `/readyz`). Connections are served by
 //! [`serve`] (connection caps, bounded request heads), API bodies pass `body` (size cap
 //! and deadline whatever the encoding, strict [`json`]); every client limit is a flag

@@ -405,7 +405,10 @@ async fn a_removed_player_is_closed_out_and_every_refusal_has_its_code() {
     let (_, board) = srv
         .http("GET", "/api/quizzes/mod/leaderboard", None, &[])
         .await;
-    assert_eq!(board["players"], 1, "the removed name is off the board: {board}");
+    assert_eq!(
+        board["players"], 1,
+        "the removed name is off the board: {board}"
+    );
 
     // A locked lobby refuses joins; unlocked, they are welcome again.
     assert_eq!(command(&mut h, "lock").await["type"], "host_ok");
