@@ -92,6 +92,17 @@ pub enum ScoreboardError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Scoreboard: Send + Sync {
+    /// Whether the store still holds what it held (for readiness): `false` once it has
+    /// lost its data (a restart without persistence, a flush) until a rebuild. Cheap
+    /// whatever the data size. The default says yes (an in-process board cannot lose
+    /// data without losing the process).
+    ///
+    /// # Errors
+    /// [`ScoreboardError::Unavailable`] when the store cannot be reached.
+    async fn intact(&self) -> Result<bool, ScoreboardError> {
+        Ok(true)
+    }
+
     /// Puts a player on the board with score 0 reached at `at`. Idempotent: an enrolled
     /// player's score is left as it is.
     ///
@@ -298,6 +309,15 @@ pub trait ScoreEventLog: Send + Sync {
     /// [`PublishError::Backpressure`] when the local queue is full (the event was not
     /// taken); [`PublishError::Unavailable`] when durability could not be confirmed.
     async fn publish(&self, event: &ScoreEvent) -> Result<(), PublishError>;
+
+    /// Whether the log can take events now (for readiness): reachable, not stopped by a
+    /// fatal error. Cheap whatever the data size. The default says yes (an in-process log).
+    ///
+    /// # Errors
+    /// [`PublishError::Unavailable`] naming what failed.
+    async fn ready(&self) -> Result<(), PublishError> {
+        Ok(())
+    }
 }
 
 /// Errors of the [`ScoreArchive`] port.
@@ -312,6 +332,15 @@ pub enum ArchiveError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ScoreArchive: Send + Sync {
+    /// One round trip to the store (for readiness), whatever the data size. The default
+    /// says yes (an in-process archive).
+    ///
+    /// # Errors
+    /// [`ArchiveError::Unavailable`].
+    async fn ping(&self) -> Result<(), ArchiveError> {
+        Ok(())
+    }
+
     /// Applies a batch idempotently and in any order: for each player the stored standing
     /// becomes the one of the event with the highest `answers`; each question's result is
     /// kept once. Applying the same batch again changes nothing.

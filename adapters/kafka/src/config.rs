@@ -39,6 +39,12 @@ pub struct KafkaConfig {
     /// How long the producer keeps trying to deliver one message before `publish` answers
     /// `Unavailable` (`message.timeout.ms`, retries included).
     pub delivery_timeout: Duration,
+    /// How long `publish` waits for the brokers' acknowledgement before answering
+    /// `Unavailable` ("try again"), so a player hears it promptly during an outage. The
+    /// producer keeps trying to deliver the message in the background up to
+    /// [`Self::delivery_timeout`]; a late delivery and the player's retry are one event to
+    /// the archive (it is idempotent). Capped at the delivery timeout.
+    pub ack_timeout: Duration,
     /// How long the producer waits for more messages to batch with one before sending
     /// (`linger.ms`): latency of a lone publish against requests per second under load.
     pub linger: Duration,
@@ -54,8 +60,8 @@ pub const DEFAULT_TOPIC: &str = "quiz-score-events";
 
 impl KafkaConfig {
     /// Defaults for everything but the brokers: topic [`DEFAULT_TOPIC`], 6 partitions,
-    /// replication factor 1, a local queue of 100 000 messages, a 10 s delivery timeout,
-    /// librdkafka's 5 ms linger, a 10 s request timeout and client id `quiz`.
+    /// replication factor 1, a local queue of 100 000 messages, a 10 s delivery timeout, a
+    /// 2 s acknowledgement bound, librdkafka's 5 ms linger, a 10 s request timeout and client id `quiz`.
     pub fn new(brokers: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
@@ -64,6 +70,7 @@ impl KafkaConfig {
             replication_factor: 1,
             queue_capacity: 100_000,
             delivery_timeout: Duration::from_secs(10),
+            ack_timeout: Duration::from_secs(2),
             linger: Duration::from_millis(5),
             request_timeout: Duration::from_secs(10),
             client_id: "quiz".to_owned(),

@@ -13,12 +13,8 @@ use crate::admin::ensure_topic;
 use crate::config::KafkaConfig;
 use crate::error::{KafkaFailure, SetupError, setup_error, source};
 
-/// How much longer than the delivery timeout `publish` waits for librdkafka's delivery
-/// report before giving up on its own. While every broker is down librdkafka often reports
-/// the timeout late (seen: more than 5 s after `message.timeout.ms`), so this bound, not
-/// librdkafka, then decides when the caller hears "try again". A message given up on here
-/// may still be delivered later; the archive ignores such repeats.
-const REPORT_GRACE: Duration = Duration::from_secs(5);
+/// How long a readiness check waits for the brokers' metadata.
+const READY_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Publishes score events to one Kafka topic, keyed by quiz id, and returns once all
 /// in-sync replicas have them.
@@ -29,7 +25,11 @@ const REPORT_GRACE: Duration = Duration::from_secs(5);
 pub struct KafkaEventLog {
     producer: FutureProducer,
     topic: String,
-    /// Safety-net bound on waiting for one delivery report.
+    /// How long `publish` waits for one delivery report ([`KafkaConfig::ack_timeout`]).
+    /// While every broker is down librdkafka often reports its own timeout late (seen:
+    /// more than 5 s after `message.timeout.ms`), so this bound decides when the caller
+    /// hears "try again". A message given up on here may still be delivered later; the
+    /// archive ignores such repeats.
     report_timeout: Duration,
 }
 
@@ -80,7 +80,7 @@ impl KafkaEventLog {
         Ok(Self {
             producer,
             topic: config.topic.clone(),
-            report_timeout: config.delivery_timeout + REPORT_GRACE,
+            report_timeout: config.ack_timeout.min(config.delivery_timeout),
         })
     }
 
@@ -98,6 +98,33 @@ impl KafkaEventLog {
             .client()
             .fatal_error()
             .map(|(code, reason)| format!("{code:?}: {reason}"))
+    }
+
+    /// Whether the brokers answer now: the topic's metadata within 800 ms, and no fatal
+    /// producer error.
+    ///
+    /// # Errors
+    /// [`PublishError::Unavailable`] naming what failed.
+    pub async fn ready(&self) -> Result<(), PublishError> {
+        if let Some(fatal) = self.fatal_error() {
+            return Err(PublishError::Unavailable(
+                KafkaFailure::new("the producer", fatal).boxed(),
+            ));
+        }
+        let producer = self.producer.clone();
+        let topic = self.topic.clone();
+        // `fetch_metadata` blocks its thread until the brokers answer or the timeout.
+        tokio::task::spawn_blocking(move || {
+            producer
+                .client()
+                .fetch_metadata(Some(&topic), READY_TIMEOUT)
+                .map(drop)
+        })
+        .await
+        .map_err(|e| {
+            PublishError::Unavailable(KafkaFailure::new("readiness", e.to_string()).boxed())
+        })?
+        .map_err(|e| PublishError::Unavailable(source("reading the topic's metadata", &e)))
     }
 
     /// Waits until every message taken so far is delivered or failed, at most `timeout`.
@@ -120,6 +147,10 @@ impl KafkaEventLog {
 
 #[async_trait]
 impl ScoreEventLog for KafkaEventLog {
+    async fn ready(&self) -> Result<(), PublishError> {
+        KafkaEventLog::ready(self).await
+    }
+
     async fn publish(&self, event: &ScoreEvent) -> Result<(), PublishError> {
         let payload = ScoreEventV1::encode(event).map_err(|e| {
             PublishError::Unavailable(

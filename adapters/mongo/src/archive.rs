@@ -343,6 +343,10 @@ impl MongoStore {
 
 #[async_trait]
 impl ScoreArchive for MongoStore {
+    async fn ping(&self) -> Result<(), ArchiveError> {
+        MongoStore::ping(self).await.map_err(ArchiveError::from)
+    }
+
     async fn apply(&self, events: &[ScoreEvent]) -> Result<ApplySummary, ArchiveError> {
         if events.is_empty() {
             return Ok(ApplySummary::default());

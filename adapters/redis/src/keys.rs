@@ -17,6 +17,7 @@
 //! | `quiz:{Q}:game` | hash | a hosted game: `seq` (its transition count), `state` (the [`quiz_core::game::GameState`] as JSON) |
 //! | `quiz:{Q}:game:q:<i>` | hash | player id → `<option>:<0/1 correct>:<points>:<elapsed ms>`: the answers to question `i` (0-based) of a hosted game |
 //! | `quiz:{Q}:game:kicked` | set | players the host removed |
+//! | `quiz:{health}:canary` | string | set on connect and by a restore; its absence means Redis lost its data |
 //!
 //! The board doubles as the list of every player that has scoreboard keys (recording or
 //! enrolling always puts the player on it), which is how `restore` finds stale players'
@@ -26,6 +27,10 @@
 //! payload.
 
 use quiz_core::{PlayerId, QuizId};
+
+/// A marker the adapters set when they connect and when a quiz's board is restored: its
+/// absence later means Redis lost its data (readiness reports it until a rebuild).
+pub const CANARY: &str = "quiz:{health}:canary";
 
 /// The pub/sub channel carrying "quiz changed" announcements (payload: the quiz id).
 pub const CHANNEL: &str = "quiz:changed";

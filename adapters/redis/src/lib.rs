@@ -238,6 +238,11 @@ impl RedisAdapters {
     pub async fn connect(target: RedisTarget, options: RedisOptions) -> Result<Self, ConnectError> {
         let adapters = Self::connect_lazy(target, options)?;
         adapters.ping().await?;
+        adapters
+            .scoreboard
+            .mark_intact(false)
+            .await
+            .map_err(|e| ConnectError::Unreachable(Box::new(e)))?;
         Ok(adapters)
     }
 

@@ -33,6 +33,23 @@ impl RedisScoreboard {
     pub(crate) fn new(shared: Shared) -> Self {
         Self { shared }
     }
+
+    /// Sets the canary ([`keys::CANARY`]): where none is (`NX`) when connecting, so a fresh
+    /// Redis counts as intact (an instance started after a loss cannot tell the loss from a
+    /// fresh Redis: the instances running at the loss report it); always after a restore.
+    pub(crate) async fn mark_intact(&self, overwrite: bool) -> Result<(), ScoreboardError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(keys::CANARY).arg("1");
+        if !overwrite {
+            cmd.arg("NX");
+        }
+        let _: Value = self
+            .shared
+            .query("mark intact", &cmd)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 fn unavailable(f: Failure) -> ScoreboardError {
@@ -247,6 +264,17 @@ impl Scoreboard for RedisScoreboard {
             .map_err(unavailable)
     }
 
+    async fn intact(&self) -> Result<bool, ScoreboardError> {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(keys::CANARY);
+        let n: u64 = self
+            .shared
+            .query("intact", &cmd)
+            .await
+            .map_err(unavailable)?;
+        Ok(n == 1)
+    }
+
     async fn remove(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), ScoreboardError> {
         let _: Value = self
             .shared
@@ -321,7 +349,7 @@ impl Scoreboard for RedisScoreboard {
                 .await
                 .map_err(unavailable)?;
             match status.as_str() {
-                "ok" => return Ok(()),
+                "ok" => return self.mark_intact(true).await,
                 "retry" => continue,
                 other => {
                     return Err(unavailable(Failure::malformed(

@@ -102,6 +102,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         kc.topic = config.kafka_topic.clone();
         kc.partitions = config.kafka_partitions;
         kc.linger = Duration::from_millis(config.kafka_linger_ms);
+        kc.ack_timeout = Duration::from_millis(config.kafka_ack_timeout_ms);
         let log = quiz_kafka::KafkaEventLog::connect(&kc)
             .await
             .map_err(|e| format!("Kafka ({brokers}): {}", quiz_common::chain(&e)))?;

@@ -135,6 +135,13 @@ pub struct Config {
     #[arg(long, env = "QUIZ_KAFKA_LINGER_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub kafka_linger_ms: u64,
 
+    /// How long an answer waits for Kafka's acknowledgement before the player is told to
+    /// try again, in milliseconds (the event is still delivered in the background if Kafka
+    /// comes back within its delivery timeout; a retry and a late delivery are one event to
+    /// the archive).
+    #[arg(long, env = "QUIZ_KAFKA_ACK_TIMEOUT_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub kafka_ack_timeout_ms: u64,
+
     /// MongoDB for the quiz catalog and the score archive (e.g.
     /// `mongodb://127.0.0.1:27017/`). In memory when not given.
     #[arg(long, env = "QUIZ_MONGO_URL", hide_env_values = true)]

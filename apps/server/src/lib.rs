@@ -93,7 +93,15 @@ pub struct AppState {
     pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Becomes `true` when the server shuts down; sockets then close with 1001.
     pub shutdown: watch::Receiver<bool>,
+    /// The last readiness verdict and when it was taken (see `readyz`).
+    pub readiness: tokio::sync::Mutex<Option<(std::time::Instant, Vec<&'static str>)>>,
 }
+
+/// How long a readiness verdict is reused: probes from many orchestrators and load
+/// balancers cost one round of checks per second at most.
+const READINESS_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+/// The longest a round of readiness checks may take; past it, the verdict is "not ready".
+const READINESS_DEADLINE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// A configured server, ready to serve.
 pub struct App {
@@ -167,6 +175,7 @@ impl App {
             admin_key,
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins)),
             shutdown,
+            readiness: tokio::sync::Mutex::new(None),
         });
         Ok(Self { state, shutdown_tx })
     }
@@ -300,7 +309,21 @@ fn healthz() -> &'static str {
 
 #[handler]
 async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
-    let failing = state.service.unreachable_parts().await;
+    let failing = {
+        // One round of checks at a time; concurrent probes wait for it and share it.
+        let mut cached = state.readiness.lock().await;
+        match &*cached {
+            Some((at, failing)) if at.elapsed() < READINESS_CACHE => failing.clone(),
+            _ => {
+                let failing =
+                    tokio::time::timeout(READINESS_DEADLINE, state.service.unreachable_parts())
+                        .await
+                        .unwrap_or_else(|_| vec!["readiness checks timed out"]);
+                *cached = Some((std::time::Instant::now(), failing.clone()));
+                failing
+            }
+        }
+    };
     let status = if failing.is_empty() {
         StatusCode::OK
     } else {

@@ -57,6 +57,33 @@ const AFTER: Range<usize> = 5..QUESTIONS;
 /// answer during the outage is refused with `try_again` after a few seconds, not ten.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long the worker that lived through the outage gets to catch up once every answer is
+/// How long an answer waits for Kafka's acknowledgement before `try_again` (the server's
+/// `--kafka-ack-timeout-ms` default).
+const ACK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Slack over [`ACK_TIMEOUT`] for a refusal to reach the player (scheduling, the round trip).
+const REFUSAL_SLACK: Duration = Duration::from_millis(1500);
+
+/// Polls `/readyz` until its status is `want` (within `within`); returns the body.
+async fn readyz_until(
+    server: &common::TestServer,
+    want: u16,
+    within: Duration,
+) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (status, body) = server.http("GET", "/readyz", None, &[]).await;
+        if status == want {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz stayed {status} ({body}) for {within:?}; expected {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// How long the worker that lived through the outage gets to catch up once every answer is
 /// acknowledged (generous: the machine may be busy).
 const WORKER_GRACE: Duration = Duration::from_secs(30);
 /// Bound on the archive catching up before the outage.
@@ -163,6 +190,7 @@ async fn acknowledged_answers_survive_a_kafka_broker_restart_exactly_once() {
     kc.topic = topic.clone();
     kc.partitions = 3;
     kc.delivery_timeout = DELIVERY_TIMEOUT;
+    kc.ack_timeout = ACK_TIMEOUT;
     kc.request_timeout = Duration::from_secs(3);
     kc.linger = Duration::ZERO;
     let first_start = broker.wait_ready(&kc).await;
@@ -222,6 +250,14 @@ async fn acknowledged_answers_survive_a_kafka_broker_restart_exactly_once() {
     // 2. The broker is down: every answer is refused (`try_again`) and kept for resending;
     //    resending once changes nothing.
     let (stop_took, graceful) = broker.stop().await;
+    // Readiness says so, naming the event log.
+    let unready = readyz_until(&server, 503, Duration::from_secs(10)).await;
+    assert!(
+        unready["failing"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|p| p == "event log")),
+        "{unready}"
+    );
     let outage_started = Instant::now();
     answer_all(&mut players, DURING, Phase::During).await;
     join_all(players.iter_mut().map(|p| p.resend_pending(Phase::During))).await;
@@ -246,6 +282,7 @@ async fn acknowledged_answers_survive_a_kafka_broker_restart_exactly_once() {
         ack_all(&mut players, Phase::After).await;
     });
     let pending_acked_after = restarted.elapsed();
+    readyz_until(&server, 200, Duration::from_secs(20)).await;
     answer_all(&mut players, AFTER, Phase::After).await;
     ack_all(&mut players, Phase::After).await;
     assert_eq!(
@@ -302,7 +339,7 @@ async fn acknowledged_answers_survive_a_kafka_broker_restart_exactly_once() {
         "kafka restart: {PLAYERS} players, {acked_total} answers acknowledged: {} before the \
          outage, {} during it, {} after the restart (of which {pending_at_restart} were outage \
          answers resent, {} first acknowledged as duplicate); try_again replies: {} before, {} \
-         during, {} after (each {:.1}-{:.1}s after sending, delivery timeout {DELIVERY_TIMEOUT:?}); \
+         during, {} after (each {:.1}-{:.1}s after sending, ack timeout {ACK_TIMEOUT:?}); \
          unavailable replies: {}; answers resent: {}",
         c(|c| c.acked[0]),
         c(|c| c.acked[1]),
@@ -357,6 +394,10 @@ async fn acknowledged_answers_survive_a_kafka_broker_restart_exactly_once() {
     assert!(
         c(|c| c.try_again[1]) > 0,
         "the outage produced no try_again"
+    );
+    assert!(
+        slowest <= ACK_TIMEOUT + REFUSAL_SLACK,
+        "a try_again took {slowest:?}; the bound is {ACK_TIMEOUT:?} (+{REFUSAL_SLACK:?} slack)"
     );
     let wrong = mismatches(&players, &board, &archived);
     assert!(

@@ -804,23 +804,30 @@ impl QuizService {
         Ok(self.ports.bus.subscribe().await?)
     }
 
-    /// Which ports cannot be reached now, by name (`quiz catalog`, `scoreboard`,
-    /// `player registry`, `score archive`); empty when all can.
+    /// Which parts cannot serve now, by name: `quiz catalog`, `scoreboard` (unreachable),
+    /// `scoreboard lost its data` (until a rebuild), `player registry`, `score archive`,
+    /// `event log` (cannot take events); empty when all can. Each check is one cheap round
+    /// trip whatever the data size (no query that grows with the archive).
     pub async fn unreachable_parts(&self) -> Vec<&'static str> {
-        // A quiz id no client can create (ids are user-chosen, but this one is only read).
+        // Read only, never created.
         let probe = QuizId::parse("readyz-probe").unwrap_or_else(|_| unreachable!("valid id"));
         let mut failing = Vec::new();
         if self.ports.catalog.get(&probe).await.is_err() {
             failing.push("quiz catalog");
         }
-        if self.ports.scoreboard.count(&probe).await.is_err() {
-            failing.push("scoreboard");
+        match self.ports.scoreboard.intact().await {
+            Ok(true) => {}
+            Ok(false) => failing.push("scoreboard lost its data"),
+            Err(_) => failing.push("scoreboard"),
         }
         if self.ports.registry.count(&probe).await.is_err() {
             failing.push("player registry");
         }
-        if self.ports.archive.standings(&probe).await.is_err() {
+        if self.ports.archive.ping().await.is_err() {
             failing.push("score archive");
+        }
+        if self.ports.events.ready().await.is_err() {
+            failing.push("event log");
         }
         failing
     }
