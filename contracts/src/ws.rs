@@ -154,6 +154,9 @@ pub enum ServerMessage {
     Answered(AnsweredCountMsg),
     /// The reply to a host's command.
     HostOk(HostOkMsg),
+    /// A hosted game's players changed within a phase (a join, a removal): the count, the
+    /// lobby's list in the lobby, and a question's lowered `expected` after a removal.
+    Roster(RosterMsg),
 }
 
 /// Machine-readable error codes.
@@ -388,8 +391,24 @@ pub struct AnsweredCountMsg {
     pub seq: u64,
     /// Players who answered the open question.
     pub answered: u64,
-    /// Players in the game when it opened.
+    /// The players it waits for: those in the game when it opened, less any removed
+    /// since.
     pub expected: u64,
+}
+
+/// A hosted game's players, changed within the phase `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RosterMsg {
+    /// The phase (`seq`) it belongs to; a client applies it only to that phase.
+    pub seq: u64,
+    /// Players in the game (joined, not removed).
+    pub players: u64,
+    /// Lobby: the players who joined, in join order (up to 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lobby: Option<Vec<LobbyPlayerMsg>>,
+    /// Question (and paused from a question): the players it now waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<u64>,
 }
 
 /// A player as the lobby lists them.
@@ -519,7 +538,8 @@ pub struct PhaseMsg {
     /// Question (and paused from a question): players who answered it so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<u64>,
-    /// Question (and paused from a question): players in the game when it opened.
+    /// Question (and paused from a question): the players it waits for — those in the
+    /// game when it opened, less any removed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
     /// Paused: the phase paused (`question`, `reveal` or `board`).

@@ -105,7 +105,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// The headless-Chromium test of the web client (apps/server/tests/browser).
+/// The headless-Chromium tests of the web client (apps/server/tests/browser): the
+/// self-paced player page and the hosted game (host console and players). The hosted test
+/// saves screenshots of the host console to `target/browser-screenshots/`.
 pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
     crate::install::node()?;
     let chromium: Vec<&crate::install::Need> = crate::install::SUITE
@@ -120,13 +122,22 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
             .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
             .current_dir(&dir),
     )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from);
+    let shots = target.join("browser-screenshots");
     run(
-        "browser test in headless Chromium",
+        "browser tests in headless Chromium",
         Command::new("node")
-            .args(["--test", "browser.test.mjs"])
+            .args(["--test", "browser.test.mjs", "hosted.test.mjs"])
             .env("QUIZ_SERVER_BIN", server_bin)
+            .env("QUIZ_SCREENSHOT_DIR", &shots)
             .current_dir(&dir),
-    )
+    )?;
+    println!(
+        "xtask: host console screenshots (reveal, podium) in {}",
+        shots.display()
+    );
+    Ok(())
 }
 
 /// A virtualenv with schemathesis, cached outside the clone.

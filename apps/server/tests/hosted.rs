@@ -58,14 +58,27 @@ impl Sock {
         }
     }
 
-    /// The next frame that is not a board, an answer count or a phase (phases are kept).
+    /// The next frame that is not a board, an answer count, a roster or a phase (phases
+    /// are kept).
     async fn reply(&mut self) -> Value {
         loop {
             let v = self.c.recv().await;
             match v["type"].as_str() {
                 Some("phase") => self.phases.push_back(v),
-                Some("board" | "answered") => {}
+                Some("board" | "answered" | "roster") => {}
                 _ => return v,
+            }
+        }
+    }
+
+    /// The next roster frame (phases before it are kept).
+    async fn roster(&mut self) -> Value {
+        loop {
+            let v = self.c.recv().await;
+            match v["type"].as_str() {
+                Some("phase") => self.phases.push_back(v),
+                Some("roster") => return v,
+                _ => {}
             }
         }
     }
@@ -79,7 +92,7 @@ impl Sock {
             let v = self.c.recv().await;
             match v["type"].as_str() {
                 Some("phase") => return v,
-                Some("board" | "answered") => {}
+                Some("board" | "answered" | "roster") => {}
                 _ => panic!("unexpected frame {v}"),
             }
         }
@@ -344,6 +357,16 @@ async fn a_removed_player_is_closed_out_and_every_refusal_has_its_code() {
     let (mut troll, t_join, _) = player(&srv, "mod", "Troll").await;
     let t_id = t_join["player_id"].as_str().unwrap();
     assert_eq!(phase(&mut a).await["phase"], "lobby");
+    // The host's lobby follows the joins (no new phase: a roster frame).
+    let mut joined = h.roster().await;
+    while joined["players"] != 2 {
+        joined = h.roster().await;
+    }
+    assert_eq!(
+        joined["lobby"].as_array().map(Vec::len),
+        Some(2),
+        "{joined}"
+    );
 
     // A player cannot command; a host cannot answer or ask for a snapshot.
     a.send(&json!({"type": "host", "command": "start"})).await;
@@ -398,6 +421,11 @@ async fn a_removed_player_is_closed_out_and_every_refusal_has_its_code() {
         .await;
     assert_eq!(h.reply().await["type"], "host_ok");
     assert_eq!(troll.closed_with().await, Some(4009));
+    let mut left = h.roster().await;
+    while left["players"] != 1 {
+        left = h.roster().await;
+    }
+    assert_eq!(left["lobby"][0]["name"], "Ann", "{left}");
     let mut again = Sock::new(srv.connect(t_join["ws_path"].as_str().unwrap()).await);
     assert_eq!(again.closed_with().await, Some(4009));
     let (_, g) = srv.http("GET", "/api/quizzes/mod/game", None, &[]).await;
@@ -616,6 +644,8 @@ async fn removing_the_last_player_who_had_not_answered_closes_the_question() {
         .await;
     assert_eq!(h.reply().await["type"], "host_ok");
     assert_eq!(b.closed_with().await, Some(4009));
+    let (_, g) = srv.http("GET", "/api/quizzes/kickq/game", None, &[]).await;
+    assert!(g["phase"] == "reveal" || g["expected"] == 1, "{g}");
     let reveal = phase(&mut a).await;
     assert_eq!(reveal["phase"], "reveal", "{reveal}");
     assert_eq!(reveal["players"], 1);

@@ -376,6 +376,7 @@
       case 'pong': onPong(msg); break;
       case 'phase': onPhase(msg); break;
       case 'answered': onAnswered(msg); break;
+      case 'roster': onRoster(msg); break;
       default: break;
     }
   }
@@ -808,6 +809,16 @@
       S.counts = { answered: msg.answered, expected: msg.expected };
       renderHosted();
     }
+  }
+
+  // Joins and removals within a phase: the player count and a question's expected.
+  function onRoster(msg) {
+    if (!S.phase || msg.seq !== S.phaseSeq) return; // another phase's
+    if (Number.isFinite(msg.players)) S.players = msg.players;
+    if (Number.isFinite(msg.expected) && S.counts) {
+      S.counts = { answered: S.counts.answered, expected: msg.expected };
+    }
+    renderHosted();
   }
 
   function onHostedAnswerResult(msg) {

@@ -8,6 +8,7 @@
   const BACKOFF_MAX_MS = 5000;
   const PING_EVERY_MS = 15000;
   const END_CONFIRM_MS = 4000;
+  const SILENT_MS = 3000;
   const LETTERS = 'ABCDEFGHIJ';
   const ERRORS = {
     not_now: 'Not now: that command does not apply to this phase.',
@@ -69,6 +70,7 @@
     reportSeq: null,      // the podium seq the report was loaded for
     optionsKey: '',
     statusTimer: null,
+    silentTimer: null,
   };
 
   const serverNow = () => Date.now() + H.skew;
@@ -172,6 +174,7 @@
     clearTimeout(H.reconnectTimer);
     H.reconnectTimer = null;
     const gen = ++H.wsGen;
+    if (H.ws) { try { H.ws.close(1000, 'bye'); } catch (_) { /* ignore */ } }
     H.phaseOnSocket = false;
     setConn('connecting', H.backoff > BACKOFF_MIN_MS ? 'reconnecting…' : 'connecting…');
     let ws;
@@ -182,6 +185,11 @@
       return;
     }
     H.ws = ws;
+    ws.onopen = () => {
+      // A socket that stays silent is not a game's (a self-paced quiz): ask the HTTP API why.
+      clearTimeout(H.silentTimer);
+      H.silentTimer = setTimeout(() => { if (gen === H.wsGen && !H.phaseOnSocket) diagnose(); }, SILENT_MS);
+    };
     ws.onmessage = (ev) => { if (gen === H.wsGen) onMessage(ev); };
     ws.onclose = (ev) => { if (gen === H.wsGen) onClose(ev); };
     ws.onerror = () => { /* onclose follows and handles it */ };
@@ -196,15 +204,18 @@
     H.reconnectTimer = setTimeout(connect, delay);
   }
 
-  function onClose(ev) {
+  async function onClose(ev) {
     const hadPhase = H.phaseOnSocket;
     H.ws = null;
+    clearTimeout(H.silentTimer);
     clearInterval(H.pingTimer);
     H.pingTimer = null;
     H.kicks = [];
     render();
     if (ev.code === 4001) {
-      // Wrong or missing host key: asking again beats retrying.
+      // Wrong or missing host key (or no such quiz: the server says 4001 then too). Asking
+      // again beats retrying.
+      if (await diagnose()) return;
       forgetKey();
       H.stopped = true;
       showKeyForm('The host key was not accepted. Check it and try again.');
@@ -215,21 +226,39 @@
     scheduleReconnect();
   }
 
-  /** The socket closed before any phase: say why when the HTTP API knows (no such quiz, not hosted). */
+  /**
+   * The socket gave no phase: say why when the HTTP API knows (no such quiz, not a hosted
+   * game) and stop reconnecting. True when it found such a reason.
+   */
   async function diagnose() {
     try {
       const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/game', { headers: { Accept: 'application/json' } });
-      if (res.ok) return;
+      if (res.ok) return false;
       let body = null;
       try { body = await res.json(); } catch (_) { body = null; }
       const code = body && body.code;
       if (code === 'unknown_quiz' || code === 'not_hosted') {
-        H.stopped = true;
-        clearTimeout(H.reconnectTimer);
-        setConn('idle', 'not connected');
-        showStatus(code === 'unknown_quiz' ? 'There is no quiz with the ID "' + quiz + '".' : ERRORS.not_hosted, 'error');
+        stop(code === 'unknown_quiz' ? 'There is no quiz with the ID "' + quiz + '".' : ERRORS.not_hosted);
+        return true;
       }
     } catch (_) { /* offline: keep retrying */ }
+    return false;
+  }
+
+  /** No more reconnecting: the console cannot work for this quiz. */
+  function stop(message) {
+    H.stopped = true;
+    clearTimeout(H.reconnectTimer);
+    clearTimeout(H.silentTimer);
+    H.wsGen++;
+    if (H.ws) { try { H.ws.close(1000, 'bye'); } catch (_) { /* ignore */ } }
+    H.ws = null;
+    clearInterval(H.pingTimer);
+    setConn('idle', 'not connected');
+    el.keyView.hidden = true;
+    el.console.hidden = false;
+    showStatus(message, 'error');
+    render();
   }
 
   function send(obj) {
@@ -254,6 +283,7 @@
     switch (msg.type) {
       case 'phase': onPhase(msg); break;
       case 'answered': onAnswered(msg); break;
+      case 'roster': onRoster(msg); break;
       case 'board': onBoard(msg); break;
       case 'host_ok': onHostOk(msg); break;
       case 'error': onError(msg); break;
@@ -313,12 +343,25 @@
     }
   }
 
+  // Joins and removals within a phase: the count, the lobby's list, a question's expected.
+  function onRoster(msg) {
+    if (!H.phase || msg.seq !== H.seq) return; // another phase's
+    if (Number.isFinite(msg.players)) H.players = msg.players;
+    if (Array.isArray(msg.lobby)) {
+      H.roster = new Map(msg.lobby.filter((p) => !H.kicked.has(p.player)).map((p) => [p.player, p.name]));
+    }
+    if (Number.isFinite(msg.expected) && H.counts) {
+      H.counts = { answered: H.counts.answered, expected: msg.expected };
+    }
+    render();
+  }
+
   function onBoard(msg) {
     // The live board is not shown (the host shows the board between questions), but it
-    // follows joins: the lobby's phase frame lists the players at connect time only, and
-    // joins send no new phase frame. So the roster and the count also come from here.
+    // follows joins and kicks, which send no phase frame: the lobby's phase frame lists the
+    // players at connect time only. So the roster and the count also come from here.
     addToRoster(msg.top);
-    if (Number.isFinite(msg.players) && H.phase && H.phase.phase === 'lobby') H.players = msg.players;
+    if (Number.isFinite(msg.players)) H.players = msg.players;
     render();
   }
 
@@ -346,7 +389,7 @@
       H.roster.delete(player);
       renderRoster();
     }
-    if (msg.code === 'not_hosted') H.stopped = true;
+    if (msg.code === 'not_hosted') { stop(ERRORS.not_hosted); return; }
     const text = ERRORS[msg.code] || msg.message || ('The server refused that (' + msg.code + ').');
     const detail = msg.message && ERRORS[msg.code] && msg.message !== text ? ' (' + msg.message + ')' : '';
     showStatus(text + detail, 'error');
@@ -381,7 +424,7 @@
       next: live && (p === 'reveal' || p === 'board'),
       skip: live && p === 'question',
       pause: live && (p === 'question' || p === 'reveal' || p === 'board' || p === 'paused'),
-      lock: live && p !== 'podium',
+      lock: live && p === 'lobby', // the lobby only: joining stays open during the game
       end: live && p !== 'podium',
     };
   }
@@ -506,6 +549,7 @@
     setText(el.playerCount, n + (n === 1 ? ' player' : ' players'));
     setText(el.lockState, ph.locked ? 'lobby locked' : 'lobby open');
     el.lockState.classList.toggle('locked', !!ph.locked);
+    el.lockState.hidden = view !== 'lobby';
     el.paused.hidden = !paused;
     if (paused) setText(el.paused, 'Paused' + (view === 'question' ? ': the clock is stopped' : ''));
 
@@ -756,6 +800,17 @@
     }
     el.reportRetry.addEventListener('click', loadReport);
     window.addEventListener('online', () => { if (H.key && !H.ws && !H.stopped) connect(); });
+    window.addEventListener('hashchange', () => {
+      const key = keyFromFragment();
+      if (!key) return;
+      saveKey(key);
+      H.key = key;
+      H.stopped = false;
+      H.backoff = BACKOFF_MIN_MS;
+      showStatus('');
+      showConsole();
+      connect();
+    });
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && H.key && !H.ws && H.reconnectTimer) connect();
     });

@@ -142,7 +142,7 @@ async fn out(
                     .await
                     .map_err(unavailable)?,
             ));
-            g.expected = Absent(Some(*expected));
+            g.expected = Absent(Some((*expected).min(players)));
         }
         Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
             g.question_index = Absent(Some(*index as u64));

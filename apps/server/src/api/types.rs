@@ -468,7 +468,8 @@ pub struct GameOut {
     pub remaining_ms: Absent<u64>,
     /// Players who answered the open or paused question.
     pub answered: Absent<u64>,
-    /// Players in the game when it opened.
+    /// The players the open or paused question waits for: those in the game when it
+    /// opened, less any removed since.
     pub expected: Absent<u64>,
     /// The phase a pause stopped (`question`, `reveal` or `board`).
     pub paused_from: Absent<String>,

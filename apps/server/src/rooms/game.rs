@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use quiz_contracts::ws::{
     AnsweredCountMsg, EntryMsg, LobbyPlayerMsg, MoverMsg, PhaseBoardMsg, PhaseMsg,
-    PhaseQuestionMsg, RevealMsg, ServerMessage, YouMsg, close,
+    PhaseQuestionMsg, RevealMsg, RosterMsg, ServerMessage, YouMsg, close,
 };
 use quiz_core::board::{RoomBoards, ViewIndex};
 use quiz_core::game::{GameState, Phase};
@@ -53,6 +53,8 @@ pub(super) struct GameRoom {
     timer_seq: Option<u64>,
     /// The last answer count sent: (phase seq, count).
     answered: Option<(u64, u64)>,
+    /// The last player count sent: (phase seq, players).
+    roster: Option<(u64, u64)>,
 }
 
 impl GameRoom {
@@ -63,6 +65,7 @@ impl GameRoom {
             dirty: false,
             timer_seq: None,
             answered: None,
+            roster: None,
         }
     }
 }
@@ -161,6 +164,13 @@ impl Rooms {
             }
         };
         let sockets = self.game_sockets(quiz);
+        let players = match svc.players_in_game(quiz).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(%quiz, error = %e, "player count failed; the next change retries");
+                return;
+            }
+        };
         match svc.removed_players(quiz).await {
             Ok(removed) if !removed.is_empty() => {
                 let removed: HashSet<PlayerId> = removed.into_iter().collect();
@@ -200,7 +210,8 @@ impl Rooms {
         };
         if !stale.is_empty() {
             let viewers: Vec<PlayerId> = stale.iter().filter_map(|s| s.player.clone()).collect();
-            let ctx = match PhaseContext::read(svc, def, &state, &viewers, answered).await {
+            let ctx = match PhaseContext::read(svc, def, &state, &viewers, answered, players).await
+            {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(%quiz, error = %e, "phase read failed; the next change retries");
@@ -216,32 +227,72 @@ impl Rooms {
                 }
             }
         }
-        if let Some(n) = answered {
-            let send = {
-                let mut rooms = self.lock();
-                match rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) {
-                    Some(g) if g.answered != Some((state.seq, n)) => {
-                        let first = g.answered.is_none_or(|(seq, _)| seq != state.seq);
-                        g.answered = Some((state.seq, n));
-                        // The phase frame just sent carried the count of a new phase.
-                        !first
-                    }
-                    _ => false,
-                }
+        self.push_counts(quiz, &state, &sockets, players, answered)
+            .await;
+    }
+
+    /// Within a phase, sends what changed since its phase frame: the roster (a join, a
+    /// removal) and the answer count.
+    async fn push_counts(
+        &self,
+        quiz: &QuizId,
+        state: &GameState,
+        sockets: &[Arc<SocketEntry>],
+        players: u64,
+        answered: Option<u64>,
+    ) {
+        let expected = question_expected(&state.phase).map(|e| e.min(players));
+        let (roster, count) = {
+            let mut rooms = self.lock();
+            let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
+                return;
             };
-            if send {
-                let msg = ServerMessage::Answered(AnsweredCountMsg {
-                    seq: state.seq,
-                    answered: n,
-                    expected: question_expected(&state.phase),
-                });
-                let json = serde_json::to_string(&msg).unwrap_or_default();
-                for s in &sockets {
-                    if let Some(push) = &s.push
-                        && !push.removed.load(Ordering::Acquire)
-                    {
-                        let _ = push.tx.try_send(Out::Text(json.clone()));
+            // The phase frame of a new phase carried both: nothing to send for it.
+            let changed = |last: &mut Option<(u64, u64)>, now: u64| {
+                let send = last.is_some_and(|(seq, n)| seq == state.seq && n != now);
+                if last.is_none_or(|(seq, n)| seq != state.seq || n != now) {
+                    *last = Some((state.seq, now));
+                }
+                send
+            };
+            let roster = changed(&mut g.roster, players);
+            let count = answered.is_some_and(|n| changed(&mut g.answered, n));
+            (roster, count)
+        };
+        let mut frames = Vec::new();
+        if roster {
+            let lobby = if matches!(state.phase, Phase::Lobby { .. }) {
+                match self.service.lobby(quiz, LOBBY_LIST).await {
+                    Ok(l) => Some(lobby_list(&l)),
+                    Err(e) => {
+                        tracing::warn!(%quiz, error = %e, "lobby read failed");
+                        None
                     }
+                }
+            } else {
+                None
+            };
+            frames.push(ServerMessage::Roster(RosterMsg {
+                seq: state.seq,
+                players,
+                lobby,
+                expected,
+            }));
+        }
+        if let (true, Some(n), Some(expected)) = (count, answered, expected) {
+            frames.push(ServerMessage::Answered(AnsweredCountMsg {
+                seq: state.seq,
+                answered: n,
+                expected,
+            }));
+        }
+        for msg in frames {
+            let json = serde_json::to_string(&msg).unwrap_or_default();
+            for s in sockets {
+                if let Some(push) = &s.push
+                    && !push.removed.load(Ordering::Acquire)
+                {
+                    let _ = push.tx.try_send(Out::Text(json.clone()));
                 }
             }
         }
@@ -286,12 +337,23 @@ fn open_question(phase: &Phase) -> Option<usize> {
     }
 }
 
-fn question_expected(phase: &Phase) -> u64 {
+/// The players an open (or paused) question waited for when it opened.
+fn question_expected(phase: &Phase) -> Option<u64> {
     match phase {
-        Phase::Question { expected, .. } => *expected,
+        Phase::Question { expected, .. } => Some(*expected),
         Phase::Paused { from, .. } => question_expected(from),
-        _ => 0,
+        _ => None,
     }
+}
+
+fn lobby_list(entries: &[BoardEntry]) -> Vec<LobbyPlayerMsg> {
+    entries
+        .iter()
+        .map(|e| LobbyPlayerMsg {
+            player: e.player.to_string(),
+            name: e.name.clone(),
+        })
+        .collect()
 }
 
 /// Everything the phase frames of one check need, read once for all sockets.
@@ -314,9 +376,9 @@ impl<'a> PhaseContext<'a> {
         state: &'a GameState,
         viewers: &[PlayerId],
         answered: Option<u64>,
+        players: u64,
     ) -> Result<Self, quiz_core::service::Unavailable> {
         let quiz = def.id();
-        let players = svc.players_in_game(quiz).await?;
         let phase = match &state.phase {
             Phase::Paused { from, .. } => &**from,
             p => p,
@@ -388,15 +450,7 @@ impl<'a> PhaseContext<'a> {
         };
         match phase {
             Phase::Lobby { .. } => {
-                msg.lobby = Some(
-                    self.lobby
-                        .iter()
-                        .map(|e| LobbyPlayerMsg {
-                            player: e.player.to_string(),
-                            name: e.name.clone(),
-                        })
-                        .collect(),
-                );
+                msg.lobby = Some(lobby_list(&self.lobby));
             }
             Phase::Question {
                 index,
@@ -410,7 +464,7 @@ impl<'a> PhaseContext<'a> {
                     _ => closes_at.0.saturating_sub(self.now),
                 });
                 msg.answered = self.answered.or(Some(0));
-                msg.expected = Some(*expected);
+                msg.expected = Some((*expected).min(self.players));
             }
             Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
                 let (opens, closes) = (0, 0);
