@@ -122,8 +122,8 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
             .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
             .current_dir(&dir),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let shots = target.join("browser-screenshots");
     run(
         "browser tests in headless Chromium",
