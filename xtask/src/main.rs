@@ -5,7 +5,9 @@
 //! - `test` — the whole test suite, exactly what CI runs (README's test command).
 //! - `contracts` — regenerate the committed schema files from the Rust types.
 //! - `services up|down|status` — real Redis, Redis Cluster, Kafka and FerretDB as local
-//!   processes (see `services.rs`).
+//!   processes (see `services/`).
+//! - `stack up|down|status|logs` — the whole distributed topology as local processes: two
+//!   servers behind nginx, two workers, the services (`make startup` without Docker).
 //!
 //! **What it is not**: part of the product. It depends on no workspace crate (it drives
 //! them through `cargo`), so running it never relinks the product.
@@ -16,6 +18,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod install;
 mod services;
+mod stack;
 mod suites;
 
 fn main() -> ExitCode {
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("contracts") => contracts(),
         Some("services") => services::run(&args[1..]),
+        Some("stack") => stack::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
@@ -47,6 +51,7 @@ fn usage() -> String {
        test        run the whole test suite (what CI runs)\n  \
        contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
        services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
+       stack       up | down | status | logs: the distributed topology as processes (make startup)\n  \
        bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
        fuzz [SECS] the fuzz targets (frame parser, quiz definitions, host commands, tokens, CSV), SECS each (15)\n  \
        browser     only the headless-Chromium test of the web client\n  \
@@ -76,13 +81,13 @@ pub fn root() -> PathBuf {
     .clone()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
 }
 
-fn run(what: &str, mut cmd: Command) -> Result<(), String> {
+pub(crate) fn run(what: &str, mut cmd: Command) -> Result<(), String> {
     suites::run(what, &mut cmd)
 }
 
@@ -163,6 +168,8 @@ fn suite(extra: &[String]) -> Result<(), String> {
     suites::browser(&root(), &server_bin)?;
     suites::schemathesis(&root(), &server_bin, &logs)?;
     suites::compose(&root())?;
+    // `make startup`'s code path: the stack on other ports, played through nginx.
+    stack::check()?;
     // The load generator must not rot: a few seconds of tiny load, checking the report
     // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
     bench::run(&["--smoke".to_owned(), "--debug".to_owned()])
@@ -207,7 +214,7 @@ fn logs_dir() -> Result<PathBuf, String> {
 }
 
 /// Where cargo puts build output.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|p| if p.is_absolute() { p } else { root().join(p) })

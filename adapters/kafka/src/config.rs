@@ -53,6 +53,12 @@ pub struct KafkaConfig {
     pub request_timeout: Duration,
     /// `client.id` reported to the brokers (shows up in their logs and quotas).
     pub client_id: String,
+    /// A consumer's static group membership (`group.instance.id`): a consumer that
+    /// restarts with the same id gets its partitions back at once, without waiting for the
+    /// session timeout of its previous incarnation or rebalancing the group. Each member
+    /// needs its own; a member gone for good keeps its partitions until the session
+    /// timeout (45 s) ends. `None`: dynamic membership.
+    pub group_instance_id: Option<String>,
 }
 
 /// The topic name used when none is configured.
@@ -74,6 +80,7 @@ impl KafkaConfig {
             linger: Duration::from_millis(5),
             request_timeout: Duration::from_secs(10),
             client_id: "quiz".to_owned(),
+            group_instance_id: None,
         }
     }
 

@@ -147,8 +147,11 @@ impl KafkaEventStream {
             topic: config.topic.clone(),
             partitions: Mutex::new(HashMap::new()),
         };
-        let consumer: StreamConsumer<StreamContext> = config
-            .base()
+        let mut client = config.base();
+        if let Some(id) = &config.group_instance_id {
+            client.set("group.instance.id", id);
+        }
+        let consumer: StreamConsumer<StreamContext> = client
             .set("group.id", group_id)
             .set("enable.auto.commit", "false")
             // Offsets are committed explicitly from each batch, never from the local store.
@@ -307,6 +310,14 @@ impl KafkaEventStream {
                 .boxed(),
             )),
         }
+    }
+
+    /// How many partitions of the topic the group has assigned to this member now
+    /// (`None` when the consumer cannot say). 0 while the group is (re)balancing or when
+    /// the group has more members than partitions: this member then consumes nothing.
+    pub fn assigned(&self) -> Option<usize> {
+        let assignment = self.consumer.assignment().ok()?;
+        Some(assignment.elements_for_topic(&self.topic).len())
     }
 
     /// Events waiting in this member's partitions that are not committed yet: per

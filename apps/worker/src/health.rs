@@ -15,6 +15,7 @@ struct Flags {
     stopped: AtomicBool,
     source_ok: AtomicBool,
     archive_ok: AtomicBool,
+    consuming: AtomicBool,
 }
 
 /// A point-in-time reading of [`Health`].
@@ -28,19 +29,25 @@ pub struct HealthReport {
     pub source_ok: bool,
     /// The last archive write succeeded (true until one fails).
     pub archive_ok: bool,
+    /// The source has a share of the stream to read (false while the consumer group
+    /// assigns this member no partition: during a rebalance, after a restart until the
+    /// group takes it back, or with more workers than partitions).
+    pub consuming: bool,
 }
 
 impl HealthReport {
-    /// Running, with both ends answering.
+    /// Running, with both ends answering and a share of the stream to read.
     pub fn healthy(&self) -> bool {
-        self.running && self.source_ok && self.archive_ok
+        self.running && self.source_ok && self.archive_ok && self.consuming
     }
 
-    /// One word for the state: `starting`, `ok`, `degraded` (running, but the source or
-    /// the archive is failing) or `stopped`.
+    /// One word for the state: `starting`, `ok`, `not consuming` (running, both ends
+    /// answer, but no partition is assigned), `degraded` (running, but the source or the
+    /// archive is failing) or `stopped`.
     pub fn status(&self) -> &'static str {
         match (self.running, self.stopped) {
             (true, _) if self.healthy() => "ok",
+            (true, _) if self.source_ok && self.archive_ok => "not consuming",
             (true, _) => "degraded",
             (false, true) => "stopped",
             (false, false) => "starting",
@@ -56,6 +63,7 @@ impl Health {
             stopped: AtomicBool::new(false),
             source_ok: AtomicBool::new(true),
             archive_ok: AtomicBool::new(true),
+            consuming: AtomicBool::new(true),
         }))
     }
 
@@ -66,6 +74,7 @@ impl Health {
             stopped: self.0.stopped.load(Ordering::Relaxed),
             source_ok: self.0.source_ok.load(Ordering::Relaxed),
             archive_ok: self.0.archive_ok.load(Ordering::Relaxed),
+            consuming: self.0.consuming.load(Ordering::Relaxed),
         }
     }
 
@@ -79,6 +88,10 @@ impl Health {
 
     pub(crate) fn set_source_ok(&self, v: bool) {
         self.0.source_ok.store(v, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_consuming(&self, v: bool) {
+        self.0.consuming.store(v, Ordering::Relaxed);
     }
 
     pub(crate) fn set_archive_ok(&self, v: bool) {

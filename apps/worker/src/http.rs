@@ -49,6 +49,7 @@ fn healthz(Data(health): Data<&Health>) -> impl IntoResponse {
         "running": r.running,
         "kafka": word(r.source_ok),
         "archive": word(r.archive_ok),
+        "consuming": r.consuming,
     }))
     .with_status(status)
 }

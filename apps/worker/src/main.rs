@@ -51,6 +51,14 @@ struct Config {
     #[arg(long, env = "QUIZ_KAFKA_GROUP", default_value = "quiz-worker")]
     kafka_group: String,
 
+    /// This worker's static membership in the group (`group.instance.id`), unique per
+    /// worker (e.g. `worker-1`): restarted with the same id, it gets its partitions back
+    /// within seconds instead of after the session timeout of its previous run. A worker
+    /// with an id that is gone for good keeps its partitions for the session timeout (45 s).
+    /// Without it, membership is dynamic.
+    #[arg(long, env = "QUIZ_KAFKA_INSTANCE_ID")]
+    kafka_instance_id: Option<String>,
+
     /// Partitions of the topic when this worker has to create it.
     #[arg(long, env = "QUIZ_KAFKA_PARTITIONS", default_value_t = 6, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     kafka_partitions: i32,
@@ -129,6 +137,7 @@ async fn work(config: &Config, health: Health, stop: watch::Receiver<bool>) -> E
         partitions: config.kafka_partitions,
         replication_factor: config.kafka_replication,
         client_id: "quiz-worker".to_owned(),
+        group_instance_id: config.kafka_instance_id.clone(),
         ..KafkaConfig::new(config.kafka_brokers.clone())
     };
     let Some(archive) = connect("MongoDB", &stop, || async {

@@ -68,6 +68,12 @@ pub trait EventSource: Send {
     fn lag(&self) -> Option<u64> {
         None
     }
+
+    /// How many partitions (shares of the stream) this source reads now, if known; 0 means
+    /// it consumes nothing (a rebalance, or more members than partitions).
+    fn assigned(&self) -> Option<usize> {
+        None
+    }
 }
 
 impl SourceBatch for Batch {
@@ -112,5 +118,9 @@ impl EventSource for KafkaEventStream {
 
     fn lag(&self) -> Option<u64> {
         KafkaEventStream::lag(self)
+    }
+
+    fn assigned(&self) -> Option<usize> {
+        KafkaEventStream::assigned(self)
     }
 }

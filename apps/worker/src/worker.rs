@@ -165,6 +165,7 @@ async fn run_inner<S: EventSource>(
         };
         source_delay = options.retry_initial;
         health.set_source_ok(true);
+        health.set_consuming(source.assigned().is_none_or(|n| n > 0));
         record_lag(source);
         if batch.is_empty() {
             continue;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // Shared by several test binaries.
 
+pub mod nginx;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -276,11 +278,12 @@ impl Client {
         }
     }
 
-    /// The next message that is not a board.
+    /// The next message that is not a board or a hosted game's live count (`answered`,
+    /// `roster`): those arrive at any time.
     pub async fn reply(&mut self) -> Value {
         loop {
             let v = self.recv().await;
-            if v["type"] != "board" {
+            if !["board", "answered", "roster"].contains(&v["type"].as_str().unwrap_or("")) {
                 return v;
             }
         }
