@@ -90,7 +90,18 @@ pub(crate) struct Connector {
     connecting: tokio::sync::Mutex<Option<(Instant, String)>>,
     /// Spreads subscribers over the cluster's nodes.
     next_node: std::sync::atomic::AtomicUsize,
+    /// Slots whose node was found with fewer replicas than `wait_replicas`, until when:
+    /// their writes are acknowledged without `WAIT` meanwhile (see `wait_replicas`).
+    short_of_replicas: std::sync::Mutex<ShortOfReplicas>,
 }
+
+/// Slot (`None`: a standalone server) → until when its node is taken to be short of
+/// replicas.
+type ShortOfReplicas = std::collections::HashMap<Option<redis::cluster_routing::Slot>, Instant>;
+
+/// How long a node found short of replicas is trusted to stay so before `WAIT` is tried
+/// again.
+const SHORT_OF_REPLICAS_FOR: Duration = Duration::from_secs(5);
 
 impl Connector {
     /// Validates the target and builds the clients; no network I/O.
@@ -133,6 +144,7 @@ impl Connector {
             current: RwLock::new(None),
             connecting: tokio::sync::Mutex::new(None),
             next_node: std::sync::atomic::AtomicUsize::new(0),
+            short_of_replicas: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -217,6 +229,102 @@ impl Connector {
                 .map_err(|source| Failure::Redis { op, source })
         })
         .await
+    }
+
+    /// One command on the node that holds `key` (its primary, on a cluster).
+    async fn on_key_node<T: FromRedisValue>(
+        &self,
+        op: &'static str,
+        key: &str,
+        cmd: &Cmd,
+    ) -> Result<T, Failure> {
+        self.bounded(op, async {
+            let conn = self.conn(op).await?;
+            match conn {
+                Conn::Standalone(c) => cmd.query_async(&mut c.clone()).await,
+                Conn::Cluster(mut c) => {
+                    use redis::cluster_routing::{
+                        Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr,
+                    };
+                    let route = Route::with_slot(Slot::for_key(key), SlotAddr::Master);
+                    c.route_command(
+                        cmd.clone(),
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await
+                    .and_then(|v| redis::from_redis_value(v).map_err(redis::RedisError::from))
+                }
+            }
+            .map_err(|source| Failure::Redis { op, source })
+        })
+        .await
+    }
+
+    /// `WAIT` for [`crate::RedisOptions::wait_replicas`] replicas of the node that holds
+    /// `key` to have its writes so far; nothing to do when no replica is asked for.
+    ///
+    /// When fewer confirm in time, the node is asked how many replicas it has: if it has
+    /// fewer than asked (right after a failover the promoted replica has none until the old
+    /// primary returns as its replica), the write is as durable as the shard allows and is
+    /// acknowledged, with a warning (and for the next 5 s the shard's writes skip `WAIT`);
+    /// otherwise a replica is lagging and the write is
+    /// refused (`Unavailable`: the client retries, idempotently). Without this, a failover
+    /// would leave the shard refusing every answer until a replica came back.
+    pub(crate) async fn wait_replicas(&self, key: &str) -> Result<(), Failure> {
+        const OP: &str = "wait replicas";
+        let want = u64::from(self.options.wait_replicas);
+        if want == 0 {
+            return Ok(());
+        }
+        let slot = match self.maker {
+            Maker::Standalone(_) => None,
+            Maker::Cluster(_) => Some(redis::cluster_routing::Slot::for_key(key)),
+        };
+        let short = |f: &mut dyn FnMut(&mut ShortOfReplicas)| {
+            let mut map = self
+                .short_of_replicas
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut map);
+        };
+        let mut skip = false;
+        short(&mut |m| {
+            skip = m.get(&slot).is_some_and(|until| Instant::now() < *until);
+        });
+        if skip {
+            return Ok(());
+        }
+        let timeout_ms = u64::try_from(self.options.wait_timeout.as_millis()).unwrap_or(u64::MAX);
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(want).arg(timeout_ms);
+        let got: u64 = self.on_key_node(OP, key, &wait).await?;
+        if got >= want {
+            return Ok(());
+        }
+        let mut info = redis::cmd("INFO");
+        info.arg("replication");
+        let text: String = self.on_key_node(OP, key, &info).await?;
+        let replicas = text
+            .lines()
+            .find_map(|l| l.strip_prefix("connected_slaves:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if replicas < want {
+            short(&mut |m| {
+                m.insert(slot, Instant::now() + SHORT_OF_REPLICAS_FOR);
+            });
+            tracing::warn!(
+                replicas,
+                wanted = want,
+                "the node holding the quiz has fewer replicas than --redis-wait-replicas; \
+                 acknowledging with the replicas it has"
+            );
+            return Ok(());
+        }
+        Err(Failure::malformed(
+            OP,
+            format!("{got} of {want} replicas confirmed the write in time"),
+        ))
     }
 
     /// Runs one Lua script by its SHA1 (`EVALSHA`). When the server does not have it cached

@@ -184,6 +184,16 @@ pub struct RedisOptions {
     /// A bus subscription that received nothing for this long checks its connection with
     /// a `PING` (and ends if that goes unanswered).
     pub bus_heartbeat: Duration,
+    /// Replicas that must have a recorded answer (and a join) before it is acknowledged:
+    /// `WAIT` on the node that holds the quiz, after the write. 0 (the default) trusts
+    /// asynchronous replication: a primary that dies before replicating loses the writes of
+    /// its last moments. With 1, a failover to that replica loses nothing acknowledged; when
+    /// fewer replicas confirm within [`Self::wait_timeout`], the operation answers
+    /// `Unavailable` (the write may still be there; retries are idempotent). Only for
+    /// deployments with replicas: with none, every write would wait and fail.
+    pub wait_replicas: u32,
+    /// How long `WAIT` waits for the replicas.
+    pub wait_timeout: Duration,
 }
 
 impl Default for RedisOptions {
@@ -194,6 +204,8 @@ impl Default for RedisOptions {
             operation_timeout: Duration::from_secs(5),
             reconnect_retries: 2,
             bus_heartbeat: Duration::from_secs(5),
+            wait_replicas: 0,
+            wait_timeout: Duration::from_millis(500),
         }
     }
 }

@@ -124,6 +124,11 @@ impl Scoreboard for RedisScoreboard {
             )
             .await
             .map_err(unavailable)?;
+        // Acknowledged only once the replicas asked for have it (none by default).
+        self.shared
+            .wait_replicas(&keys::board(&a.quiz))
+            .await
+            .map_err(unavailable)?;
         let mut items = Items::of(OP, reply).map_err(unavailable)?;
         let status = items.text("status").map_err(unavailable)?;
         let duplicate = match status.as_str() {

@@ -73,7 +73,12 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
             .parse()
             .map_err(|e| format!("--redis-url: {}", quiz_common::chain(&e)))?;
         let described = target.to_string();
-        let redis = quiz_redis::RedisAdapters::connect(target, quiz_redis::RedisOptions::default())
+        let options = quiz_redis::RedisOptions {
+            wait_replicas: config.redis_wait_replicas,
+            wait_timeout: Duration::from_millis(config.redis_wait_timeout_ms),
+            ..quiz_redis::RedisOptions::default()
+        };
+        let redis = quiz_redis::RedisAdapters::connect(target, options)
             .await
             .map_err(|e| format!("Redis ({described}): {}", quiz_common::chain(&e)))?;
         ports.scoreboard = redis.scoreboard.clone();

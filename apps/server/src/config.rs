@@ -117,6 +117,19 @@ pub struct Config {
     #[arg(long, env = "QUIZ_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
+    /// Replicas that must have a recorded answer before it is acknowledged (Redis `WAIT`
+    /// on the quiz's node). 0 trusts asynchronous replication: a primary that dies before
+    /// replicating loses its last moments' answers. 1 makes a failover to that replica lose
+    /// no acknowledged answer, at the cost of a replica round trip per answer (BENCHMARKS.md).
+    /// Only with replicas (a Redis Cluster with replicas, or a replicated primary).
+    #[arg(long, env = "QUIZ_REDIS_WAIT_REPLICAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub redis_wait_replicas: u32,
+
+    /// How long the `WAIT` for replicas may take, in milliseconds; past it the player is
+    /// told to try again (the retry is idempotent).
+    #[arg(long, env = "QUIZ_REDIS_WAIT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    pub redis_wait_timeout_ms: u64,
+
     /// Kafka bootstrap servers for score events (e.g. `127.0.0.1:19092`). When not given,
     /// events go straight to the archive.
     #[arg(long, env = "QUIZ_KAFKA_BROKERS")]
