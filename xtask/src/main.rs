@@ -153,11 +153,46 @@ fn report_stopped(stopped: Result<usize, String>) {
     }
 }
 
+/// The fault tests: (package, test target, test name). They run after the rest, with their
+/// output shown, so a run prints what each checked (counts, times).
+const FAULTS: &[(&str, &str, &str)] = &[
+    (
+        "quiz-server",
+        "instance_kill",
+        "a_killed_instance_s_players_resume_on_the_other_with_nothing_lost_or_doubled",
+    ),
+    (
+        "quiz-server",
+        "cluster_failover",
+        "a_primary_failover_loses_no_acknowledged_answer",
+    ),
+    (
+        "quiz-server",
+        "kafka_restart",
+        "acknowledged_answers_survive_a_kafka_broker_restart_exactly_once",
+    ),
+    (
+        "quiz-worker",
+        "restart",
+        "a_worker_killed_and_restarted_archives_again_within_seconds",
+    ),
+];
+
 fn suite(extra: &[String]) -> Result<(), String> {
     services::run(&["up".to_owned()])?;
     let mut t = cargo();
     t.args(["test", "--workspace", "--all-targets"]).args(extra);
-    run("cargo test --workspace --all-targets", t)?;
+    t.arg("--");
+    for (_, _, name) in FAULTS {
+        t.args(["--skip", name]);
+    }
+    run("cargo test --workspace --all-targets (the fault tests after)", t)?;
+    for (package, target, name) in FAULTS {
+        let mut f = cargo();
+        f.args(["test", "-p", package, "--test", target, "--", "--exact", name])
+            .arg("--nocapture");
+        run(&format!("fault test {target}"), f)?;
+    }
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
