@@ -186,11 +186,16 @@ fn suite(extra: &[String]) -> Result<(), String> {
     for (_, _, name) in FAULTS {
         t.args(["--skip", name]);
     }
-    run("cargo test --workspace --all-targets (the fault tests after)", t)?;
+    run(
+        "cargo test --workspace --all-targets (the fault tests after)",
+        t,
+    )?;
     for (package, target, name) in FAULTS {
         let mut f = cargo();
-        f.args(["test", "-p", package, "--test", target, "--", "--exact", name])
-            .arg("--nocapture");
+        f.args([
+            "test", "-p", package, "--test", target, "--", "--exact", name,
+        ])
+        .arg("--nocapture");
         run(&format!("fault test {target}"), f)?;
     }
     let mut d = cargo();
