@@ -522,7 +522,7 @@ fn check_on(port: u16) -> Result<(), String> {
             "--ramp-down",
             "1",
         ])
-        .args(["--max-duration", "60", "--quiz-prefix", "stack"])
+        .args(["--max-duration", "60"])
         .arg("--out")
         .arg(&out);
     crate::run("load through nginx (stack check)", lg)?;
