@@ -20,6 +20,7 @@ pub mod board;
 pub mod game;
 pub mod ids;
 pub mod model;
+pub mod names;
 pub mod ports;
 pub mod quiz;
 pub mod ranking;
@@ -30,7 +31,7 @@ pub mod time;
 
 pub use ids::{IdError, OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 pub use model::*;
-pub use quiz::{AnswerError, Question, Quiz, QuizDraft, QuizMode, QuizStatus};
+pub use quiz::{AnswerError, NameMode, Question, Quiz, QuizDraft, QuizMode, QuizStatus};
 pub use ranking::SortKey;
 pub use scoring::{ScoringKind, ScoringPolicy, StreakBonus};
 pub use service::{QuizService, ServiceConfig};

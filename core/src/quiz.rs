@@ -74,6 +74,18 @@ pub enum QuizMode {
     Hosted,
 }
 
+/// Where players' display names come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameMode {
+    /// The name the player asks for (checked against the deny list).
+    #[default]
+    Requested,
+    /// A friendly adjective-and-animal name the server picks; the requested one is
+    /// ignored ([`crate::names::generated`]).
+    Generated,
+}
+
 /// Longest auto-advance of a hosted game's reveal or board, in seconds.
 pub const MAX_ADVANCE_SECS: u32 = 600;
 
@@ -127,6 +139,9 @@ pub struct QuizDraft {
     /// How a hosted game runs (ignored for a self-paced quiz).
     #[serde(default)]
     pub hosted: HostedOptions,
+    /// Where players' display names come from.
+    #[serde(default)]
+    pub names: NameMode,
 }
 
 /// Why a quiz definition was refused.
@@ -399,6 +414,10 @@ impl Quiz {
     pub fn hosted(&self) -> HostedOptions {
         self.0.hosted
     }
+    /// Where players' display names come from.
+    pub fn names(&self) -> NameMode {
+        self.0.names
+    }
     /// Each question's time limit in milliseconds, in play order (what a hosted game's
     /// state machine needs).
     pub fn time_limits_ms(&self) -> Vec<u32> {
@@ -565,6 +584,7 @@ pub(crate) mod tests {
             created_at: Timestamp(1_000),
             mode: QuizMode::SelfPaced,
             hosted: HostedOptions::default(),
+            names: NameMode::Requested,
         }
     }
 

@@ -19,6 +19,10 @@ const ALLOWED: &[&str] = &[
     "quote",
     "syn",
     "unicode-ident",
+    // Name rules: Unicode normalisation (no I/O), and its small-vector helper.
+    "unicode-normalization",
+    "tinyvec",
+    "tinyvec_macros",
 ];
 
 #[test]

@@ -62,6 +62,7 @@ pub fn quiz(id: QuizId, n: usize) -> Quiz {
         created_at: CREATED,
         mode: Default::default(),
         hosted: Default::default(),
+        names: Default::default(),
     })
     .expect("fixture quiz is valid")
 }

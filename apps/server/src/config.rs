@@ -130,6 +130,12 @@ pub struct Config {
     #[arg(long, env = "QUIZ_REDIS_WAIT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     pub redis_wait_timeout_ms: u64,
 
+    /// A file of words no display name may contain (one per line, `#` comments), added to
+    /// the built-in list. Matched after normalisation and look-alike substitutions
+    /// (README, "Names").
+    #[arg(long, env = "QUIZ_NAME_DENY_LIST")]
+    pub name_deny_list: Option<std::path::PathBuf>,
+
     /// Kafka bootstrap servers for score events (e.g. `127.0.0.1:19092`). When not given,
     /// events go straight to the archive.
     #[arg(long, env = "QUIZ_KAFKA_BROKERS")]

@@ -118,5 +118,6 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
         created_at: now,
         mode: Default::default(),
         hosted: Default::default(),
+        names: Default::default(),
     }
 }

@@ -118,6 +118,14 @@ pub enum ConfigError {
     /// The admin key is too short to be safe.
     #[error("--admin-key must be at least 8 characters")]
     WeakAdminKey,
+    /// The deny-list file cannot be read.
+    #[error("--name-deny-list {path}: {error}")]
+    DenyList {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        error: String,
+    },
 }
 
 impl App {
@@ -138,6 +146,14 @@ impl App {
             Some(k) => k.clone(),
             None => random_hex(12),
         };
+        let mut deny = quiz_core::names::DenyList::builtin();
+        if let Some(path) = &config.name_deny_list {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::DenyList {
+                path: path.display().to_string(),
+                error: e.to_string(),
+            })?;
+            deny = deny.and(&quiz_core::names::DenyList::parse(&text));
+        }
         let service = QuizService::new(
             ports,
             ServiceConfig {
@@ -145,7 +161,8 @@ impl App {
                 top_n: config.top_n,
                 around_k: config.around,
             },
-        );
+        )
+        .with_deny_list(deny);
         let joins = NonZeroU32::new(config.max_joins_per_min).unwrap_or(NonZeroU32::MIN);
         let (shutdown_tx, shutdown) = watch::channel(false);
         let state = Arc::new(AppState {

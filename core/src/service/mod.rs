@@ -26,13 +26,15 @@ use crate::ids::{OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 use crate::model::{
     AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
 };
+use crate::names::DenyList;
 use crate::ports::{
     ArchiveError, BusError, BusSubscription, CatalogError, GameStore, JoinError, Names,
     PlayerRegistry, PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog,
     Scoreboard, ScoreboardError, Source,
 };
 use crate::quiz::{
-    AnswerError, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus, Window,
+    AnswerError, NameMode, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus,
+    Window,
 };
 use crate::scoring::ScoringPolicy;
 use crate::time::Timestamp;
@@ -82,6 +84,8 @@ pub struct Ports {
 pub struct QuizService {
     ports: Ports,
     config: ServiceConfig,
+    /// Words no requested display name may contain.
+    deny: Arc<DenyList>,
 }
 
 /// An infrastructure failure behind a port, with which port failed.
@@ -176,6 +180,9 @@ pub enum JoinQuizError {
     /// The quiz is full.
     #[error("the quiz is full")]
     QuizFull,
+    /// The requested name contains a word of the deny list.
+    #[error("that name is not allowed; choose another")]
+    NameNotAllowed,
     /// The host locked the hosted game's lobby.
     #[error("the host locked the lobby")]
     LobbyLocked,
@@ -239,6 +246,8 @@ pub struct QuizView {
     pub mode: QuizMode,
     /// How a hosted game runs.
     pub hosted: HostedOptions,
+    /// Where players' display names come from.
+    pub names: NameMode,
 }
 
 impl From<&Quiz> for QuizView {
@@ -252,6 +261,7 @@ impl From<&Quiz> for QuizView {
             max_total: q.max_total(),
             mode: q.mode(),
             hosted: q.hosted(),
+            names: q.names(),
         }
     }
 }
@@ -298,9 +308,20 @@ pub enum RebuildError {
 }
 
 impl QuizService {
-    /// Services over `ports`.
+    /// Services over `ports`, refusing display names with a word of the built-in deny list.
     pub fn new(ports: Ports, config: ServiceConfig) -> Self {
-        Self { ports, config }
+        Self {
+            ports,
+            config,
+            deny: Arc::new(DenyList::builtin()),
+        }
+    }
+
+    /// The same services with another deny list for display names.
+    #[must_use]
+    pub fn with_deny_list(mut self, deny: DenyList) -> Self {
+        self.deny = Arc::new(deny);
+        self
     }
 
     /// The configuration.
@@ -372,12 +393,19 @@ impl QuizService {
                 });
             }
         }
-        let player = match self
-            .ports
-            .registry
-            .join(quiz_id, name, now, self.config.max_players)
-            .await
-        {
+        let player = match quiz.names() {
+            NameMode::Requested if self.deny.denies(name.as_str()) => {
+                return Err(JoinQuizError::NameNotAllowed);
+            }
+            NameMode::Requested => {
+                self.ports
+                    .registry
+                    .join(quiz_id, name, now, self.config.max_players)
+                    .await
+            }
+            NameMode::Generated => self.join_generated(quiz_id, now).await,
+        };
+        let player = match player {
             Ok(p) => p,
             Err(JoinError::NameTaken) => return Err(JoinQuizError::NameTaken),
             Err(JoinError::QuizFull) => return Err(JoinQuizError::QuizFull),
@@ -397,6 +425,31 @@ impl QuizService {
         // A new line on the board is a change the room should see.
         let _ = self.ports.bus.announce(quiz_id).await;
         Ok(player)
+    }
+
+    /// Joins under a generated name, trying other names while they are taken (then with a
+    /// number added).
+    async fn join_generated(&self, quiz: &QuizId, now: Timestamp) -> Result<Player, JoinError> {
+        const TRIES: u64 = 8;
+        for attempt in 0..TRIES + 1 {
+            let base = crate::names::generated(now.0.wrapping_add(attempt));
+            let text = if attempt < TRIES {
+                base
+            } else {
+                format!("{base} {}", now.0 % 1000)
+            };
+            let name = PlayerName::parse(&text).map_err(|e| JoinError::Unavailable(Box::new(e)))?;
+            match self
+                .ports
+                .registry
+                .join(quiz, &name, now, self.config.max_players)
+                .await
+            {
+                Err(JoinError::NameTaken) => continue,
+                other => return other,
+            }
+        }
+        Err(JoinError::NameTaken)
     }
 
     /// Looks a player up.

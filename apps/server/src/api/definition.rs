@@ -12,7 +12,7 @@
 
 use quiz_core::game::HostedOptions;
 use quiz_core::ids::MAX_OPTIONS;
-use quiz_core::quiz::{MAX_QUESTIONS, Question, QuizDraft, QuizMode, QuizStatus};
+use quiz_core::quiz::{MAX_QUESTIONS, NameMode, Question, QuizDraft, QuizMode, QuizStatus};
 use quiz_core::service::HostAction;
 use quiz_core::{
     OptionIndex, PlayerId, QuestionId, QuizId, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
@@ -114,7 +114,15 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         v,
         "",
         "a quiz definition",
-        &["id", "title", "scoring", "questions", "mode", "hosted"],
+        &[
+            "id",
+            "title",
+            "scoring",
+            "questions",
+            "mode",
+            "hosted",
+            "names",
+        ],
     )?;
     // Structure first: the question count bounds everything after it.
     let Value::Array(items) = required(map, "", "questions")? else {
@@ -157,6 +165,14 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         }
         Some(v) => hosted_options(v)?,
     };
+    let names = match optional(map, "", "names")? {
+        None => NameMode::Requested,
+        Some(v) => match v.as_str() {
+            Some("requested") => NameMode::Requested,
+            Some("generated") => NameMode::Generated,
+            _ => return fail("names", "must be \"requested\" or \"generated\""),
+        },
+    };
     let questions = items
         .iter()
         .enumerate()
@@ -171,6 +187,7 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         created_at,
         mode,
         hosted,
+        names,
     })
 }
 

@@ -408,6 +408,14 @@ impl Api {
                         "quiz_full",
                         JoinResponse::Conflict(client("quiz_full", "the quiz is full")),
                     ),
+                    JoinQuizError::NameNotAllowed => (
+                        "name_not_allowed",
+                        JoinResponse::BadRequest(at_field(
+                            "name_not_allowed",
+                            "name",
+                            "that name is not allowed; choose another",
+                        )),
+                    ),
                     JoinQuizError::LobbyLocked => (
                         "lobby_locked",
                         JoinResponse::Conflict(client(

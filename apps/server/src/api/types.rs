@@ -11,7 +11,7 @@ use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{Enum, Object, SecurityScheme};
 use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::QuizView;
-use quiz_core::{QuizMode, QuizStatus, QuizSummary, ScoringKind};
+use quiz_core::{NameMode, QuizMode, QuizStatus, QuizSummary, ScoringKind};
 use serde_json::Value;
 
 use crate::pattern::{Matching, NamePattern};
@@ -168,6 +168,20 @@ pub struct QuizIn {
     pub mode: Absent<ModeDto>,
     /// Options of a hosted game (only with `mode` `hosted`).
     pub hosted: Absent<HostedIn>,
+    /// `requested` (the default: players choose their display names, checked against the
+    /// deny list) or `generated` (the server gives each a friendly adjective-and-animal
+    /// name and ignores the one asked for).
+    pub names: Absent<NamesDto>,
+}
+
+/// Where players' display names come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum NamesDto {
+    /// The name the player asks for.
+    Requested,
+    /// A name the server picks.
+    Generated,
 }
 
 /// A question as players see it (no answer key).
@@ -222,6 +236,8 @@ pub struct QuizOut {
     pub questions: Vec<QuestionOut>,
     /// `self_paced` or `hosted`.
     pub mode: ModeDto,
+    /// `requested` or `generated` display names.
+    pub names: NamesDto,
     /// How a hosted game runs (hosted quizzes only).
     pub hosted: Absent<HostedOut>,
     /// The host key of a hosted quiz: only in the response that creates it. Send it as
@@ -290,6 +306,10 @@ impl From<QuizView> for QuizOut {
                     time_limit_ms: q.time_limit_ms,
                 })
                 .collect(),
+            names: match v.names {
+                NameMode::Requested => NamesDto::Requested,
+                NameMode::Generated => NamesDto::Generated,
+            },
             mode: match v.mode {
                 QuizMode::SelfPaced => ModeDto::SelfPaced,
                 QuizMode::Hosted => ModeDto::Hosted,
