@@ -230,7 +230,16 @@ fn check_definition(bytes: &[u8]) {
             if !e.field.is_empty() {
                 let root = e.field.split(['.', '[']).next().unwrap();
                 assert!(
-                    ["id", "title", "scoring", "questions", "mode", "hosted", "names"].contains(&root)
+                    [
+                        "id",
+                        "title",
+                        "scoring",
+                        "questions",
+                        "mode",
+                        "hosted",
+                        "names"
+                    ]
+                    .contains(&root)
                         || value.get(root).is_some(),
                     "{value}: {e:?}"
                 );

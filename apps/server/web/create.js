@@ -88,6 +88,7 @@
       body.mode = 'self_paced';
       delete body.hosted;
     }
+    if (document.getElementById('generated-names').checked) body.names = 'generated';
     button.disabled = true;
     button.textContent = 'Creating…';
     try {

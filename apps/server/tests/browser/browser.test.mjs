@@ -403,6 +403,35 @@ test('create a quiz on /create with the admin key, then play it', { timeout: TES
   assert.equal(await session(C), null);
 });
 
+test('a quiz with generated names gives the player a friendly name; a denied name is refused', { timeout: TEST_TIMEOUT }, async () => {
+  const quiz = {
+    id: 'e2e-names',
+    title: 'Names',
+    questions: [{ id: 'q1', prompt: 'P?', options: ['a', 'b'], correct: 1, points: 10, time_limit_ms: 30000 }],
+  };
+  await C.goto(`${base}/create`);
+  await C.fill('#admin-key', ADMIN_KEY);
+  await C.fill('#quiz-json', JSON.stringify(quiz));
+  await C.check('#generated-names');
+  await C.click('#create');
+  await waitText(C, '#created-id', 'e2e-names');
+  await C.click('#created-link');
+  await C.waitForURL(/\/\?quiz=e2e-names$/);
+  await C.fill('#name', 'Whatever I Type');
+  await C.click('#join');
+  await waitText(C, '#conn', 'connected');
+  const shown = (await C.textContent('#me-name')).trim();
+  assert.notEqual(shown, 'Whatever I Type');
+  assert.match(shown, /^[A-Z][a-z]+ [A-Z][a-z]+$/, `a friendly name: ${shown}`);
+  await C.click('#leave');
+  await C.locator('#join-view').waitFor({ state: 'visible' });
+  // A requested-names quiz refuses a name on the deny list, look-alikes included.
+  await C.fill('#quiz', 'demo');
+  await C.fill('#name', 'Sh1t Happens');
+  await C.click('#join');
+  await waitText(C, '#join-error', /not allowed/i);
+});
+
 test('no script errors on any page', () => {
   assert.deepEqual(pageErrors, []);
 });
