@@ -36,6 +36,9 @@ pub mod close {
     pub const UNKNOWN_PLAYER: u16 = 4004;
     /// The host removed this player from the hosted game; the token no longer works.
     pub const REMOVED: u16 = 4009;
+    /// Another socket of the same player connected (another tab, another device): the
+    /// newest one plays; this one is closed (reconnecting takes over again).
+    pub const TAKEN_OVER: u16 = 4010;
     /// The client sent messages faster than the configured rate, repeatedly.
     pub const RATE_LIMITED: u16 = 4029;
 
@@ -64,6 +67,10 @@ pub mod close {
         (WRONG_QUIZ, "the token is for another quiz"),
         (UNKNOWN_PLAYER, "the token's player is not in this quiz"),
         (REMOVED, "the host removed this player from the game"),
+        (
+            TAKEN_OVER,
+            "another connection of this player took over (one live socket per player)",
+        ),
         (RATE_LIMITED, "kept flooding after rate_limited errors"),
     ];
 }

@@ -365,12 +365,31 @@ pub enum BusError {
     Unavailable(#[source] Source),
 }
 
-/// A stream of "quiz changed" announcements.
+/// What the room bus carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusEvent {
+    /// A quiz's board (or game) changed.
+    Changed(QuizId),
+    /// A player connected a socket (`socket`, connected at `since`, ms): their older
+    /// sockets, on any instance, are to be closed.
+    TakenOver {
+        /// The quiz.
+        quiz: QuizId,
+        /// The player.
+        player: PlayerId,
+        /// The new socket's id (unique across instances; no spaces).
+        socket: String,
+        /// When the new socket connected (ms since the epoch): only older sockets yield.
+        since: u64,
+    },
+}
+
+/// A stream of room-bus events.
 #[async_trait]
 pub trait BusSubscription: Send {
-    /// The next announced quiz, or `None` once the subscription has ended (the caller
-    /// subscribes again).
-    async fn next(&mut self) -> Option<QuizId>;
+    /// The next event, or `None` once the subscription has ended (the caller subscribes
+    /// again).
+    async fn next(&mut self) -> Option<BusEvent>;
 }
 
 /// Tells every server instance that a quiz's board changed.
@@ -382,6 +401,19 @@ pub trait RoomBus: Send + Sync {
     /// # Errors
     /// [`BusError::Unavailable`] only.
     async fn announce(&self, quiz: &QuizId) -> Result<(), BusError>;
+
+    /// Announces that `player` connected socket `socket` at `since` (ms), to every
+    /// subscriber on every instance: their older sockets yield to it.
+    ///
+    /// # Errors
+    /// [`BusError::Unavailable`] only.
+    async fn take_over(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        socket: &str,
+        since: u64,
+    ) -> Result<(), BusError>;
 
     /// Subscribes to all announcements made after this call returns.
     ///

@@ -105,6 +105,7 @@ macro_rules! bus_suite {
         $crate::__cases!(bus, $make;
             every_subscriber_hears_every_announcement,
             announcements_name_the_quiz,
+            take_overs_reach_every_subscriber,
         );
     };
 }

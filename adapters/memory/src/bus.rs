@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use quiz_core::QuizId;
-use quiz_core::ports::{BusError, BusSubscription, RoomBus};
+use quiz_core::ports::{BusError, BusEvent, BusSubscription, RoomBus};
+use quiz_core::{PlayerId, QuizId};
 use tokio::sync::broadcast;
 
 /// How many announcements a slow subscriber may fall behind before it skips some. A skipped
@@ -9,7 +9,7 @@ const CAPACITY: usize = 4096;
 
 /// "Quiz changed" announcements within one process.
 pub struct MemoryBus {
-    tx: broadcast::Sender<QuizId>,
+    tx: broadcast::Sender<BusEvent>,
 }
 
 impl MemoryBus {
@@ -26,11 +26,11 @@ impl Default for MemoryBus {
     }
 }
 
-struct Sub(broadcast::Receiver<QuizId>);
+struct Sub(broadcast::Receiver<BusEvent>);
 
 #[async_trait]
 impl BusSubscription for Sub {
-    async fn next(&mut self) -> Option<QuizId> {
+    async fn next(&mut self) -> Option<BusEvent> {
         loop {
             match self.0.recv().await {
                 Ok(q) => return Some(q),
@@ -45,7 +45,23 @@ impl BusSubscription for Sub {
 impl RoomBus for MemoryBus {
     async fn announce(&self, quiz: &QuizId) -> Result<(), BusError> {
         // No subscriber is not an error: nobody is watching yet.
-        let _ = self.tx.send(quiz.clone());
+        let _ = self.tx.send(BusEvent::Changed(quiz.clone()));
+        Ok(())
+    }
+
+    async fn take_over(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        socket: &str,
+        since: u64,
+    ) -> Result<(), BusError> {
+        let _ = self.tx.send(BusEvent::TakenOver {
+            quiz: quiz.clone(),
+            player: player.clone(),
+            socket: socket.to_owned(),
+            since,
+        });
         Ok(())
     }
 

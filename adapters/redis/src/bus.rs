@@ -1,7 +1,8 @@
 //! [`RoomBus`] on Redis pub/sub.
 //!
-//! Announcements are `PUBLISH quiz:changed <quiz id>`. A subscription is a dedicated pub/sub
-//! connection subscribed to that one channel.
+//! Announcements are `PUBLISH quiz:changed <quiz id>`; a take-over is
+//! `PUBLISH quiz:changed "T <quiz id> <player id> <since ms> <socket id>"` (ids never contain
+//! spaces). A subscription is a dedicated pub/sub connection subscribed to that one channel.
 //!
 //! On a Redis Cluster, classic `PUBLISH` is forwarded to every node over the cluster bus,
 //! so a subscriber connected to any single node hears every announcement; the subscriber
@@ -15,8 +16,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use quiz_core::QuizId;
-use quiz_core::ports::{BusError, BusSubscription, RoomBus};
+use quiz_core::ports::{BusError, BusEvent, BusSubscription, RoomBus};
+use quiz_core::{PlayerId, QuizId};
 use redis::Value;
 use redis::aio::{PubSubSink, PubSubStream};
 
@@ -54,6 +55,24 @@ impl RoomBus for RedisBus {
         Ok(())
     }
 
+    async fn take_over(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        socket: &str,
+        since: u64,
+    ) -> Result<(), BusError> {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(CHANNEL)
+            .arg(format!("T {quiz} {player} {since} {socket}"));
+        let _: Value = self
+            .shared
+            .query("PUBLISH", &cmd)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError> {
         let (sink, stream) = self.shared.subscribe(CHANNEL).await.map_err(unavailable)?;
         let o = self.shared.options();
@@ -83,12 +102,12 @@ struct Subscription {
 
 #[async_trait]
 impl BusSubscription for Subscription {
-    async fn next(&mut self) -> Option<QuizId> {
+    async fn next(&mut self) -> Option<BusEvent> {
         while !self.ended {
             match tokio::time::timeout(self.heartbeat, self.stream.next()).await {
                 Ok(Some(msg)) => {
-                    match QuizId::parse(String::from_utf8_lossy(msg.get_payload_bytes())) {
-                        Ok(q) => return Some(q),
+                    match decode(&String::from_utf8_lossy(msg.get_payload_bytes())) {
+                        Ok(event) => return Some(event),
                         // Someone else published on the channel: not ours to deliver.
                         Err(e) => {
                             tracing::warn!(error = %e, "ignoring a malformed quiz announcement")
@@ -108,5 +127,52 @@ impl BusSubscription for Subscription {
             }
         }
         None
+    }
+}
+
+/// Reads a message of the channel: a quiz id, or a take-over (see the module docs).
+fn decode(payload: &str) -> Result<BusEvent, String> {
+    let Some(rest) = payload.strip_prefix("T ") else {
+        return QuizId::parse(payload)
+            .map(BusEvent::Changed)
+            .map_err(|e| e.to_string());
+    };
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [quiz, player, since, socket] = parts.as_slice() else {
+        return Err(format!("malformed take-over {payload:?}"));
+    };
+    Ok(BusEvent::TakenOver {
+        quiz: QuizId::parse(*quiz).map_err(|e| e.to_string())?,
+        player: PlayerId::parse(*player).map_err(|e| e.to_string())?,
+        since: since
+            .parse()
+            .map_err(|_| format!("malformed time in {payload:?}"))?,
+        socket: (*socket).to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn messages_decode_and_garbage_is_refused() {
+        assert_eq!(
+            decode("q1"),
+            Ok(BusEvent::Changed(QuizId::parse("q1").unwrap()))
+        );
+        assert_eq!(
+            decode("T q1 p3 1700 i1-7"),
+            Ok(BusEvent::TakenOver {
+                quiz: QuizId::parse("q1").unwrap(),
+                player: PlayerId::parse("p3").unwrap(),
+                since: 1700,
+                socket: "i1-7".into(),
+            })
+        );
+        for bad in ["", "T q1 p3", "T q1 p3 x s", "a b", "T q1 p3 1 s extra"] {
+            assert!(decode(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use quiz_core::QuizId;
 use quiz_core::ports::{BusError, BusSubscription, RoomBus};
+use quiz_core::{PlayerId, QuizId};
 // Tokio's clock: the real one, except in tests that pause it.
 use tokio::time::Instant;
 
@@ -121,6 +121,17 @@ impl RoomBus for CoalescingBus {
         }
     }
 
+    async fn take_over(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        socket: &str,
+        since: u64,
+    ) -> Result<(), BusError> {
+        // Rare, and each one matters: never coalesced.
+        self.inner.take_over(quiz, player, socket, since).await
+    }
+
     async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError> {
         self.inner.subscribe().await
     }
@@ -149,6 +160,15 @@ mod tests {
             if self.fail.load(Ordering::SeqCst) > 0 {
                 return Err(BusError::Unavailable("down".into()));
             }
+            Ok(())
+        }
+        async fn take_over(
+            &self,
+            _: &QuizId,
+            _: &PlayerId,
+            _: &str,
+            _: u64,
+        ) -> Result<(), BusError> {
             Ok(())
         }
         async fn subscribe(&self) -> Result<Box<dyn BusSubscription>, BusError> {

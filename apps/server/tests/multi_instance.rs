@@ -229,3 +229,39 @@ async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere
     a_backends.shutdown().await;
     b_backends.shutdown().await;
 }
+
+/// One live socket per player across instances: a player's socket on one instance is
+/// closed (4010) when the same player connects to the other, through the room bus on the
+/// real Redis; the new socket plays on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_socket_on_another_instance_takes_over() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let tag = format!("{}_{nanos:x}", std::process::id());
+    let quiz = format!("mt-{tag}");
+    let mut cfg = config();
+    cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
+    cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
+    cfg.mongo_db = format!("multi_{tag}");
+    cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
+    let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+    let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+    let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
+    let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+    a.create_quiz(&small_quiz(&quiz, 2)).await;
+    let (mut on_a, joined, _) = a.player(&quiz, "Ann").await;
+    let mut on_b = b.connect(joined["ws_path"].as_str().unwrap()).await;
+    on_b.recv_type("snapshot").await;
+    let started = Instant::now();
+    assert_eq!(on_a.closed_with().await, Some(4010));
+    println!(
+        "multi-instance: the socket on the other instance was taken over after {:?}",
+        started.elapsed()
+    );
+    let r = on_b.answer("x", "q0", 1).await;
+    assert_eq!(r["total"], 100, "{r}");
+    a_backends.shutdown().await;
+    b_backends.shutdown().await;
+}

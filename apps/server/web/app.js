@@ -341,6 +341,12 @@
       showJoin(FATAL_CLOSE[ev.code]);
       return;
     }
+    if (ev.code === 4010) {
+      // Another tab or device of this player took over: do not fight it back.
+      setConn('idle', 'playing elsewhere');
+      showNotice('This game continues in another tab or window. Reload this page to play here instead.', 'warn');
+      return;
+    }
     if (ev.code === 4029) {
       showNotice('Too many messages: slowing down before reconnecting.', 'warn');
       scheduleReconnect(BACKOFF_MAX_MS);

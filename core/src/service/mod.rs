@@ -849,6 +849,25 @@ impl QuizService {
         })
     }
 
+    /// Announces that `player` connected socket `socket` at `since` (ms): their older
+    /// sockets on every instance yield to it (one live socket per player).
+    ///
+    /// # Errors
+    /// [`Unavailable`] when the room bus cannot be reached.
+    pub async fn take_over(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+        socket: &str,
+        since: u64,
+    ) -> Result<(), Unavailable> {
+        Ok(self
+            .ports
+            .bus
+            .take_over(quiz, player, socket, since)
+            .await?)
+    }
+
     /// Subscribes to "quiz changed" announcements from every instance.
     ///
     /// # Errors

@@ -36,6 +36,16 @@ pub const LOBBY_LIST: u64 = 200;
 /// Most movers a board frame lists.
 const MOVERS: usize = 5;
 
+impl Push {
+    pub(super) fn new(tx: mpsc::Sender<Out>) -> Self {
+        Self {
+            tx,
+            sent: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+        }
+    }
+}
+
 /// A hosted-game socket's outgoing queue and the last phase sent on it.
 pub(crate) struct Push {
     tx: mpsc::Sender<Out>,
@@ -74,24 +84,19 @@ impl Rooms {
     /// Adds a host's socket to a self-paced quiz's room: it gets the boards and nothing
     /// else (a self-paced quiz has no game).
     pub fn enter_watcher(&self, quiz: &QuizId) -> (u64, BoardWatch) {
-        self.enter_socket(quiz, None, None)
+        self.enter_socket(quiz, None, None, None::<fn(u64) -> super::Closer>)
     }
 
-    /// Adds a socket of a hosted quiz's room: a player's (`Some`) or the host's (`None`).
-    /// Phase frames and closes go out through `out`; call [`Rooms::game_changed`] once the
-    /// socket's first frame is queued, to send it the current phase.
-    pub(crate) fn enter_game(
-        &self,
-        quiz: &Quiz,
-        player: Option<PlayerId>,
-        out: mpsc::Sender<Out>,
-    ) -> (u64, BoardWatch) {
-        let push = Push {
-            tx: out,
-            sent: AtomicU64::new(0),
-            removed: AtomicBool::new(false),
-        };
-        self.enter_socket(quiz.id(), player, Some((push, quiz.clone())))
+    /// Adds the host's socket to a hosted quiz's room (players' sockets enter with
+    /// [`Rooms::enter_player`]). Phase frames and closes go out through `out`; call
+    /// [`Rooms::game_changed`] once the socket is in, to send it the current phase.
+    pub(crate) fn enter_host(&self, quiz: &Quiz, out: mpsc::Sender<Out>) -> (u64, BoardWatch) {
+        self.enter_socket(
+            quiz.id(),
+            None,
+            Some((Push::new(out), quiz.clone())),
+            None::<fn(u64) -> super::Closer>,
+        )
     }
 
     /// Runs a check of the room's game now (or once more after the running one).

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use quiz_core::board::ViewIndex;
-use quiz_core::ports::Names;
+use quiz_core::ports::{BusEvent, Names};
 use quiz_core::throttle::{Decision, Throttle};
 use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
 use tokio::sync::watch;
@@ -62,6 +62,19 @@ struct SocketEntry {
     board: watch::Sender<Board>,
     /// Hosted games: the socket's outgoing queue and the last phase sent on it.
     push: Option<game::Push>,
+    /// A player's socket: its outgoing queue, to close it when another socket of the same
+    /// player takes over; its id across instances and when it connected.
+    closer: Option<Closer>,
+}
+
+/// How a player's socket is closed when another one of the same player takes over.
+struct Closer {
+    out: tokio::sync::mpsc::Sender<crate::ws::Out>,
+    /// `<instance>-<conn>`: unique across instances.
+    id: String,
+    /// When it connected (ms since the epoch).
+    since: u64,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 struct Room {
@@ -88,6 +101,8 @@ enum Action {
 
 /// All rooms of this instance.
 pub struct Rooms {
+    /// This instance's random id, the prefix of its sockets' ids.
+    instance: String,
     rooms: Mutex<HashMap<QuizId, Room>>,
     service: QuizService,
     window_ms: u64,
@@ -105,6 +120,7 @@ impl Rooms {
     /// `slot_sockets` sockets (tests use small rooms).
     fn with_slot_sockets(service: QuizService, window_ms: u64, slot_sockets: usize) -> Arc<Self> {
         Arc::new(Self {
+            instance: crate::token::random_hex(6),
             rooms: Mutex::new(HashMap::new()),
             service,
             window_ms,
@@ -119,7 +135,53 @@ impl Rooms {
 
     /// Adds a socket of `player` to `quiz`'s room; returns its id and board slot.
     pub fn enter(&self, quiz: &QuizId, player: &PlayerId) -> (u64, BoardWatch) {
-        self.enter_socket(quiz, Some(player.clone()), None)
+        self.enter_socket(quiz, Some(player.clone()), None, None::<fn(u64) -> Closer>)
+    }
+
+    /// Adds a player's socket that yields to a newer socket of the same player (see
+    /// [`Rooms::taken_over`]); returns its id, board slot, id across instances and
+    /// connection time, which the caller announces with `QuizService::take_over`.
+    pub(crate) fn enter_player(
+        &self,
+        quiz: &quiz_core::Quiz,
+        player: &PlayerId,
+        out: tokio::sync::mpsc::Sender<crate::ws::Out>,
+        hosted: bool,
+    ) -> (u64, BoardWatch, String, u64) {
+        let since = clock::now().0;
+        let push = hosted.then(|| (game::Push::new(out.clone()), quiz.clone()));
+        let closer = |conn: u64| Closer {
+            out,
+            id: format!("{}-{conn}", self.instance),
+            since,
+            closed: std::sync::atomic::AtomicBool::new(false),
+        };
+        let (conn, board) = self.enter_socket(quiz.id(), Some(player.clone()), push, Some(closer));
+        (conn, board, format!("{}-{conn}", self.instance), since)
+    }
+
+    /// Another socket of `player` (`socket`, connected at `since`) took over: this
+    /// instance's older sockets of that player close with 4010. Sockets that connected
+    /// later are left alone, whatever order the announcements arrive in.
+    pub fn taken_over(&self, quiz: &QuizId, player: &PlayerId, socket: &str, since: u64) {
+        let rooms = self.lock();
+        let Some(room) = rooms.get(quiz) else {
+            return;
+        };
+        for s in room.sockets.values() {
+            let Some(c) = &s.closer else { continue };
+            let older = (c.since, c.id.as_str()) < (since, socket);
+            if s.player.as_ref() == Some(player)
+                && c.id != socket
+                && older
+                && !c.closed.swap(true, Ordering::AcqRel)
+            {
+                let _ = c.out.try_send(crate::ws::Out::Close(
+                    quiz_contracts::ws::close::TAKEN_OVER,
+                    "another connection of this player took over".into(),
+                ));
+            }
+        }
     }
 
     fn enter_socket(
@@ -127,6 +189,7 @@ impl Rooms {
         quiz: &QuizId,
         player: Option<PlayerId>,
         push: Option<(game::Push, quiz_core::Quiz)>,
+        closer: Option<impl FnOnce(u64) -> Closer>,
     ) -> (u64, BoardWatch) {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(None);
@@ -157,6 +220,7 @@ impl Rooms {
                 slot,
                 board: tx,
                 push,
+                closer: closer.map(|c| c(id)),
             }),
         );
         (id, rx)
@@ -360,8 +424,16 @@ pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
         match service.subscribe_changes().await {
             Ok(mut sub) => {
                 backoff = Duration::from_millis(100);
-                while let Some(quiz) = sub.next().await {
-                    rooms.changed(&quiz);
+                while let Some(event) = sub.next().await {
+                    match event {
+                        BusEvent::Changed(quiz) => rooms.changed(&quiz),
+                        BusEvent::TakenOver {
+                            quiz,
+                            player,
+                            socket,
+                            since,
+                        } => rooms.taken_over(&quiz, &player, &socket, since),
+                    }
                 }
                 tracing::warn!("room bus subscription ended; resubscribing");
             }

@@ -222,12 +222,17 @@ async fn session(state: Arc<AppState>, quiz_path: String, q: WsQuery, socket: We
     let quiz = def.id().clone();
     let hosted = def.mode() == QuizMode::Hosted;
     let (out_tx, out_rx) = mpsc::channel::<Out>(64);
+    let mut takes_over = None;
     let (conn, board) = match (&who, hosted) {
-        (Who::Player(p), false) => state.rooms.enter(&quiz, &p.id),
-        (Who::Player(p), true) => state
-            .rooms
-            .enter_game(&def, Some(p.id.clone()), out_tx.clone()),
-        (Who::Host, true) => state.rooms.enter_game(&def, None, out_tx.clone()),
+        (Who::Player(p), hosted) => {
+            let (conn, board, id, since) =
+                state
+                    .rooms
+                    .enter_player(&def, &p.id, out_tx.clone(), hosted);
+            takes_over = Some((p.id.clone(), id, since));
+            (conn, board)
+        }
+        (Who::Host, true) => state.rooms.enter_host(&def, out_tx.clone()),
         (Who::Host, false) => state.rooms.enter_watcher(&quiz),
     };
     metrics::gauge!(telemetry::SOCKETS_OPEN).increment(1.0);
@@ -253,6 +258,12 @@ async fn session(state: Arc<AppState>, quiz_path: String, q: WsQuery, socket: We
             if hosted {
                 // After the snapshot, so the current phase follows it.
                 state.rooms.game_changed(&quiz);
+            }
+            // One live socket per player: older ones, here or on other instances, yield.
+            if let Some((player, id, since)) = &takes_over
+                && let Err(e) = state.service.take_over(&quiz, player, id, *since).await
+            {
+                tracing::warn!(error = %e, "take-over announcement failed; older sockets stay");
             }
             let run = Session::new(state.clone(), who, quiz.clone()).run(stream, &out_tx);
             // A close the room queued (a removed player) ends the writer: stop reading too.
