@@ -79,6 +79,9 @@ struct Closer {
 
 struct Room {
     sockets: HashMap<u64, Arc<SocketEntry>>,
+    /// The sockets of each player that yield to a newer one (take-over), so a take-over
+    /// looks at that player's sockets only, not the whole room.
+    by_player: HashMap<PlayerId, Vec<u64>>,
     /// Sockets per fan-out slot.
     slot_sizes: [usize; SLOTS],
     throttle: Throttle,
@@ -168,7 +171,10 @@ impl Rooms {
         let Some(room) = rooms.get(quiz) else {
             return;
         };
-        for s in room.sockets.values() {
+        let Some(conns) = room.by_player.get(player) else {
+            return;
+        };
+        for s in conns.iter().filter_map(|c| room.sockets.get(c)) {
             let Some(c) = &s.closer else { continue };
             let older = (c.since, c.id.as_str()) < (since, socket);
             if s.player.as_ref() == Some(player)
@@ -203,6 +209,7 @@ impl Rooms {
             pending_since: None,
             names: Arc::new(Names::new()),
             game: None,
+            by_player: HashMap::new(),
         });
         let (push, def) = match push {
             Some((p, def)) => (Some(p), Some(def)),
@@ -213,6 +220,10 @@ impl Rooms {
         }
         let slot = pick_slot(&room.slot_sizes, self.slot_sockets);
         room.slot_sizes[slot] += 1;
+        let closer = closer.map(|c| c(id));
+        if let (Some(p), Some(_)) = (&player, &closer) {
+            room.by_player.entry(p.clone()).or_default().push(id);
+        }
         room.sockets.insert(
             id,
             Arc::new(SocketEntry {
@@ -220,7 +231,7 @@ impl Rooms {
                 slot,
                 board: tx,
                 push,
-                closer: closer.map(|c| c(id)),
+                closer,
             }),
         );
         (id, rx)
@@ -232,6 +243,14 @@ impl Rooms {
         if let Some(room) = rooms.get_mut(quiz) {
             if let Some(gone) = room.sockets.remove(&conn) {
                 room.slot_sizes[gone.slot] -= 1;
+                if let (Some(p), Some(_)) = (&gone.player, &gone.closer)
+                    && let Some(conns) = room.by_player.get_mut(p)
+                {
+                    conns.retain(|c| *c != conn);
+                    if conns.is_empty() {
+                        room.by_player.remove(p);
+                    }
+                }
             }
             if room.sockets.is_empty() {
                 rooms.remove(quiz);
