@@ -48,6 +48,7 @@ async fn hosted_quiz(srv: &TestServer, id: &str, n: usize, limit_ms: u64, hosted
 struct Sock {
     c: Client,
     phases: std::collections::VecDeque<Value>,
+    rosters: std::collections::VecDeque<Value>,
 }
 
 impl Sock {
@@ -55,17 +56,19 @@ impl Sock {
         Self {
             c,
             phases: std::collections::VecDeque::new(),
+            rosters: std::collections::VecDeque::new(),
         }
     }
 
     /// The next frame that is not a board, an answer count, a roster or a phase (phases
-    /// are kept).
+    /// and rosters are kept).
     async fn reply(&mut self) -> Value {
         loop {
             let v = self.c.recv().await;
             match v["type"].as_str() {
                 Some("phase") => self.phases.push_back(v),
-                Some("board" | "answered" | "roster") => {}
+                Some("roster") => self.rosters.push_back(v),
+                Some("board" | "answered") => {}
                 _ => return v,
             }
         }
@@ -73,6 +76,9 @@ impl Sock {
 
     /// The next roster frame (phases before it are kept).
     async fn roster(&mut self) -> Value {
+        if let Some(r) = self.rosters.pop_front() {
+            return r;
+        }
         loop {
             let v = self.c.recv().await;
             match v["type"].as_str() {
@@ -92,7 +98,8 @@ impl Sock {
             let v = self.c.recv().await;
             match v["type"].as_str() {
                 Some("phase") => return v,
-                Some("board" | "answered" | "roster") => {}
+                Some("roster") => self.rosters.push_back(v),
+                Some("board" | "answered") => {}
                 _ => panic!("unexpected frame {v}"),
             }
         }
