@@ -294,7 +294,19 @@ impl Connector {
         if skip {
             return Ok(());
         }
-        let timeout_ms = u64::try_from(self.options.wait_timeout.as_millis()).unwrap_or(u64::MAX);
+        // WAIT blocks its reply for up to its timeout: keep that under the response timeout,
+        // or the client would give up on the reply first and the shard could never be
+        // found short of replicas.
+        let bound = self
+            .options
+            .wait_timeout
+            .min(
+                self.options
+                    .response_timeout
+                    .saturating_sub(Duration::from_millis(250)),
+            )
+            .max(Duration::from_millis(1));
+        let timeout_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
         let mut wait = redis::cmd("WAIT");
         wait.arg(want).arg(timeout_ms);
         let got: u64 = self.on_key_node(OP, key, &wait).await?;

@@ -192,7 +192,8 @@ pub struct RedisOptions {
     /// `Unavailable` (the write may still be there; retries are idempotent). Only for
     /// deployments with replicas: with none, every write would wait and fail.
     pub wait_replicas: u32,
-    /// How long `WAIT` waits for the replicas.
+    /// How long `WAIT` waits for the replicas (at most [`Self::response_timeout`] less
+    /// 250 ms: the reply must come before the client gives up on it).
     pub wait_timeout: Duration,
 }
 

@@ -125,9 +125,10 @@ pub struct Config {
     #[arg(long, env = "QUIZ_REDIS_WAIT_REPLICAS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=5))]
     pub redis_wait_replicas: u32,
 
-    /// How long the `WAIT` for replicas may take, in milliseconds; past it the player is
-    /// told to try again (the retry is idempotent).
-    #[arg(long, env = "QUIZ_REDIS_WAIT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    /// How long the `WAIT` for replicas may take, in milliseconds (at most 1750: under the
+    /// Redis reply timeout of 2 s); past it the player is told to try again (the retry is
+    /// idempotent).
+    #[arg(long, env = "QUIZ_REDIS_WAIT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=1_750))]
     pub redis_wait_timeout_ms: u64,
 
     /// A file of words no display name may contain (one per line, `#` comments), added to
