@@ -15,25 +15,52 @@ use common::{config, small_quiz, start_with};
 use quiz_conformance::service_url;
 use serde_json::json;
 
+/// Two server instances sharing the real Redis and FerretDB (a database of their own), and
+/// a tag unique to this test for ids.
+struct Pair {
+    tag: String,
+    a: common::TestServer,
+    b: common::TestServer,
+    backends: [quiz_server::backends::Backends; 2],
+}
+
+impl Pair {
+    async fn start() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let tag = format!("{}_{nanos:x}", std::process::id());
+        let mut cfg = config();
+        cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
+        cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
+        cfg.mongo_db = format!("multi_{tag}");
+        cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
+        cfg.trust_forwarded_for = true;
+        let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+        let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
+        let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
+        let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+        Self {
+            tag,
+            a,
+            b,
+            backends: [a_backends, b_backends],
+        }
+    }
+
+    async fn shutdown(self) {
+        for b in self.backends {
+            b.shutdown().await;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn players_on_different_instances_see_each_other_through_nginx() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let tag = format!("{}_{nanos:x}", std::process::id());
-    let quiz = format!("mi-{tag}");
-    let mut cfg = config();
-    cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
-    cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
-    cfg.mongo_db = format!("multi_{tag}");
-    cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
-    cfg.trust_forwarded_for = true;
-
-    let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
-    let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+    let pair = Pair::start().await;
+    let quiz = format!("mi-{}", pair.tag);
+    let (a, b) = (&pair.a, &pair.b);
     let (_nginx, port) = start_nginx(&[a.addr, b.addr]);
 
     // Everything goes through nginx: a "server" handle whose address is the balancer's.
@@ -87,8 +114,7 @@ async fn players_on_different_instances_see_each_other_through_nginx() {
         assert_eq!(status, 200);
         assert_eq!(page["entries"][0]["score"], json!(100));
     }
-    a_backends.shutdown().await;
-    b_backends.shutdown().await;
+    pair.shutdown().await;
 }
 
 /// Every phase frame on `c` until the podium, skipping other frames.
@@ -111,22 +137,9 @@ async fn phases_until_podium(c: &mut common::Client) -> Vec<serde_json::Value> {
 /// transition happened exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let tag = format!("{}_{nanos:x}", std::process::id());
-    let quiz = format!("mh-{tag}");
-    let mut cfg = config();
-    cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
-    cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
-    cfg.mongo_db = format!("multi_{tag}");
-    cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
-    cfg.trust_forwarded_for = true;
-    let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
-    let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+    let pair = Pair::start().await;
+    let quiz = format!("mh-{}", pair.tag);
+    let (a, b) = (&pair.a, &pair.b);
     let (_nginx, port) = start_nginx(&[a.addr, b.addr]);
     let lb = common::TestServer::external(format!("127.0.0.1:{port}").parse().unwrap());
 
@@ -226,8 +239,7 @@ async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere
     let podium = &all[1][7];
     assert_eq!(podium["podium"].as_array().map(Vec::len), Some(2));
     assert_eq!(podium["podium"][0]["score"], 100);
-    a_backends.shutdown().await;
-    b_backends.shutdown().await;
+    pair.shutdown().await;
 }
 
 /// One live socket per player across instances: a player's socket on one instance is
@@ -235,21 +247,9 @@ async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere
 /// real Redis; the new socket plays on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_socket_on_another_instance_takes_over() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let tag = format!("{}_{nanos:x}", std::process::id());
-    let quiz = format!("mt-{tag}");
-    let mut cfg = config();
-    cfg.redis_url = Some(service_url("QUIZ_TEST_REDIS_URL"));
-    cfg.mongo_url = Some(service_url("QUIZ_TEST_MONGO_URL"));
-    cfg.mongo_db = format!("multi_{tag}");
-    cfg.token_secret = Some("multi-instance-test-secret-0123456789".into());
-    let a_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let b_backends = quiz_server::backends::connect(&cfg).await.unwrap();
-    let a = start_with(cfg.clone(), a_backends.ports.clone()).await;
-    let b = start_with(cfg.clone(), b_backends.ports.clone()).await;
+    let pair = Pair::start().await;
+    let quiz = format!("mt-{}", pair.tag);
+    let (a, b) = (&pair.a, &pair.b);
     a.create_quiz(&small_quiz(&quiz, 2)).await;
     let (mut on_a, joined, _) = a.player(&quiz, "Ann").await;
     let mut on_b = b.connect(joined["ws_path"].as_str().unwrap()).await;
@@ -262,6 +262,5 @@ async fn a_socket_on_another_instance_takes_over() {
     );
     let r = on_b.answer("x", "q0", 1).await;
     assert_eq!(r["total"], 100, "{r}");
-    a_backends.shutdown().await;
-    b_backends.shutdown().await;
+    pair.shutdown().await;
 }
