@@ -121,9 +121,17 @@ impl QuizService {
     /// # Errors
     /// [`Unavailable`].
     pub async fn players_in_game(&self, quiz: &QuizId) -> Result<u64, Unavailable> {
+        Ok(self.roster(quiz).await?.0)
+    }
+
+    /// Players in the game and the players the host removed, from one read of each.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn roster(&self, quiz: &QuizId) -> Result<(u64, Vec<PlayerId>), Unavailable> {
         let joined = self.ports.registry.count(quiz).await?;
-        let kicked = self.ports.games.kicked(quiz).await?.len() as u64;
-        Ok(joined.saturating_sub(kicked))
+        let kicked = self.ports.games.kicked(quiz).await?;
+        Ok((joined.saturating_sub(kicked.len() as u64), kicked))
     }
 
     /// The players the host removed from a game.

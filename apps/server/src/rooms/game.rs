@@ -169,29 +169,25 @@ impl Rooms {
             }
         };
         let sockets = self.game_sockets(quiz);
-        let players = match svc.players_in_game(quiz).await {
-            Ok(n) => n,
+        let (players, removed) = match svc.roster(quiz).await {
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(%quiz, error = %e, "player count failed; the next change retries");
                 return;
             }
         };
-        match svc.removed_players(quiz).await {
-            Ok(removed) if !removed.is_empty() => {
-                let removed: HashSet<PlayerId> = removed.into_iter().collect();
-                for s in &sockets {
-                    if let (Some(p), Some(push)) = (&s.player, &s.push)
-                        && removed.contains(p)
-                        && !push.removed.swap(true, Ordering::AcqRel)
-                    {
-                        let _ = push
-                            .tx
-                            .try_send(Out::Close(close::REMOVED, "removed by the host".into()));
-                    }
+        if !removed.is_empty() {
+            let removed: HashSet<PlayerId> = removed.into_iter().collect();
+            for s in &sockets {
+                if let (Some(p), Some(push)) = (&s.player, &s.push)
+                    && removed.contains(p)
+                    && !push.removed.swap(true, Ordering::AcqRel)
+                {
+                    let _ = push
+                        .tx
+                        .try_send(Out::Close(close::REMOVED, "removed by the host".into()));
                 }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(%quiz, error = %e, "removed-players read failed"),
         }
         self.arm_game_timer(def, &state);
         let stale: Vec<&Arc<SocketEntry>> = sockets
