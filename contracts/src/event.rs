@@ -4,12 +4,20 @@ use quiz_core::{AnswerResult, PlayerId, PlayerName, QuestionId, QuizId, ScoreEve
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Version 1 of the score event. Consumers must ignore unknown fields; a breaking change
-/// gets a new version number in `v`.
+/// Version 1 of the score event.
+///
+/// How it is versioned: `v` names the version. Within a version, fields are only ever
+/// added, and only as optional fields whose absence means what events written before
+/// them meant (`joined_at` absent reads as 0, `elapsed_ms` absent as "not recorded"), so
+/// every event ever written in version 1, still in Kafka or replayed, is read and applied
+/// unchanged by every later reader. Consumers must ignore unknown fields. A change an
+/// older reader could misread (a field removed, renamed or given a new meaning) gets a
+/// new number in `v`, and a reader stops at a version it does not know instead of
+/// skipping it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(
     title = "ScoreEvent",
-    description = "One accepted answer's effect on a player's score. Apply idempotently: an event whose `answers` is not above the stored count is stale."
+    description = "One accepted answer's effect on a player's score. Apply idempotently: an event whose `answers` is not above the stored count is stale. Versioning: `v` is the version (1). Within a version fields are only added, as optional fields whose absence means what older events meant, so events written by any earlier release are applied unchanged; consumers ignore unknown fields. A change an older reader could misread gets a new `v`, and readers stop at a version they do not know."
 )]
 pub struct ScoreEventV1 {
     /// Always 1.
@@ -36,6 +44,11 @@ pub struct ScoreEventV1 {
     pub streak: u32,
     /// When the answer was accepted, ms since the Unix epoch.
     pub answered_at: u64,
+    /// Milliseconds from the question's opening for the player to the answer (see
+    /// README: suspiciously fast answers). Added after v1 was first published: absent in
+    /// older events, and then not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
     /// The player's total after this answer.
     pub total: u64,
     /// How many questions the player had answered after this answer.
@@ -58,6 +71,7 @@ impl From<&ScoreEvent> for ScoreEventV1 {
             points: e.result.points,
             streak: e.result.streak,
             answered_at: e.result.at.0,
+            elapsed_ms: e.result.elapsed_ms,
             total: e.total,
             answers: e.answers,
             reached_at: e.reached_at.0,
@@ -112,6 +126,7 @@ impl TryFrom<ScoreEventV1> for ScoreEvent {
                 points: w.points,
                 streak: w.streak,
                 at: Timestamp(w.answered_at),
+                elapsed_ms: w.elapsed_ms,
             },
             total: w.total,
             answers: w.answers,

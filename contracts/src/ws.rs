@@ -5,8 +5,9 @@
 //! first sends a `snapshot`, then `board` messages (throttled per room, `seq` only grows)
 //! and replies to each client message. See README.md for an example session.
 
+use quiz_core::question::MAX_TEXT_ANSWER_CHARS;
 use quiz_core::service::{AnswerOutcome, Snapshot};
-use quiz_core::{BoardEntry, BoardView, QuizMode, QuizStatus, ScoringKind};
+use quiz_core::{BoardEntry, BoardView, Grade, QuestionType, QuizMode, QuizStatus, ScoringKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -79,16 +80,24 @@ pub mod close {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// Answer one question. Sending the same `answer_id` or question again is safe: the
-    /// server replies with the original result and changes nothing.
+    /// Answer one question, with exactly one of `option` (single, true_false, poll),
+    /// `options` (multi) or `text` (type_answer). Sending the same `answer_id` or question
+    /// again is safe: the server replies with the original result and changes nothing.
     Answer {
         /// A client-chosen id for this answer (1–64 characters of `[A-Za-z0-9_-]`), echoed in
         /// the reply so the client can match replies to retries.
         answer_id: String,
         /// The question id.
         question: String,
-        /// The chosen option, 0-based.
-        option: u32,
+        /// single, true_false (0 = true, 1 = false) and poll: the chosen option, 0-based.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        option: Option<u32>,
+        /// multi: the chosen options, 0-based; a set (not empty, no repeats).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        options: Option<Vec<u32>>,
+        /// type_answer: the typed answer (1–64 characters, not blank).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
     /// Ask for a fresh snapshot.
     Snapshot {},
@@ -185,8 +194,17 @@ pub enum ErrorCode {
     AnswerIdReused,
     /// No question with that id in this quiz.
     UnknownQuestion,
-    /// The option index is not one of the question's options.
+    /// An option index (in `option` or `options`) is not one of the question's options.
     OptionOutOfRange,
+    /// The answer field does not fit the question's type (`option` for single,
+    /// true_false and poll; `options` for multi; `text` for type_answer).
+    WrongAnswerType,
+    /// An empty `options` set, or a blank `text`.
+    EmptyAnswer,
+    /// An option appears more than once in `options`.
+    DuplicateOption,
+    /// `text` is longer than 64 characters.
+    AnswerTooLong,
     /// The question's time is up for this player.
     TooLate,
     /// The quiz is closed.
@@ -261,6 +279,68 @@ pub struct AnswerResultMsg {
     pub rank: u64,
     /// True when this repeated an earlier answer to the same question: nothing changed.
     pub duplicate: bool,
+    /// How the (first) answer was graded: `correct`, `partial` (a multi answer partly
+    /// right under partial scoring: some points), `wrong`, or `counted` (a poll vote: no
+    /// points, score, rank and streak unchanged).
+    pub outcome: OutcomeName,
+}
+
+/// How an answer was graded, as the protocol spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeName {
+    /// Right.
+    Correct,
+    /// Partly right (multi, partial scoring): some points, the streak ends.
+    Partial,
+    /// Wrong.
+    Wrong,
+    /// A poll vote.
+    Counted,
+}
+
+impl From<Grade> for OutcomeName {
+    fn from(g: Grade) -> Self {
+        match g {
+            Grade::Correct => Self::Correct,
+            Grade::Partial => Self::Partial,
+            Grade::Wrong => Self::Wrong,
+            Grade::Counted => Self::Counted,
+        }
+    }
+}
+
+/// A question's type, as the protocol spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionTypeName {
+    /// One correct option; answer with `option`.
+    Single,
+    /// Several correct options; answer with `options` (a set).
+    Multi,
+    /// The options `True` (0) and `False` (1); answer with `option`.
+    TrueFalse,
+    /// A vote: no correct option, no points; answer with `option`.
+    Poll,
+    /// A typed answer of up to 64 characters; answer with `text`.
+    TypeAnswer,
+}
+
+impl From<QuestionType> for QuestionTypeName {
+    fn from(t: QuestionType) -> Self {
+        match t {
+            QuestionType::Single => Self::Single,
+            QuestionType::Multi => Self::Multi,
+            QuestionType::TrueFalse => Self::TrueFalse,
+            QuestionType::Poll => Self::Poll,
+            QuestionType::TypeAnswer => Self::TypeAnswer,
+        }
+    }
+}
+
+/// `max_length` of a question: 64 for type_answer, absent otherwise.
+fn max_length(t: QuestionType) -> Option<u32> {
+    (t == QuestionType::TypeAnswer).then_some(MAX_TEXT_ANSWER_CHARS as u32)
 }
 
 impl AnswerResultMsg {
@@ -276,6 +356,7 @@ impl AnswerResultMsg {
             answers: o.answers,
             rank: o.rank,
             duplicate: o.duplicate,
+            outcome: o.grade.into(),
         }
     }
 }
@@ -342,11 +423,17 @@ impl BoardMsg {
 pub struct QuestionMsg {
     /// Question id.
     pub id: String,
+    /// The question's type; it says which answer field to send.
+    #[serde(rename = "type")]
+    pub kind: QuestionTypeName,
     /// The question text.
     pub prompt: String,
-    /// The options, in order.
+    /// The options, in order (`["True", "False"]` for true_false; none for type_answer).
     pub options: Vec<String>,
-    /// Points for a correct answer before weighting.
+    /// type_answer: the longest answer accepted, in characters (64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Points for a correct answer before weighting (0 for a poll).
     pub points: u32,
     /// Time allowed, ms.
     pub time_limit_ms: u32,
@@ -367,6 +454,17 @@ pub struct ScoringMsg {
     /// Streak bonus cap, when there is a streak bonus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streak_cap: Option<u32>,
+    /// How multi questions score a set that is not exactly right: `all_or_nothing` or
+    /// `partial`.
+    pub multi: String,
+}
+
+/// The wire name of a multi scoring rule.
+pub fn multi_name(m: quiz_core::question::MultiScoring) -> &'static str {
+    match m {
+        quiz_core::question::MultiScoring::AllOrNothing => "all_or_nothing",
+        quiz_core::question::MultiScoring::Partial => "partial",
+    }
 }
 
 /// One answered question.
@@ -380,6 +478,8 @@ pub struct AnsweredMsg {
     pub points: u32,
     /// Streak after it.
     pub streak: u32,
+    /// How it was graded (see `answer_result`).
+    pub outcome: OutcomeName,
 }
 
 /// The reply to a host's command.
@@ -434,11 +534,17 @@ pub struct PhaseQuestionMsg {
     pub index: u64,
     /// Question id.
     pub id: String,
+    /// The question's type; it says which answer field to send.
+    #[serde(rename = "type")]
+    pub kind: QuestionTypeName,
     /// The question text.
     pub prompt: String,
-    /// The options, in order.
+    /// The options, in order (`["True", "False"]` for true_false; none for type_answer).
     pub options: Vec<String>,
-    /// Points for a correct answer before weighting.
+    /// type_answer: the longest answer accepted, in characters (64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Points for a correct answer before weighting (0 for a poll).
     pub points: u32,
     /// Time allowed, ms.
     pub time_limit_ms: u32,
@@ -453,9 +559,18 @@ pub struct PhaseQuestionMsg {
 pub struct YouMsg {
     /// Whether they answered this question.
     pub answered: bool,
-    /// The option they chose.
+    /// The option they chose (single, true_false, poll).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub option: Option<u32>,
+    /// The options they chose (multi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<u32>>,
+    /// What they typed, normalised as it was compared (type_answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// How it was graded (absent when they did not answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeName>,
     /// Whether it was correct.
     pub correct: bool,
     /// Points it earned.
@@ -464,12 +579,38 @@ pub struct YouMsg {
     pub total: u64,
 }
 
+/// How often one typed answer was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TextCountMsg {
+    /// The answer, normalised (case-folded, spaces collapsed; accents dropped when the
+    /// question ignores them).
+    pub text: String,
+    /// How many players gave it.
+    pub count: u64,
+    /// Whether it was accepted.
+    pub correct: bool,
+}
+
 /// What a reveal shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RevealMsg {
-    /// The correct option, 0-based.
-    pub correct: u64,
-    /// How many chose each option, in option order.
+    /// The question's type.
+    #[serde(rename = "type")]
+    pub kind: QuestionTypeName,
+    /// single and true_false: the correct option, 0-based (absent for the other types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<u64>,
+    /// single, true_false and multi: every correct option, 0-based, ascending; empty for
+    /// poll and type_answer.
+    pub correct_options: Vec<u64>,
+    /// type_answer: the accepted answers as the author wrote them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
+    /// type_answer: the most given answers (up to 10), most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub texts: Vec<TextCountMsg>,
+    /// How many picked each option, in option order (a multi answer counts for every
+    /// option it picks; empty for type_answer).
     pub counts: Vec<u64>,
     /// How many answered.
     pub answered: u64,
@@ -618,6 +759,13 @@ pub fn status_name(s: QuizStatus) -> &'static str {
 impl SnapshotMsg {
     /// Builds the snapshot message; `seq` is the socket's board sequence number.
     pub fn new(s: &Snapshot, seq: u64) -> Self {
+        let kind_of = |id: &quiz_core::QuestionId| {
+            s.quiz
+                .questions
+                .iter()
+                .find(|q| &q.id == id)
+                .map_or(QuestionType::Single, |q| q.kind)
+        };
         let mut answered: Vec<AnsweredMsg> = s
             .answered
             .iter()
@@ -626,6 +774,7 @@ impl SnapshotMsg {
                 correct: r.correct,
                 points: r.points,
                 streak: r.streak,
+                outcome: Grade::of(kind_of(q), r).into(),
             })
             .collect();
         answered.sort_by(|a, b| a.question.cmp(&b.question));
@@ -638,6 +787,7 @@ impl SnapshotMsg {
                 kind: kind_name(s.quiz.scoring.kind).into(),
                 streak_step: s.quiz.scoring.streak.map(|b| b.step),
                 streak_cap: s.quiz.scoring.streak.map(|b| b.cap),
+                multi: multi_name(s.quiz.scoring.multi).into(),
             },
             max_total: s.quiz.max_total,
             questions: s
@@ -647,8 +797,10 @@ impl SnapshotMsg {
                 .zip(&s.windows)
                 .map(|(q, w)| QuestionMsg {
                     id: q.id.to_string(),
+                    kind: q.kind.into(),
                     prompt: q.prompt.clone(),
                     options: q.options.clone(),
+                    max_length: max_length(q.kind),
                     points: q.points,
                     time_limit_ms: q.time_limit_ms,
                     opens_at: w.opens_at.0,

@@ -21,6 +21,7 @@ fn event() -> ScoreEvent {
             points: 120,
             streak: 2,
             at: Timestamp(1_700_000_000_123),
+            elapsed_ms: None,
         },
         total: 340,
         answers: 3,

@@ -31,9 +31,20 @@ fn client_messages_use_the_documented_shape() {
         ClientMessage::Answer {
             answer_id: "a1".into(),
             question: "q1".into(),
-            option: 2
+            option: Some(2),
+            options: None,
+            text: None,
         }
     );
+    let m: ClientMessage = serde_json::from_str(
+        r#"{"type":"answer","answer_id":"a2","question":"m","options":[0,2]}"#,
+    )
+    .unwrap();
+    assert!(matches!(m, ClientMessage::Answer { options: Some(ref o), .. } if o == &[0, 2]));
+    let m: ClientMessage =
+        serde_json::from_str(r#"{"type":"answer","answer_id":"a3","question":"w","text":"Paris"}"#)
+            .unwrap();
+    assert!(matches!(m, ClientMessage::Answer { text: Some(ref t), .. } if t == "Paris"));
     assert!(
         serde_json::from_str::<ClientMessage>(r#"{"type":"answer","answer_id":"a1"}"#).is_err()
     );

@@ -1,7 +1,7 @@
 //! # quiz-core
 //!
 //! The domain of the real-time quiz leaderboard: quizzes and answer checking
-//! ([`quiz`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
+//! ([`quiz`]), question types and grading ([`question`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
 //! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
 //! hosted games (a host runs the quiz question by question) as a pure state machine
 //! ([`game`]), the port traits ([`ports`]) and the application services over them
@@ -22,6 +22,7 @@ pub mod ids;
 pub mod model;
 pub mod names;
 pub mod ports;
+pub mod question;
 pub mod quiz;
 pub mod ranking;
 pub mod scoring;
@@ -31,6 +32,7 @@ pub mod time;
 
 pub use ids::{IdError, OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 pub use model::*;
+pub use question::{Answer, Grade, QuestionType};
 pub use quiz::{AnswerError, NameMode, Question, Quiz, QuizDraft, QuizMode, QuizStatus};
 pub use ranking::SortKey;
 pub use scoring::{ScoringKind, ScoringPolicy, StreakBonus};

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::question::Grade;
 use crate::ranking::{SortKey, SortKeyError};
 use crate::scoring::StreakBonus;
 use crate::time::Timestamp;
@@ -31,14 +32,38 @@ pub struct AnswerRecord {
     pub player: PlayerId,
     /// Which question.
     pub question: QuestionId,
-    /// Whether the answer was correct.
-    pub correct: bool,
-    /// Points before the streak bonus.
+    /// How the answer was graded: correct extends the streak (and earns its bonus),
+    /// partial and wrong end it, counted (a poll vote) keeps it.
+    pub grade: Grade,
+    /// Points before the streak bonus (0 unless correct or partial).
     pub base_points: u32,
     /// The quiz's streak bonus, applied by the scoreboard from the player's current streak.
     pub streak: Option<StreakBonus>,
     /// When the answer arrived.
     pub at: Timestamp,
+    /// When the question opened for the player; the scoreboard stores the answer time
+    /// counted from it ([`AnswerResult::elapsed_ms`]).
+    pub opened: Opened,
+}
+
+/// When a question opened for a player: at `at`, or when they answered question `after`
+/// if they did (a self-paced client shows the next question as soon as one is answered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The question's opening for the player (its window's opening, or a hosted game's
+    /// opening for everyone).
+    pub at: Timestamp,
+    /// The question answered just before, whose answer time (when there is one) is the
+    /// opening instead.
+    pub after: Option<QuestionId>,
+}
+
+impl Opened {
+    /// Milliseconds from the opening to `now` (0 when `now` is before it), given when the
+    /// player answered `after` (if they did).
+    pub fn elapsed_ms(&self, previous_answer: Option<Timestamp>, now: Timestamp) -> u64 {
+        now.since(previous_answer.unwrap_or(self.at))
+    }
 }
 
 /// The stored outcome of one (player, question) answer. Retries return this unchanged.
@@ -52,6 +77,10 @@ pub struct AnswerResult {
     pub streak: u32,
     /// When the answer was accepted.
     pub at: Timestamp,
+    /// Milliseconds from the question's opening for the player to the answer (absent from
+    /// results recorded before answer times were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
 }
 
 /// What the scoreboard returns for a record call.

@@ -32,6 +32,19 @@ pub fn normalize(s: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `s` normalised (see [`normalize`]) and without accents (`Zürich` → `zurich`): NFD with the
+/// combining marks dropped, composed again. Idempotent.
+pub fn without_accents(s: &str) -> String {
+    normalize(s)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The letters and digits of `s` as a deny-list match reads them: normalised, without
 /// accents, look-alike substitutions mapped.
 fn skeleton(s: &str) -> String {

@@ -436,8 +436,8 @@ pub enum GameStoreError {
 pub struct GameAnswer {
     /// Who answered.
     pub player: PlayerId,
-    /// The option chosen.
-    pub option: u32,
+    /// What they answered.
+    pub given: crate::question::Given,
     /// Whether it was correct.
     pub correct: bool,
     /// Points awarded, streak bonus included.

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::question::MultiScoring;
+
 /// How a correct answer's base points are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +50,13 @@ pub struct ScoringPolicy {
     /// The streak bonus, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streak: Option<StreakBonus>,
+    /// How `multi` questions score a set that is not exactly right.
+    #[serde(default, skip_serializing_if = "is_all_or_nothing")]
+    pub multi: MultiScoring,
+}
+
+fn is_all_or_nothing(m: &MultiScoring) -> bool {
+    *m == MultiScoring::AllOrNothing
 }
 
 impl Default for ScoringPolicy {
@@ -55,6 +64,7 @@ impl Default for ScoringPolicy {
         Self {
             kind: ScoringKind::Fixed,
             streak: None,
+            multi: MultiScoring::AllOrNothing,
         }
     }
 }
@@ -122,6 +132,7 @@ mod tests {
         let p = ScoringPolicy {
             kind: ScoringKind::SpeedWeighted,
             streak: None,
+            multi: MultiScoring::AllOrNothing,
         };
         assert_eq!(p.base_points(true, 1000, 10_000, 10_000), 1000);
         assert_eq!(p.base_points(true, 1000, 10_000, 0), 500);
@@ -147,7 +158,7 @@ mod tests {
             kind in 0usize..3, correct: bool, points in 1u32..=10_000,
             limit in 1u32..=600_000, rem_frac in 0.0f64..=1.0,
         ) {
-            let p = ScoringPolicy { kind: KINDS[kind], streak: None };
+            let p = ScoringPolicy { kind: KINDS[kind], streak: None, multi: MultiScoring::AllOrNothing };
             let rem = (f64::from(limit) * rem_frac) as u32;
             let got = p.base_points(correct, points, limit, rem);
             prop_assert!(got <= p.max_base(points));
@@ -162,7 +173,7 @@ mod tests {
             kind in 0usize..3, points in 1u32..=10_000, limit in 1u32..=600_000,
             a in 0.0f64..=1.0, b in 0.0f64..=1.0,
         ) {
-            let p = ScoringPolicy { kind: KINDS[kind], streak: None };
+            let p = ScoringPolicy { kind: KINDS[kind], streak: None, multi: MultiScoring::AllOrNothing };
             let (fast, slow) = if a >= b { (a, b) } else { (b, a) };
             let rf = (f64::from(limit) * fast) as u32;
             let rs = (f64::from(limit) * slow) as u32;

@@ -35,6 +35,7 @@ pub fn events(quiz: &QuizId) -> Vec<ScoreEvent> {
                     points,
                     streak: i + 1,
                     at,
+                    elapsed_ms: Some(u64::from(i) * 100),
                 },
                 total,
                 answers: i + 1,

@@ -69,7 +69,14 @@ pub async fn answer_keys_survive_storage<C: QuizCatalog + ?Sized>(cat: Arc<C>) {
     let qz = quiz(id.clone(), 2);
     cat.create(&qz).await.unwrap();
     let back = cat.get(&id).await.unwrap().unwrap();
-    assert_eq!(back.questions()[1].correct, qz.questions()[1].correct);
+    assert_eq!(back.questions()[1].key, qz.questions()[1].key);
     assert_eq!(back.scoring(), qz.scoring());
     assert_eq!(back.created_at(), qz.created_at());
+    // Every question type's key, the multi scoring and min_answer_ms too.
+    let id = unique_quiz("cat-types");
+    let qz = crate::fixtures::quiz_of_every_type(id.clone());
+    cat.create(&qz).await.unwrap();
+    let back = cat.get(&id).await.unwrap().unwrap();
+    assert_eq!(back, qz);
+    assert_eq!(back.min_answer_ms(), 500);
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use quiz_core::Timestamp;
 use quiz_core::game::{GameState, HostCommand, Phase};
 use quiz_core::ports::{GameAnswer, GameStore};
+use quiz_core::question::{Given, OptionSet};
 
 use crate::fixtures::{player, unique_quiz};
 
@@ -78,7 +79,12 @@ pub async fn racing_transitions_succeed_once<G: GameStore + ?Sized + 'static>(ga
 fn answer(p: &str, option: u32, correct: bool, points: u32) -> GameAnswer {
     GameAnswer {
         player: player(p),
-        option,
+        given: match option {
+            // Every shape an answer can take: one option, a set, a typed text.
+            0 => Given::Picks(OptionSet::from_bits(0b1)),
+            1 => Given::Picks(OptionSet::from_bits(0b1010)),
+            _ => Given::Text(format!("typed: {p} ünïcode")),
+        },
         correct,
         points,
         elapsed_ms: u64::from(points) * 10,

@@ -45,6 +45,8 @@ macro_rules! scoreboard_suite {
             first_answer_is_recorded_and_repeats_change_nothing,
             wrong_answers_score_zero_and_keep_the_tie_break_time,
             streak_bonus_grows_caps_and_resets,
+            partial_and_counted_answers_follow_their_grade,
+            answer_times_count_from_the_opening_or_the_previous_answer,
             ranking_breaks_ties_by_time_then_player_id,
             top_pages_and_counts,
             standing_and_around_me,

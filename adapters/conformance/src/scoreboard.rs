@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use quiz_core::ports::Scoreboard;
-use quiz_core::{AnswerResult, ArchivedStanding, StreakBonus};
+use quiz_core::{AnswerResult, ArchivedStanding, Grade, Opened, StreakBonus};
 
 use crate::fixtures::{CREATED, answer, name, player, question, unique_quiz};
 
@@ -111,6 +111,94 @@ pub async fn streak_bonus_grows_caps_and_resets<S: Scoreboard + ?Sized>(sb: Arc<
         a.iter().map(|(_, r)| r.streak).collect()
     };
     assert_eq!(streaks, [1, 2, 3, 0, 1]);
+}
+
+/// Partial answers earn their points and end the streak; a poll vote (counted) earns
+/// nothing, keeps the streak and moves neither the score nor the tie-break time.
+pub async fn partial_and_counted_answers_follow_their_grade<S: Scoreboard + ?Sized>(sb: Arc<S>) {
+    let q = unique_quiz("sb-grades");
+    let bonus = Some(StreakBonus { step: 10, cap: 50 });
+    let plan = [
+        (Grade::Correct, 100, 100, 1),
+        (Grade::Counted, 0, 0, 1),
+        (Grade::Correct, 100, 110, 2),
+        (Grade::Partial, 40, 40, 0),
+        (Grade::Correct, 100, 100, 1),
+        (Grade::Counted, 0, 0, 1),
+        (Grade::Wrong, 0, 0, 0),
+    ];
+    let mut total = 0u64;
+    let mut reached = CREATED;
+    for (i, (grade, base, points, streak)) in plan.into_iter().enumerate() {
+        let at = 1_000 * (i as u64 + 1);
+        let mut a = answer(&q, "p1", &format!("q{i}"), false, 0, at);
+        a.grade = grade;
+        a.base_points = base;
+        a.streak = bonus;
+        let r = sb.record(&a).await.unwrap();
+        total += u64::from(points);
+        if points > 0 {
+            reached = CREATED.plus_ms(at);
+        }
+        assert_eq!(
+            (r.result.points, r.result.streak, r.result.correct),
+            (points, streak, grade == Grade::Correct),
+            "answer {i} ({grade:?})"
+        );
+        assert_eq!((r.total, r.answers), (total, i as u32 + 1), "answer {i}");
+        assert_eq!(r.reached_at, reached, "answer {i}: tie-break time");
+    }
+}
+
+/// Each result keeps the answer time from the question's opening for the player, or from
+/// the player's answer to the question named as the one before, when there is one.
+pub async fn answer_times_count_from_the_opening_or_the_previous_answer<S: Scoreboard + ?Sized>(
+    sb: Arc<S>,
+) {
+    let q = unique_quiz("sb-elapsed");
+    let at = |ms| CREATED.plus_ms(ms);
+    let mut first = answer(&q, "p1", "q0", true, 10, 1_200);
+    first.opened = Opened {
+        at: at(1_000),
+        after: None,
+    };
+    let r = sb.record(&first).await.unwrap();
+    assert_eq!(r.result.elapsed_ms, Some(200));
+    // q1 opens at 31 s, but the player answered q0 at 1.2 s: the time counts from there.
+    let mut second = answer(&q, "p1", "q1", true, 10, 1_300);
+    second.opened = Opened {
+        at: at(31_000),
+        after: Some(question("q0")),
+    };
+    let r = sb.record(&second).await.unwrap();
+    assert_eq!(r.result.elapsed_ms, Some(100));
+    // q3 comes after q2, never answered: from q3's opening; before it means 0.
+    let mut fourth = answer(&q, "p1", "q3", true, 10, 95_000);
+    fourth.opened = Opened {
+        at: at(91_000),
+        after: Some(question("q2")),
+    };
+    assert_eq!(
+        sb.record(&fourth).await.unwrap().result.elapsed_ms,
+        Some(4_000)
+    );
+    let mut early = answer(&q, "p1", "q5", true, 10, 2_000);
+    early.opened = Opened {
+        at: at(151_000),
+        after: Some(question("q4")),
+    };
+    assert_eq!(sb.record(&early).await.unwrap().result.elapsed_ms, Some(0));
+    // Kept with the result: a retry returns it unchanged.
+    let again = sb.record(&second).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.result.elapsed_ms, Some(100));
+    let stored = sb.answers(&q, &player("p1")).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|(id, r)| id == &question("q1") && r.elapsed_ms == Some(100)),
+        "{stored:?}"
+    );
 }
 
 /// Higher score first; equal scores by who reached them first; then by player id.
@@ -270,7 +358,8 @@ pub async fn answers_lists_each_result<S: Scoreboard + ?Sized>(sb: Arc<S>) {
                     correct: true,
                     points: 100,
                     streak: 1,
-                    at: CREATED.plus_ms(1_000)
+                    at: CREATED.plus_ms(1_000),
+                    elapsed_ms: Some(1_000),
                 }
             ),
             (
@@ -279,7 +368,8 @@ pub async fn answers_lists_each_result<S: Scoreboard + ?Sized>(sb: Arc<S>) {
                     correct: false,
                     points: 0,
                     streak: 0,
-                    at: CREATED.plus_ms(2_000)
+                    at: CREATED.plus_ms(2_000),
+                    elapsed_ms: Some(2_000),
                 }
             ),
         ]
@@ -298,12 +388,14 @@ pub async fn restore_replaces_the_board_and_keeps_dedupe<S: Scoreboard + ?Sized>
         points: 100,
         streak: 1,
         at: CREATED.plus_ms(1_000),
+        elapsed_ms: Some(900),
     };
     let r1 = AnswerResult {
         correct: true,
         points: 110,
         streak: 2,
         at: CREATED.plus_ms(2_000),
+        elapsed_ms: None,
     };
     let standings = vec![
         ArchivedStanding {

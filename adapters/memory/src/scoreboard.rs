@@ -3,8 +3,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use quiz_core::ports::{Scoreboard, ScoreboardError};
 use quiz_core::{
-    AnswerRecord, AnswerResult, ArchivedStanding, PlayerId, QuestionId, QuizId, Ranked, Recorded,
-    SortKey, Standing, Timestamp,
+    AnswerRecord, AnswerResult, ArchivedStanding, Grade, PlayerId, QuestionId, QuizId, Ranked,
+    Recorded, SortKey, Standing, Timestamp,
 };
 
 use crate::Sharded;
@@ -135,12 +135,27 @@ impl Scoreboard for MemoryScoreboard {
                     duplicate: true,
                 });
             }
-            let streak = if a.correct { st.streak + 1 } else { 0 };
-            let bonus = match (a.correct, a.streak) {
+            let correct = a.grade == Grade::Correct;
+            let streak = match a.grade {
+                Grade::Correct => st.streak + 1,
+                Grade::Counted => st.streak,
+                Grade::Partial | Grade::Wrong => 0,
+            };
+            let bonus = match (correct, a.streak) {
                 (true, Some(s)) => s.bonus(streak),
                 _ => 0,
             };
-            let points = if a.correct { a.base_points + bonus } else { 0 };
+            let points = match a.grade {
+                Grade::Correct => a.base_points + bonus,
+                Grade::Partial => a.base_points,
+                Grade::Wrong | Grade::Counted => 0,
+            };
+            let previous = a
+                .opened
+                .after
+                .as_ref()
+                .and_then(|q| st.results.get(q))
+                .map(|r| r.at);
             let new_total = st.total + u64::from(points);
             let moves = points > 0 || st.key.is_none();
             let key = if moves {
@@ -150,10 +165,11 @@ impl Scoreboard for MemoryScoreboard {
                     .unwrap_or(SortKey::at(new_total, a.quiz_created_at, a.at)?)
             };
             let result = AnswerResult {
-                correct: a.correct,
+                correct,
                 points,
                 streak,
                 at: a.at,
+                elapsed_ms: Some(a.opened.elapsed_ms(previous, a.at)),
             };
             st.results.insert(a.question.clone(), result);
             st.streak = streak;

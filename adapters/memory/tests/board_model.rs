@@ -35,10 +35,11 @@ proptest! {
                     quiz_created_at: CREATED,
                     player: pid.clone(),
                     question: question(&format!("q{q}")),
-                    correct: points > 0,
+                    grade: if points > 0 { quiz_core::Grade::Correct } else { quiz_core::Grade::Wrong },
                     base_points: points * 10,
                     streak: None,
                     at: CREATED.plus_ms(n as u64 * 50 + dt),
+                    opened: quiz_core::Opened { at: CREATED, after: None },
                 }).await.unwrap();
                 let key = sb.standing(&quiz, &pid).await.unwrap().unwrap().key;
                 prop_assert_eq!(key.score(), rec.total);

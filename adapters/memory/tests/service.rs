@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use quiz_core::service::{QuizService, ServiceConfig, SubmitError};
-use quiz_core::{OptionIndex, QuestionId, Timestamp};
+use quiz_core::{Answer, QuestionId, Timestamp};
 
 fn service() -> QuizService {
     service_with_ports().0
@@ -43,7 +43,7 @@ proptest! {
             let mut first: std::collections::HashMap<usize, u32> = Default::default();
             for (q, o) in subs {
                 let question = QuestionId::parse(format!("q{q}")).unwrap();
-                let out = svc.submit_answer(&p, &question, OptionIndex::new(o).unwrap(), now).await.unwrap();
+                let out = svc.submit_answer(&p, &question, &Answer::Option(o as u32), now).await.unwrap();
                 match first.get(&q) {
                     None => { prop_assert!(!out.duplicate); first.insert(q, out.result.points); }
                     Some(pts) => { prop_assert!(out.duplicate); prop_assert_eq!(out.result.points, *pts); }
@@ -76,7 +76,7 @@ async fn a_snapshot_has_no_answer_key_and_shows_the_board() {
     svc.submit_answer(
         &ben,
         &QuestionId::parse("q0").unwrap(),
-        OptionIndex::new(1).unwrap(),
+        &Answer::Option(1),
         t,
     )
     .await
@@ -107,7 +107,7 @@ async fn a_late_answer_changes_nothing() {
         .submit_answer(
             &ann,
             &QuestionId::parse("q0").unwrap(),
-            OptionIndex::new(1).unwrap(),
+            &Answer::Option(1),
             late,
         )
         .await
@@ -149,6 +149,7 @@ async fn around_with_a_huge_k_and_restore_with_a_repeated_player_are_safe() {
                 points: 10,
                 streak: 1,
                 at: created,
+                elapsed_ms: None,
             },
         )],
     };
@@ -177,7 +178,7 @@ async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
     // Joined but never answered: not archived, so not restored.
     let cy = svc.join(&qid, &name("Cy"), t.plus_ms(300)).await.unwrap();
     let q = |s: &str| QuestionId::parse(s).unwrap();
-    let right = OptionIndex::new(1).unwrap();
+    let right = &Answer::Option(1);
     svc.submit_answer(&ann, &q("q0"), right, t.plus_ms(1_000))
         .await
         .unwrap();

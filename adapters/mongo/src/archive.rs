@@ -99,6 +99,8 @@ struct AnswerDoc<'a> {
     points: u32,
     streak: u32,
     at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elapsed_ms: Option<u64>,
     #[serde(flatten)]
     standing: StandingSet<'a>,
 }
@@ -136,6 +138,8 @@ struct AnswerRow {
     points: u32,
     streak: u32,
     at: Timestamp,
+    #[serde(default)]
+    elapsed_ms: Option<u64>,
     #[serde(default)]
     name: Option<PlayerName>,
     #[serde(default)]
@@ -244,6 +248,7 @@ impl MongoStore {
                     points: e.result.points,
                     streak: e.result.streak,
                     at: e.result.at,
+                    elapsed_ms: e.result.elapsed_ms,
                     standing: StandingSet::of(e),
                 },
             )?);
@@ -378,7 +383,7 @@ impl ScoreArchive for MongoStore {
             .find(filter.clone())
             .projection(doc! {
                 "_id": 0, "player": 1, "question": 1, "correct": 1, "points": 1,
-                "streak": 1, "at": 1, "name": 1, "joined_at": 1, "total": 1,
+                "streak": 1, "at": 1, "elapsed_ms": 1, "name": 1, "joined_at": 1, "total": 1,
                 "answers": 1, "reached_at": 1,
             })
             .await
@@ -405,6 +410,7 @@ impl ScoreArchive for MongoStore {
                     points: r.points,
                     streak: r.streak,
                     at: r.at,
+                    elapsed_ms: r.elapsed_ms,
                 },
             ));
             if let Some(s) = standing

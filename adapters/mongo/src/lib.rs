@@ -43,7 +43,7 @@
 //! |---|---|---|---|
 //! | `quizzes` | quiz id | the quiz as serialised by `Quiz`/`QuizDraft` (`id`, `title`, `questions` with their answer keys, `scoring`, `status`, `created_at`) plus `question_count` | `_id` |
 //! | `quiz_status` | quiz id | `status`: what every read reports (the `quizzes` document's own `status` counts only for quizzes without one) | `_id` |
-//! | `answers` | `"<quiz>/<player>/<question>"` (= the event id) | `event_id`, `quiz`, `player`, `question`, `correct`, `points`, `streak`, `at`, and the standing the event reported: `name`, `joined_at`, `total`, `answers`, `reached_at` (absent from documents written by earlier versions) | `_id`; `quiz_1_player_1` |
+//! | `answers` | `"<quiz>/<player>/<question>"` (= the event id) | `event_id`, `quiz`, `player`, `question`, `correct`, `points`, `streak`, `at`, `elapsed_ms` (the answer time; absent from older documents), and the standing the event reported: `name`, `joined_at`, `total`, `answers`, `reached_at` (absent from documents written by earlier versions) | `_id`; `quiz_1_player_1` |
 //! | `standings` | `"<quiz>/<player>"` | `quiz`, `player`, `name`, `joined_at` (absent from the oldest), `total`, `answers`, `reached_at`: written by earlier versions, now only read | `_id`; `quiz_1` |
 //!
 //! Numbers are stored as 64-bit integers; times are milliseconds since the Unix epoch. A

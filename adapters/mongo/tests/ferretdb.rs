@@ -652,6 +652,7 @@ fn generate(rng: &mut Rng, quiz: &QuizId, players: usize) -> Vec<ScoreEvent> {
                     points,
                     streak,
                     at,
+                    elapsed_ms: None,
                 },
                 total,
                 answers: i as u32 + 1,

@@ -3,8 +3,10 @@
 //! so the script runs on the node that holds the rest of the quiz.
 
 use async_trait::async_trait;
+use quiz_core::OptionIndex;
 use quiz_core::game::GameState;
 use quiz_core::ports::{GameAnswer, GameStore, GameStoreError};
+use quiz_core::question::{Given, OptionSet};
 use quiz_core::{PlayerId, QuizId};
 use redis::Value;
 
@@ -76,13 +78,7 @@ impl GameStore for RedisGames {
         question: usize,
         answer: &GameAnswer,
     ) -> Result<u64, GameStoreError> {
-        let encoded = format!(
-            "{}:{}:{}:{}",
-            answer.option,
-            u8::from(answer.correct),
-            answer.points,
-            answer.elapsed_ms
-        );
+        let encoded = encode_answer(answer);
         self.shared
             .eval(
                 &scripts::GAME_ANSWER,
@@ -165,26 +161,50 @@ impl GameStore for RedisGames {
     }
 }
 
-/// Reads `<option>:<0/1>:<points>:<elapsed ms>` back.
-fn decode_answer(player: &str, encoded: &str) -> Option<GameAnswer> {
-    let mut parts = encoded.split(':');
-    let option = parts.next()?.parse().ok()?;
-    let correct = match parts.next()? {
-        "1" => true,
-        "0" => false,
-        _ => return None,
+/// How a game answer is stored: `<0/1 correct>:<points>:<elapsed ms>:<given>`, where
+/// `<given>` is `p<bits>` (the options picked, bit i = option i) or `t<text>` (a typed
+/// answer, normalised; it may contain `:`, so it comes last).
+fn encode_answer(a: &GameAnswer) -> String {
+    let given = match &a.given {
+        Given::Picks(set) => format!("p{}", set.bits()),
+        Given::Text(t) => format!("t{t}"),
     };
-    let points = parts.next()?.parse().ok()?;
-    let elapsed_ms = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
+    format!(
+        "{}:{}:{}:{given}",
+        u8::from(a.correct),
+        a.points,
+        a.elapsed_ms
+    )
+}
+
+/// Reads [`encode_answer`]'s format back, and the format written before question types
+/// existed, `<option>:<0/1 correct>:<points>:<elapsed ms>`.
+fn decode_answer(player: &str, encoded: &str) -> Option<GameAnswer> {
+    let parts: Vec<&str> = encoded.splitn(4, ':').collect();
+    let [a, b, c, d] = parts[..] else {
         return None;
-    }
+    };
+    let flag = |s: &str| match s {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    };
+    let (given, correct, points, elapsed_ms) = if let Some(bits) = d.strip_prefix('p') {
+        let bits: u32 = bits.parse().ok()?;
+        (Given::Picks(OptionSet::from_bits(bits)), flag(a)?, b, c)
+    } else if let Some(text) = d.strip_prefix('t') {
+        (Given::Text(text.to_owned()), flag(a)?, b, c)
+    } else {
+        let option = OptionIndex::new(a.parse().ok()?).ok()?;
+        let elapsed = d;
+        (Given::Picks(OptionSet::one(option)), flag(b)?, c, elapsed)
+    };
     Some(GameAnswer {
         player: PlayerId::parse(player).ok()?,
-        option,
+        given,
         correct,
-        points,
-        elapsed_ms,
+        points: points.parse().ok()?,
+        elapsed_ms: elapsed_ms.parse().ok()?,
     })
 }
 
@@ -194,12 +214,35 @@ mod tests {
 
     #[test]
     fn stored_answers_decode_and_garbage_is_refused() {
+        // Written before question types existed: `<option>:<correct>:<points>:<elapsed>`.
         let a = decode_answer("p1", "2:1:93:4200").unwrap();
         assert_eq!(
-            (a.option, a.correct, a.points, a.elapsed_ms),
-            (2, true, 93, 4200)
+            (a.given, a.correct, a.points, a.elapsed_ms),
+            (Given::Picks(OptionSet::from_bits(0b100)), true, 93, 4200)
         );
-        for bad in ["", "2:1:93", "2:2:93:1", "x:1:93:1", "2:1:93:1:9"] {
+        for given in [
+            Given::Picks(OptionSet::from_bits(0b101)),
+            Given::Text("new york: the big apple".into()),
+            Given::Text(String::new()),
+        ] {
+            let a = GameAnswer {
+                player: PlayerId::parse("p1").unwrap(),
+                given,
+                correct: false,
+                points: 7,
+                elapsed_ms: 12,
+            };
+            assert_eq!(decode_answer("p1", &encode_answer(&a)), Some(a));
+        }
+        for bad in [
+            "",
+            "2:1:93",
+            "2:2:93:1",
+            "x:1:93:1",
+            "2:1:93:1:9",
+            "7:1:93:1",
+            "1:5:6:px",
+        ] {
             assert_eq!(decode_answer("p1", bad), None, "{bad:?}");
         }
     }

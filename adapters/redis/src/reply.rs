@@ -139,16 +139,21 @@ pub(crate) fn ranked(op: &'static str, v: Value, first_rank: u64) -> Result<Vec<
     Ok(out)
 }
 
-/// How an [`AnswerResult`] is stored: `<correct 0|1>:<points>:<streak>:<at ms>`. The record
+/// How an [`AnswerResult`] is stored: `<correct 0|1>:<points>:<streak>:<at ms>:<elapsed ms>`
+/// (results recorded before answer times were kept have no `:<elapsed ms>`). The record
 /// script writes the same format.
 pub(crate) fn encode_result(r: &AnswerResult) -> String {
-    format!(
+    let mut s = format!(
         "{}:{}:{}:{}",
         u8::from(r.correct),
         r.points,
         r.streak,
         r.at.millis()
-    )
+    );
+    if let Some(ms) = r.elapsed_ms {
+        s.push_str(&format!(":{ms}"));
+    }
+    s
 }
 
 /// The inverse of [`encode_result`].
@@ -164,6 +169,10 @@ pub(crate) fn decode_result(op: &'static str, s: &str) -> Result<AnswerResult, F
     let points = next()?.parse().map_err(|_| bad())?;
     let streak = next()?.parse().map_err(|_| bad())?;
     let at = Timestamp(next()?.parse().map_err(|_| bad())?);
+    let elapsed_ms = match parts.next() {
+        None => None,
+        Some(ms) => Some(ms.parse().map_err(|_| bad())?),
+    };
     if parts.next().is_some() {
         return Err(bad());
     }
@@ -172,6 +181,7 @@ pub(crate) fn decode_result(op: &'static str, s: &str) -> Result<AnswerResult, F
         points,
         streak,
         at,
+        elapsed_ms,
     })
 }
 
@@ -192,9 +202,24 @@ mod tests {
             points: 115,
             streak: 3,
             at: Timestamp(1_700_000_003_000),
+            elapsed_ms: Some(1_250),
         };
         assert_eq!(decode_result("t", &encode_result(&r)).unwrap(), r);
-        for bad in ["", "1", "2:1:1:1", "1:x:1:1", "1:1:1:1:1", "1:-1:1:1"] {
+        let old = AnswerResult {
+            elapsed_ms: None,
+            ..r
+        };
+        assert_eq!(decode_result("t", "1:115:3:1700000003000").unwrap(), old);
+        assert_eq!(decode_result("t", &encode_result(&old)).unwrap(), old);
+        for bad in [
+            "",
+            "1",
+            "2:1:1:1",
+            "1:x:1:1",
+            "1:1:1:1:1:1",
+            "1:1:1:1:x",
+            "1:-1:1:1",
+        ] {
             assert!(decode_result("t", bad).is_err(), "{bad:?}");
         }
     }

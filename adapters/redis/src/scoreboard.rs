@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use quiz_core::ports::{Scoreboard, ScoreboardError};
 use quiz_core::ranking::{MAX_ELAPSED_MS, SortKeyError};
 use quiz_core::{
-    AnswerRecord, AnswerResult, ArchivedStanding, PlayerId, QuestionId, QuizId, Ranked, Recorded,
-    SortKey, Standing, Timestamp,
+    AnswerRecord, AnswerResult, ArchivedStanding, Grade, PlayerId, QuestionId, QuizId, Ranked,
+    Recorded, SortKey, Standing, Timestamp,
 };
 use redis::Value;
 
@@ -113,13 +113,24 @@ impl Scoreboard for RedisScoreboard {
                 &[
                     a.player.to_string(),
                     a.question.to_string(),
-                    if a.correct { "1" } else { "0" }.to_owned(),
+                    match a.grade {
+                        Grade::Correct => "1",
+                        Grade::Wrong => "0",
+                        Grade::Partial => "p",
+                        Grade::Counted => "n",
+                    }
+                    .to_owned(),
                     a.base_points.to_string(),
                     has_bonus.to_owned(),
                     step.to_string(),
                     cap.to_string(),
                     a.at.millis().to_string(),
                     elapsed_arg,
+                    a.opened
+                        .after
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string),
+                    a.opened.at.millis().to_string(),
                 ],
             )
             .await

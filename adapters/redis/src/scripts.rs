@@ -4,8 +4,9 @@
 //! Numbers: Lua numbers are doubles, exact for integers below 2^53. Every number the
 //! scripts compute stays below that (the sort key is below 2^53 by construction), and
 //! numbers written back to Redis are formatted with `%.0f`, which prints such integers
-//! exactly. Timestamps (milliseconds since the epoch, a `u64`) are never turned into Lua
-//! numbers: they travel and are stored as text.
+//! exactly. Timestamps (milliseconds since the epoch, a `u64`) travel and are stored as
+//! text; the one place a script does arithmetic on them (an answer's time since its
+//! question opened) converts two of them, which as epoch milliseconds are far below 2^53.
 
 use std::sync::LazyLock;
 
@@ -14,9 +15,12 @@ use crate::conn::Lua;
 /// Records one answer at most once. See [`crate::RedisScoreboard`]'s `record`.
 ///
 /// KEYS: 1 board, 2 player state, 3 player answers.
-/// ARGV: 1 player id, 2 question id, 3 correct (`1`/`0`), 4 base points, 5 has streak
-/// bonus (`1`/`0`), 6 streak step, 7 streak cap, 8 `at` (ms, text), 9 ms since quiz
-/// creation (0..=2^32-1), or `-1` when past the encoding's range.
+/// ARGV: 1 player id, 2 question id, 3 grade (`1` correct, `0` wrong, `p` partial, `n`
+/// counted: a poll vote), 4 base points, 5 has streak bonus (`1`/`0`), 6 streak step,
+/// 7 streak cap, 8 `at` (ms, text), 9 ms since quiz creation (0..=2^32-1), or `-1` when
+/// past the encoding's range, 10 the question answered before (`''` for none), 11 the
+/// question's opening for the player (ms, text). The answer time stored in the result
+/// counts from the player's answer to question 10 if there is one, else from 11.
 ///
 /// Replies: `{"dup"|"new", result, total, answers, rank, reached_at}`, or `{"score", total}`
 /// when the new total does not fit the encoding, or `{"elapsed"}` when `at` does not; both
@@ -46,7 +50,8 @@ local answers = tonumber(st[2]) or 0
 local streak = tonumber(st[3]) or 0
 local reached = st[4]
 
-local correct = ARGV[3] == '1'
+local grade = ARGV[3]
+local correct = grade == '1'
 local points = 0
 if correct then
   streak = streak + 1
@@ -54,7 +59,10 @@ if correct then
   if ARGV[5] == '1' then
     points = points + math.min(tonumber(ARGV[6]) * (streak - 1), tonumber(ARGV[7]))
   end
-else
+elseif grade == 'p' then
+  streak = 0
+  points = tonumber(ARGV[4])
+elseif grade ~= 'n' then
   streak = 0
 end
 total = total + points
@@ -77,8 +85,21 @@ if not reached then
 end
 answers = answers + 1
 
+local opened = ARGV[11]
+if ARGV[10] ~= '' then
+  local prev = redis.call('HGET', answers_key, ARGV[10])
+  local prev_at = prev and string.match(prev, '^[^:]*:[^:]*:[^:]*:(%d+)')
+  if prev_at then
+    opened = prev_at
+  end
+end
+local took = tonumber(ARGV[8]) - tonumber(opened)
+if took < 0 then
+  took = 0
+end
+
 local result = (correct and '1' or '0') .. ':' .. string.format('%.0f', points) .. ':'
-  .. string.format('%.0f', streak) .. ':' .. ARGV[8]
+  .. string.format('%.0f', streak) .. ':' .. ARGV[8] .. ':' .. string.format('%.0f', took)
 redis.call('HSET', answers_key, question, result)
 redis.call('HSET', state,
   'total', string.format('%.0f', total),

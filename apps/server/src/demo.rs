@@ -1,5 +1,6 @@
 //! The demo quiz the embedded server preloads: an English vocabulary quiz.
 
+use quiz_core::question::{AnswerKey, MultiScoring};
 use quiz_core::quiz::{Question, QuizDraft};
 use quiz_core::{
     OptionIndex, QuestionId, QuizId, QuizStatus, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
@@ -100,8 +101,10 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
                     .unwrap_or_else(|_| unreachable!("demo ids are valid")),
                 prompt: (*prompt).into(),
                 options: options.iter().map(|o| (*o).to_owned()).collect(),
-                correct: OptionIndex::new(u64::from(*correct))
-                    .unwrap_or_else(|_| unreachable!("demo keys are in range")),
+                key: AnswerKey::Single(
+                    OptionIndex::new(u64::from(*correct))
+                        .unwrap_or_else(|_| unreachable!("demo keys are in range")),
+                ),
                 points: 1000,
                 time_limit_ms: 20_000,
                 explanation: None,
@@ -113,11 +116,13 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
                 step: 100,
                 cap: 500,
             }),
+            multi: MultiScoring::AllOrNothing,
         },
         status: QuizStatus::Open,
         created_at: now,
         mode: Default::default(),
         hosted: Default::default(),
         names: Default::default(),
+        min_answer_ms: quiz_core::quiz::DEFAULT_MIN_ANSWER_MS,
     }
 }

@@ -8,6 +8,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub const SOCKETS_OPEN: &str = "quiz_ws_sockets_open";
 /// Answers handled, by `outcome` (counter).
 pub const ANSWERS: &str = "quiz_answers_total";
+/// Accepted answers that came faster than their quiz's `min_answer_ms` after the question
+/// opened for the player: still scored, flagged in the results export (counter).
+pub const FAST_ANSWERS: &str = "quiz_fast_answers_total";
 /// Time from receiving an answer to sending its result (histogram, seconds).
 pub const ANSWER_LATENCY: &str = "quiz_answer_latency_seconds";
 /// Boards pushed to sockets (counter).
@@ -59,6 +62,11 @@ fn register_all() {
     use metrics::Unit;
     metrics::describe_gauge!(SOCKETS_OPEN, "Open WebSocket connections.");
     metrics::gauge!(SOCKETS_OPEN).set(0.0);
+    metrics::describe_counter!(
+        FAST_ANSWERS,
+        "Accepted answers faster than the quiz's min_answer_ms (scored, flagged for review)."
+    );
+    metrics::counter!(FAST_ANSWERS).absolute(0);
     metrics::describe_counter!(ANSWERS, "Answers handled, by outcome.");
     for outcome in [
         "accepted",

@@ -459,8 +459,12 @@ async fn leaderboard_standing_and_results() {
     );
     let csv = resp.0.into_body().into_string().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    // Issue 12 added the number of correct answers to the results.
-    assert_eq!(lines[0], "rank,player,name,score,correct");
+    // Issue 12 added the number of correct answers to the results; issue 13 the answers
+    // faster than the quiz's min_answer_ms.
+    assert_eq!(
+        lines[0],
+        "rank,player,name,score,correct,fast_answers,fast_questions"
+    );
     assert_eq!(lines.len(), 3);
     assert!(
         csv.contains("'=cmd()"),

@@ -163,6 +163,16 @@ fn fuzz_ws_frames() {
             &["type", "answer_id", "question", "option", "extra"]
         )
         .prop_map(|v| v.to_string().into_bytes()),
+        mutate(
+            json!({"type": "answer", "answer_id": "a2", "question": "m", "options": [0, 2]}),
+            &["options", "options/0", "option", "text", "extra"]
+        )
+        .prop_map(|v| v.to_string().into_bytes()),
+        mutate(
+            json!({"type": "answer", "answer_id": "a3", "question": "w", "text": "Paris"}),
+            &["text", "options", "option", "extra"]
+        )
+        .prop_map(|v| v.to_string().into_bytes()),
         mutate(host, &["type", "command", "player", "extra"])
             .prop_map(|v| v.to_string().into_bytes()),
     ];
@@ -237,7 +247,8 @@ fn check_definition(bytes: &[u8]) {
                         "questions",
                         "mode",
                         "hosted",
-                        "names"
+                        "names",
+                        "min_answer_ms"
                     ]
                     .contains(&root)
                         || value.get(root).is_some(),
@@ -257,6 +268,14 @@ fn fuzz_quiz_definitions() {
         &std::fs::read(
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("fuzz/corpus/quiz_definition/valid.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let every_type: Value = serde_json::from_slice(
+        &std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/corpus/quiz_definition/every-type.json"),
         )
         .unwrap(),
     )
@@ -281,6 +300,25 @@ fn fuzz_quiz_definitions() {
                 "questions/0/points",
                 "questions/0/time_limit_ms",
                 "questions/0/extra",
+            ]
+        )
+        .prop_map(|v| v.to_string().into_bytes()),
+        mutate(
+            every_type,
+            &[
+                "scoring/multi",
+                "min_answer_ms",
+                "questions/1/type",
+                "questions/1/correct",
+                "questions/1/correct/0",
+                "questions/2/correct",
+                "questions/2/options",
+                "questions/3/points",
+                "questions/3/correct",
+                "questions/4/accepted",
+                "questions/4/accepted/0",
+                "questions/4/ignore_accents",
+                "questions/4/options",
             ]
         )
         .prop_map(|v| v.to_string().into_bytes()),
@@ -332,6 +370,8 @@ fn check_csv(names: &[String]) {
             name: n.clone(),
             score: 10,
             correct: 1,
+            fast_answers: 0,
+            fast_questions: Vec::new(),
         })
         .collect();
     let text = quiz_server::api::results_csv(entries).unwrap();

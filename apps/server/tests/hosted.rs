@@ -551,7 +551,7 @@ async fn a_player_who_reconnects_gets_the_current_phase_with_the_time_left_and_t
 async fn racing_last_answers_close_the_question_exactly_once() {
     use quiz_core::game::{HostCommand, Phase};
     use quiz_core::service::HostAction;
-    use quiz_core::{AnswerError, OptionIndex, PlayerName, QuestionId, QuizId, QuizService};
+    use quiz_core::{Answer, AnswerError, PlayerName, QuestionId, QuizId, QuizService};
 
     let svc = QuizService::new(
         quiz_memory::embedded_adapters(),
@@ -580,7 +580,7 @@ async fn racing_last_answers_close_the_question_exactly_once() {
             let svc = svc.clone();
             let q = q.clone();
             tokio::spawn(async move {
-                svc.submit_answer(&p, &q, OptionIndex::new(0).unwrap(), now())
+                svc.submit_answer(&p, &q, &Answer::Option(0), now())
                     .await
                     .map(|o| o.duplicate)
             })
@@ -611,7 +611,7 @@ async fn racing_last_answers_close_the_question_exactly_once() {
         .await
         .unwrap();
     let refused = svc
-        .submit_answer(&late, &q, OptionIndex::new(0).unwrap(), now())
+        .submit_answer(&late, &q, &Answer::Option(0), now())
         .await;
     assert!(
         matches!(
@@ -624,7 +624,7 @@ async fn racing_last_answers_close_the_question_exactly_once() {
     );
     let second = QuestionId::parse("v2").unwrap();
     assert!(
-        svc.submit_answer(&late, &second, OptionIndex::new(0).unwrap(), now())
+        svc.submit_answer(&late, &second, &Answer::Option(0), now())
             .await
             .is_err()
     );

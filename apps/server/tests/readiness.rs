@@ -187,6 +187,7 @@ async fn readiness_answers_in_milliseconds_with_a_large_archive() {
                         points: 10,
                         streak: 1 + q as u32,
                         at: Timestamp(2_000 + q),
+                        elapsed_ms: None,
                     },
                     total: 10 * (q + 1),
                     answers: 1 + q as u32,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{Frame, WAIT, config, small_quiz, start};
 use futures_util::SinkExt;
-use quiz_core::{OptionIndex, PlayerName, QuestionId, QuizId};
+use quiz_core::{PlayerName, QuestionId, QuizId};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -175,12 +175,11 @@ async fn a_burst_of_1000_answers_gives_each_socket_at_most_two_boards_then_the_f
     let t0 = Instant::now();
     for q in 0..10 {
         for p in &players {
-            let opt = OptionIndex::new(if (p.id.as_str().len() + q) % 3 == 0 {
+            let opt = &quiz_core::Answer::Option(if (p.id.as_str().len() + q) % 3 == 0 {
                 0
             } else {
                 1
-            })
-            .unwrap();
+            });
             svc.submit_answer(
                 p,
                 &QuestionId::parse(format!("q{q}")).unwrap(),

@@ -16,8 +16,9 @@
 use std::collections::HashSet;
 
 use crate::game::{GameError, GameState, HostCommand, HostedAnswerError, Phase};
-use crate::ids::{OptionIndex, PlayerId, QuestionId, QuizId};
+use crate::ids::{PlayerId, QuestionId, QuizId};
 use crate::ports::{GameAnswer, GameStoreError};
+use crate::question::{Answer, Given, OptionSet, QuestionType};
 use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
 use crate::time::Timestamp;
 
@@ -83,27 +84,56 @@ pub struct QuestionReport {
     pub id: QuestionId,
     /// Its prompt.
     pub prompt: String,
-    /// The correct option.
-    pub correct_option: usize,
+    /// The answer and how the room answered.
+    pub reveal: Reveal,
     /// How many players answered it.
     pub answered: u64,
     /// How many answered it correctly.
     pub correct: u64,
-    /// How many chose each option, in option order.
-    pub counts: Vec<u64>,
     /// Mean milliseconds from the question's opening to an answer (`None` without answers).
     pub mean_answer_ms: Option<u64>,
 }
 
-/// Who answered what to one question, for a reveal.
+/// How often one typed answer was given, for a reveal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextCount {
+    /// The answer, normalised as the question compares answers.
+    pub text: String,
+    /// How many players gave it.
+    pub count: u64,
+    /// Whether it was accepted.
+    pub correct: bool,
+}
+
+/// Most typed answers a reveal lists.
+pub const REVEAL_TEXTS: usize = 10;
+
+/// The answer to one question and who answered what, for a reveal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reveal {
-    /// The correct option.
-    pub correct_option: usize,
-    /// How many chose each option, in option order.
+    /// The question's type.
+    pub kind: QuestionType,
+    /// The correct options (single, true/false, multi; empty for polls and typed answers).
+    pub correct_options: OptionSet,
+    /// The accepted answers (type_answer only).
+    pub accepted: Vec<String>,
+    /// How many picked each option, in option order (a multi answer counts for every
+    /// option it picks; empty for typed answers).
     pub counts: Vec<u64>,
+    /// The most given typed answers, most first (up to [`REVEAL_TEXTS`]).
+    pub texts: Vec<TextCount>,
     /// Every player's answer.
     pub answers: Vec<GameAnswer>,
+}
+
+/// What the results export knows of one player's answers beyond the board.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// How many answers were correct.
+    pub correct: u64,
+    /// The questions answered faster than the quiz's `min_answer_ms` after they opened for
+    /// the player, in quiz order.
+    pub fast: Vec<QuestionId>,
 }
 
 impl QuizService {
@@ -285,7 +315,7 @@ impl QuizService {
         quiz: &Quiz,
         player: &PlayerId,
         question: &QuestionId,
-        option: OptionIndex,
+        answer: &Answer,
         now: Timestamp,
     ) -> Result<(Checked, Option<(usize, Timestamp, GameState)>), HostedCheckError> {
         let index = quiz
@@ -300,7 +330,7 @@ impl QuizService {
                 let Phase::Question { closes_at, .. } = state.phase else {
                     return Err(AnswerError::NoOpenQuestion.into());
                 };
-                let checked = quiz.check_hosted(index, option, closes_at, now)?;
+                let checked = quiz.check_hosted(index, answer, opens_at, closes_at, now)?;
                 Ok((checked, Some((index, opens_at, state))))
             }
             Err(e) => Err(HostedCheckError::Closed(match e {
@@ -370,19 +400,46 @@ impl QuizService {
     /// [`Unavailable`].
     pub async fn reveal(&self, quiz: &Quiz, index: usize) -> Result<Reveal, Unavailable> {
         let answers = self.ports.games.answers(quiz.id(), index).await?;
-        let (correct_option, options) = quiz
-            .questions()
-            .get(index)
-            .map_or((0, 0), |q| (q.correct.get(), q.options.len()));
-        let mut counts = vec![0u64; options];
+        let Some(q) = quiz.questions().get(index) else {
+            return Ok(Reveal {
+                kind: QuestionType::Single,
+                correct_options: OptionSet::EMPTY,
+                accepted: Vec::new(),
+                counts: Vec::new(),
+                texts: Vec::new(),
+                answers,
+            });
+        };
+        let mut counts = vec![0u64; q.options.len()];
+        let mut texts: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
         for a in &answers {
-            if let Some(c) = counts.get_mut(a.option as usize) {
-                *c += 1;
+            match &a.given {
+                Given::Picks(picks) => {
+                    for i in picks.iter() {
+                        if let Some(c) = counts.get_mut(i) {
+                            *c += 1;
+                        }
+                    }
+                }
+                Given::Text(t) => *texts.entry(t.as_str()).or_insert(0) += 1,
             }
         }
+        let mut texts: Vec<TextCount> = texts
+            .into_iter()
+            .map(|(text, count)| TextCount {
+                correct: q.key.accepts_text(text),
+                text: text.to_owned(),
+                count,
+            })
+            .collect();
+        texts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
+        texts.truncate(REVEAL_TEXTS);
         Ok(Reveal {
-            correct_option,
+            kind: q.kind(),
+            correct_options: q.key.correct_options(),
+            accepted: q.key.accepted().to_vec(),
             counts,
+            texts,
             answers,
         })
     }
@@ -409,53 +466,74 @@ impl QuizService {
                 index,
                 id: q.id.clone(),
                 prompt: q.prompt.clone(),
-                correct_option: reveal.correct_option,
                 answered,
                 correct: reveal.answers.iter().filter(|a| a.correct).count() as u64,
-                counts: reveal.counts,
                 mean_answer_ms: total_ms.checked_div(answered),
+                reveal,
             });
         }
         Ok(out)
     }
 
-    /// How many answers each player got right, from a hosted game's answers.
-    async fn hosted_correct_counts(
+    /// Each player's tally from a hosted game's answers (answer times count from each
+    /// question's opening for everyone).
+    async fn hosted_tallies(
         &self,
         quiz: &Quiz,
-    ) -> Result<std::collections::HashMap<PlayerId, u64>, Unavailable> {
-        let mut counts = std::collections::HashMap::new();
-        for index in 0..quiz.questions().len() {
+    ) -> Result<std::collections::HashMap<PlayerId, Tally>, Unavailable> {
+        let mut tallies: std::collections::HashMap<PlayerId, Tally> =
+            std::collections::HashMap::new();
+        for (index, q) in quiz.questions().iter().enumerate() {
             for a in self.ports.games.answers(quiz.id(), index).await? {
-                if a.correct {
-                    *counts.entry(a.player).or_insert(0) += 1;
+                let fast = quiz.is_fast(a.elapsed_ms);
+                let t = tallies.entry(a.player).or_default();
+                t.correct += u64::from(a.correct);
+                if fast {
+                    t.fast.push(q.id.clone());
                 }
             }
         }
-        Ok(counts)
+        Ok(tallies)
     }
 
-    /// How many answers each of `players` got right: from the game's answers for a hosted
-    /// quiz (one read per question), from each player's answered questions otherwise (one
-    /// read per player).
+    /// How many answers each of `players` got right and which they answered suspiciously
+    /// fast: from the game's answers for a hosted quiz (one read per question), from each
+    /// player's answered questions otherwise (one read per player).
     ///
     /// # Errors
     /// [`Unavailable`].
-    pub async fn correct_counts(
+    pub async fn tallies(
         &self,
         quiz: &Quiz,
         players: &[PlayerId],
-    ) -> Result<std::collections::HashMap<PlayerId, u64>, Unavailable> {
+    ) -> Result<std::collections::HashMap<PlayerId, Tally>, Unavailable> {
         if quiz.mode() == QuizMode::Hosted {
-            return self.hosted_correct_counts(quiz).await;
+            return self.hosted_tallies(quiz).await;
         }
-        let mut counts = std::collections::HashMap::with_capacity(players.len());
+        let order: std::collections::HashMap<&QuestionId, usize> = quiz
+            .questions()
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (&q.id, i))
+            .collect();
+        let mut tallies = std::collections::HashMap::with_capacity(players.len());
         for p in players {
             let answers = self.ports.scoreboard.answers(quiz.id(), p).await?;
-            let n = answers.iter().filter(|(_, r)| r.correct).count() as u64;
-            counts.insert(p.clone(), n);
+            let mut fast: Vec<&QuestionId> = answers
+                .iter()
+                .filter(|(_, r)| r.elapsed_ms.is_some_and(|ms| quiz.is_fast(ms)))
+                .map(|(q, _)| q)
+                .collect();
+            fast.sort_by_key(|q| order.get(q).copied().unwrap_or(usize::MAX));
+            tallies.insert(
+                p.clone(),
+                Tally {
+                    correct: answers.iter().filter(|(_, r)| r.correct).count() as u64,
+                    fast: fast.into_iter().cloned().collect(),
+                },
+            );
         }
-        Ok(counts)
+        Ok(tallies)
     }
 
     /// The players in a game's lobby, in join order, up to `limit`, without removed ones.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::board::build_view;
 use crate::game::HostedOptions;
-use crate::ids::{OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
+use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
 use crate::model::{
     AnswerRecord, AnswerResult, BoardEntry, BoardView, Player, QuizSummary, ScoreEvent,
 };
@@ -32,6 +32,7 @@ use crate::ports::{
     PlayerRegistry, PublishError, QuizCatalog, RegistryError, RoomBus, ScoreArchive, ScoreEventLog,
     Scoreboard, ScoreboardError, Source,
 };
+use crate::question::{Answer, Grade};
 use crate::quiz::{
     AnswerError, NameMode, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus,
     Window,
@@ -225,6 +226,11 @@ pub struct AnswerOutcome {
     pub duplicate: bool,
     /// Whether the room bus took the "quiz changed" announcement.
     pub announced: bool,
+    /// How the (first) answer was graded.
+    pub grade: Grade,
+    /// Whether this answer (new, not a duplicate) came faster than the quiz's
+    /// `min_answer_ms` after its question opened for the player: scored, but flagged.
+    pub fast: bool,
 }
 
 /// A quiz as players see it: no answer key.
@@ -473,7 +479,7 @@ impl QuizService {
         &self,
         player: &Player,
         question: &QuestionId,
-        option: OptionIndex,
+        answer: &Answer,
         now: Timestamp,
     ) -> Result<AnswerOutcome, SubmitError> {
         let quiz = match self.quiz(&player.quiz).await {
@@ -485,7 +491,7 @@ impl QuizService {
         let checked = if quiz.mode() == QuizMode::Hosted {
             use hosted::HostedCheckError;
             match self
-                .check_hosted_answer(&quiz, &player.id, question, option, now)
+                .check_hosted_answer(&quiz, &player.id, question, answer, now)
                 .await
             {
                 Ok((c, open)) => {
@@ -494,10 +500,7 @@ impl QuizService {
                 }
                 Err(HostedCheckError::Closed(e)) => {
                     if self.already_answered(player, question).await? {
-                        crate::quiz::Checked {
-                            correct: false,
-                            base_points: 0,
-                        }
+                        crate::quiz::Checked::already_recorded(now)
                     } else {
                         return Err(e.into());
                     }
@@ -506,16 +509,13 @@ impl QuizService {
                 Err(HostedCheckError::Unavailable(u)) => return Err(u.into()),
             }
         } else {
-            match quiz.check_answer(question, option, player.joined_at, now) {
+            match quiz.check_answer(question, answer, player.joined_at, now) {
                 Ok(c) => c,
                 Err(e @ (AnswerError::TooLate { .. } | AnswerError::QuizClosed)) => {
                     // A retry of an answer accepted in time must still get its original result.
                     if self.already_answered(player, question).await? {
                         // Fall through to record(), which returns the stored result unchanged.
-                        crate::quiz::Checked {
-                            correct: false,
-                            base_points: 0,
-                        }
+                        crate::quiz::Checked::already_recorded(now)
                     } else {
                         return Err(e.into());
                     }
@@ -528,10 +528,11 @@ impl QuizService {
             quiz_created_at: quiz.created_at(),
             player: player.id.clone(),
             question: question.clone(),
-            correct: checked.correct,
+            grade: checked.grade,
             base_points: checked.base_points,
             streak: quiz.scoring().streak,
             at: now,
+            opened: checked.opened.clone(),
         };
         let rec = self
             .ports
@@ -544,7 +545,7 @@ impl QuizService {
             // (idempotently) and everyone-answered is never missed.
             let answer = crate::ports::GameAnswer {
                 player: player.id.clone(),
-                option: option.get() as u32,
+                given: checked.given.clone(),
                 correct: rec.result.correct,
                 points: rec.result.points,
                 elapsed_ms: now.since(opens_at),
@@ -574,6 +575,11 @@ impl QuizService {
         } else {
             self.ports.bus.announce(&player.quiz).await.is_ok()
         };
+        let kind = quiz
+            .questions()
+            .iter()
+            .find(|q| &q.id == question)
+            .map_or(crate::question::QuestionType::Single, |q| q.kind());
         Ok(AnswerOutcome {
             question: question.clone(),
             result: rec.result,
@@ -582,6 +588,8 @@ impl QuizService {
             rank: rec.rank,
             duplicate: rec.duplicate,
             announced,
+            grade: Grade::of(kind, &rec.result),
+            fast: !rec.duplicate && rec.result.elapsed_ms.is_some_and(|ms| quiz.is_fast(ms)),
         })
     }
 

@@ -74,8 +74,8 @@ fn qid(s: &str) -> QuestionId {
     QuestionId::parse(s).unwrap()
 }
 
-fn opt(i: u64) -> OptionIndex {
-    OptionIndex::new(i).unwrap()
+fn opt(i: u32) -> crate::question::Answer {
+    crate::question::Answer::Option(i)
 }
 
 fn recorded(duplicate: bool) -> Recorded {
@@ -85,6 +85,7 @@ fn recorded(duplicate: bool) -> Recorded {
             points: 100,
             streak: 1,
             at: Timestamp(11_000),
+            elapsed_ms: Some(1_000),
         },
         total: 100,
         answers: 1,
@@ -103,7 +104,11 @@ async fn an_accepted_answer_is_recorded_published_then_announced() {
     let mut m = Mocks::new().with_quiz(QuizStatus::Open);
     m.scoreboard
         .expect_record()
-        .withf(|a| a.correct && a.base_points == 100 && a.question.as_str() == "a")
+        .withf(|a| {
+            a.grade == crate::question::Grade::Correct
+                && a.base_points == 100
+                && a.question.as_str() == "a"
+        })
         .times(1)
         .returning(|_| Ok(recorded(false)));
     m.events
@@ -120,7 +125,7 @@ async fn an_accepted_answer_is_recorded_published_then_announced() {
     m.bus.expect_announce().times(1).returning(|_| Ok(()));
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap();
     assert_eq!(
@@ -143,7 +148,7 @@ async fn when_the_event_log_fails_the_player_is_told_to_retry_and_nothing_is_ann
     m.bus.expect_announce().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(
@@ -164,7 +169,7 @@ async fn a_full_event_log_is_reported_as_backpressure() {
     m.bus.expect_announce().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(
@@ -184,7 +189,7 @@ async fn a_retry_republishes_the_event_but_announces_nothing() {
     m.bus.expect_announce().never();
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(1), Timestamp(12_000))
+        .submit_answer(&player(), &qid("a"), &opt(1), Timestamp(12_000))
         .await
         .unwrap();
     assert!(out.duplicate);
@@ -195,7 +200,7 @@ async fn a_retry_republishes_the_event_but_announces_nothing() {
 async fn rejected_answers_touch_no_port_but_the_catalog() {
     for (q, o, at, want) in [
         ("zz", 0, 11_000, "UnknownQuestion"),
-        ("a", 5, 11_000, "OptionOutOfRange"),
+        ("a", 5, 11_000, "OutOfRange"),
     ] {
         let mut m = Mocks::new().with_quiz(QuizStatus::Open);
         m.scoreboard.expect_record().never();
@@ -204,7 +209,7 @@ async fn rejected_answers_touch_no_port_but_the_catalog() {
         m.bus.expect_announce().never();
         let err = m
             .service()
-            .submit_answer(&player(), &qid(q), opt(o), Timestamp(at))
+            .submit_answer(&player(), &qid(q), &opt(o), Timestamp(at))
             .await
             .unwrap_err();
         assert!(format!("{err:?}").contains(want), "{err:?}");
@@ -220,7 +225,7 @@ async fn a_late_answer_is_refused_unless_it_repeats_an_accepted_one() {
     m.events.expect_publish().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(20_001))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(20_001))
         .await
         .unwrap_err();
     assert!(
@@ -239,7 +244,7 @@ async fn a_late_answer_is_refused_unless_it_repeats_an_accepted_one() {
     m.events.expect_publish().times(1).returning(|_| Ok(()));
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(99_000))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(99_000))
         .await
         .unwrap();
     assert!(out.duplicate);
@@ -254,7 +259,7 @@ async fn an_unreachable_scoreboard_fails_before_publishing() {
     m.events.expect_publish().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), opt(0), Timestamp(11_000))
+        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(

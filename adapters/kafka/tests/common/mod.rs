@@ -66,6 +66,7 @@ pub fn events(quiz: &QuizId, n: usize) -> Vec<ScoreEvent> {
                     points: 10,
                     streak: answers,
                     at,
+                    elapsed_ms: None,
                 },
                 total: 10 * u64::from(answers),
                 answers,

@@ -287,6 +287,7 @@ pub async fn sort_keys_round_trip_at_the_extremes(redis: &RedisAdapters) {
                 points: u32::try_from(total).expect("fits"),
                 streak: u32::from(total > 0),
                 at,
+                elapsed_ms: None,
             },
         )],
     };

@@ -12,7 +12,13 @@
 
 use quiz_core::game::HostedOptions;
 use quiz_core::ids::MAX_OPTIONS;
-use quiz_core::quiz::{MAX_QUESTIONS, NameMode, Question, QuizDraft, QuizMode, QuizStatus};
+use quiz_core::question::{
+    AnswerKey, MAX_ACCEPTED, MultiScoring, OptionSet, QuestionType, TRUE_FALSE_OPTIONS,
+};
+use quiz_core::quiz::{
+    DEFAULT_MIN_ANSWER_MS, MAX_MIN_ANSWER_MS, MAX_QUESTIONS, NameMode, Question, QuizDraft,
+    QuizMode, QuizStatus,
+};
 use quiz_core::service::HostAction;
 use quiz_core::{
     OptionIndex, PlayerId, QuestionId, QuizId, ScoringKind, ScoringPolicy, StreakBonus, Timestamp,
@@ -122,6 +128,7 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
             "mode",
             "hosted",
             "names",
+            "min_answer_ms",
         ],
     )?;
     // Structure first: the question count bounds everything after it.
@@ -173,6 +180,10 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
             _ => return fail("names", "must be \"requested\" or \"generated\""),
         },
     };
+    let min_answer_ms = match optional(map, "", "min_answer_ms")? {
+        None => DEFAULT_MIN_ANSWER_MS,
+        Some(v) => as_u32(whole(v, "min_answer_ms", 0, u64::from(MAX_MIN_ANSWER_MS))?),
+    };
     let questions = items
         .iter()
         .enumerate()
@@ -188,6 +199,7 @@ pub fn quiz(v: &Value, generated_id: &str, created_at: Timestamp) -> Result<Quiz
         mode,
         hosted,
         names,
+        min_answer_ms,
     })
 }
 
@@ -228,7 +240,7 @@ fn scoring(v: &Value) -> Result<ScoringPolicy, FieldError> {
         v,
         "scoring",
         "scoring",
-        &["kind", "streak_step", "streak_cap"],
+        &["kind", "streak_step", "streak_cap", "multi"],
     )?;
     let kind = required(map, "scoring", "kind")?;
     let kind = kind
@@ -268,19 +280,29 @@ fn scoring(v: &Value) -> Result<ScoringPolicy, FieldError> {
             );
         }
     };
+    let multi = match optional(map, "scoring", "multi")? {
+        None => MultiScoring::AllOrNothing,
+        Some(v) => match v.as_str() {
+            Some("all_or_nothing") => MultiScoring::AllOrNothing,
+            Some("partial") => MultiScoring::Partial,
+            _ => {
+                return fail("scoring.multi", "must be \"all_or_nothing\" or \"partial\"");
+            }
+        },
+    };
     Ok(ScoringPolicy {
         kind: ScoringKind::from(kind),
         streak,
+        multi,
     })
 }
 
-fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
-    let map = object(
-        v,
-        at,
-        "a question",
-        &[
+/// The fields every question type allows, plus the ones of its type.
+fn question_fields(kind: QuestionType) -> &'static [&'static str] {
+    match kind {
+        QuestionType::Single | QuestionType::Multi => &[
             "id",
+            "type",
             "prompt",
             "options",
             "correct",
@@ -288,42 +310,158 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
             "time_limit_ms",
             "explanation",
         ],
-    )?;
-    let f = |key: &str| join(at, key);
-    let Value::Array(items) = required(map, at, "options")? else {
-        return fail(f("options"), "must be an array of strings");
+        QuestionType::TrueFalse => &[
+            "id",
+            "type",
+            "prompt",
+            "correct",
+            "points",
+            "time_limit_ms",
+            "explanation",
+        ],
+        QuestionType::Poll => &[
+            "id",
+            "type",
+            "prompt",
+            "options",
+            "time_limit_ms",
+            "explanation",
+        ],
+        QuestionType::TypeAnswer => &[
+            "id",
+            "type",
+            "prompt",
+            "accepted",
+            "ignore_accents",
+            "points",
+            "time_limit_ms",
+            "explanation",
+        ],
+    }
+}
+
+/// A list of strings at `field`, at most `max` of them (checked before any is read).
+fn strings(v: &Value, field: &str, what: &str, max: usize) -> Result<Vec<String>, FieldError> {
+    let Value::Array(items) = v else {
+        return fail(field, format!("must be an array of {what}"));
     };
-    if items.len() > MAX_OPTIONS {
+    if items.len() > max {
         return fail(
-            f("options"),
-            format!(
-                "a question has at most {MAX_OPTIONS} options; this one has {}",
-                items.len()
-            ),
+            field,
+            format!("at most {max} {what}; this one has {}", items.len()),
         );
     }
-    let options = items
+    items
         .iter()
         .enumerate()
-        .map(|(i, o)| string(o, &format!("{at}.options[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(i, o)| string(o, &format!("{field}[{i}]")))
+        .collect()
+}
+
+fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
+    let f = |key: &str| join(at, key);
+    let Some(map) = v.as_object() else {
+        return fail(at, "a question must be a JSON object");
+    };
+    let kind = match optional(map, at, "type")? {
+        None => QuestionType::Single,
+        Some(t) => t.as_str().and_then(QuestionType::from_name).map_or_else(
+            || {
+                fail(
+                    f("type"),
+                    format!(
+                        "must be one of {}",
+                        QuestionType::ALL.map(QuestionType::name).join(", ")
+                    ),
+                )
+            },
+            Ok,
+        )?,
+    };
+    let map = object(
+        v,
+        at,
+        &format!("a {} question", kind.name()),
+        question_fields(kind),
+    )?;
+    let options = match kind {
+        QuestionType::Single | QuestionType::Multi | QuestionType::Poll => strings(
+            required(map, at, "options")?,
+            &f("options"),
+            "options",
+            MAX_OPTIONS,
+        )?,
+        QuestionType::TrueFalse => TRUE_FALSE_OPTIONS.map(str::to_owned).to_vec(),
+        QuestionType::TypeAnswer => Vec::new(),
+    };
     let id = string(required(map, at, "id")?, &f("id"))?;
     let id = QuestionId::parse(id).or_else(|e| fail(f("id"), e.to_string()))?;
     let prompt = string(required(map, at, "prompt")?, &f("prompt"))?;
     let last = MAX_OPTIONS as u64 - 1;
-    let correct = whole(required(map, at, "correct")?, &f("correct"), 0, last)?;
-    let correct = OptionIndex::new(correct).or_else(|_| {
-        fail(
-            f("correct"),
-            format!("must be a whole number from 0 to {last}"),
-        )
-    })?;
-    let points = whole(
-        required(map, at, "points")?,
-        &f("points"),
-        1,
-        u64::from(quiz_core::quiz::MAX_POINTS),
-    )?;
+    let index = |v: &Value, field: &str| {
+        let n = whole(v, field, 0, last)?;
+        OptionIndex::new(n)
+            .or_else(|_| fail(field, format!("must be a whole number from 0 to {last}")))
+    };
+    let key = match kind {
+        QuestionType::Single => {
+            AnswerKey::Single(index(required(map, at, "correct")?, &f("correct"))?)
+        }
+        QuestionType::Multi => {
+            let field = f("correct");
+            let Value::Array(items) = required(map, at, "correct")? else {
+                return fail(
+                    field,
+                    "a multi question's correct is an array of option indexes",
+                );
+            };
+            if items.len() > MAX_OPTIONS {
+                return fail(field, format!("at most {MAX_OPTIONS} correct options"));
+            }
+            let mut set = OptionSet::EMPTY;
+            for (i, item) in items.iter().enumerate() {
+                let o = index(item, &format!("{field}[{i}]"))?;
+                if set.contains(o.get()) {
+                    return fail(format!("{field}[{i}]"), "an option is listed twice");
+                }
+                set = OptionSet::from_bits(set.bits() | OptionSet::one(o).bits());
+            }
+            AnswerKey::Multi(set)
+        }
+        QuestionType::TrueFalse => match required(map, at, "correct")? {
+            Value::Bool(b) => AnswerKey::TrueFalse(*b),
+            _ => {
+                return fail(
+                    f("correct"),
+                    "a true_false question's correct is true or false",
+                );
+            }
+        },
+        QuestionType::Poll => AnswerKey::Poll,
+        QuestionType::TypeAnswer => AnswerKey::TypeAnswer {
+            accepted: strings(
+                required(map, at, "accepted")?,
+                &f("accepted"),
+                "accepted answers",
+                MAX_ACCEPTED,
+            )?,
+            ignore_accents: match optional(map, at, "ignore_accents")? {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return fail(f("ignore_accents"), "must be true or false"),
+            },
+        },
+    };
+    let points = if kind == QuestionType::Poll {
+        0
+    } else {
+        as_u32(whole(
+            required(map, at, "points")?,
+            &f("points"),
+            1,
+            u64::from(quiz_core::quiz::MAX_POINTS),
+        )?)
+    };
     let limit = whole(
         required(map, at, "time_limit_ms")?,
         &f("time_limit_ms"),
@@ -337,8 +475,8 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
         id,
         prompt,
         options,
-        correct,
-        points: as_u32(points),
+        key,
+        points,
         time_limit_ms: as_u32(limit),
         explanation,
     })

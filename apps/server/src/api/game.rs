@@ -4,10 +4,10 @@
 use poem_openapi::payload::Json;
 use quiz_core::game::{GameState, Phase};
 use quiz_core::service::{GameOpError, HostAction};
-use quiz_core::{QuizId, QuizService};
+use quiz_core::{QuestionType, QuizId, QuizService};
 
 use super::errors::{ApiError, ServerError, client, internal};
-use super::types::{GameOut, QuestionReportOut, ReportOut};
+use super::types::{GameOut, QuestionReportOut, ReportOut, TextCountOut};
 use crate::clock;
 use crate::strict::Absent;
 
@@ -73,11 +73,32 @@ pub(super) async fn report(svc: &QuizService, quiz: &QuizId) -> Result<ReportOut
                 index: r.index as u64,
                 id: r.id.to_string(),
                 prompt: r.prompt,
-                correct_option: r.correct_option as u64,
+                kind: r.reveal.kind.into(),
+                correct_option: Absent(
+                    matches!(
+                        r.reveal.kind,
+                        QuestionType::Single | QuestionType::TrueFalse
+                    )
+                    .then(|| r.reveal.correct_options.iter().next())
+                    .flatten()
+                    .map(|i| i as u64),
+                ),
+                correct_options: r.reveal.correct_options.iter().map(|i| i as u64).collect(),
+                accepted: r.reveal.accepted,
+                texts: r
+                    .reveal
+                    .texts
+                    .into_iter()
+                    .map(|t| TextCountOut {
+                        text: t.text,
+                        count: t.count,
+                        correct: t.correct,
+                    })
+                    .collect(),
                 answered: r.answered,
                 correct: r.correct,
                 percent_correct: percent(r.correct, r.answered),
-                counts: r.counts,
+                counts: r.reveal.counts,
                 mean_answer_ms: Absent(r.mean_answer_ms),
             })
             .collect(),

@@ -147,13 +147,22 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
-/// The results as CSV (`rank,player,name,score,correct`), names guarded against formulas.
+/// The results as CSV (`rank,player,name,score,correct,fast_answers,fast_questions`; the
+/// fast questions' ids separated by spaces), names guarded against formulas.
 ///
 /// # Errors
 /// The CSV writer's error (it writes to memory, so only on a bug).
 pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["rank", "player", "name", "score", "correct"])?;
+    w.write_record([
+        "rank",
+        "player",
+        "name",
+        "score",
+        "correct",
+        "fast_answers",
+        "fast_questions",
+    ])?;
     for e in entries {
         w.write_record([
             e.rank.to_string(),
@@ -161,6 +170,8 @@ pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
             csv_safe(&e.name),
             e.score.to_string(),
             e.correct.to_string(),
+            e.fast_answers.to_string(),
+            e.fast_questions.join(" "),
         ])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
@@ -227,19 +238,25 @@ impl Api {
             .iter()
             .filter_map(|e| PlayerId::parse(&e.player).ok())
             .collect();
-        let correct = self
+        let mut tallies = self
             .state
             .service
-            .correct_counts(quiz, &ids)
+            .tallies(quiz, &ids)
             .await
             .map_err(|u| Missing::Internal(internal(&u)))?;
         Ok(entries
             .into_iter()
-            .map(|e| ResultOut {
-                correct: PlayerId::parse(&e.player)
+            .map(|e| {
+                let t = PlayerId::parse(&e.player)
                     .ok()
-                    .and_then(|p| correct.get(&p).copied())
-                    .unwrap_or(0),
+                    .and_then(|p| tallies.remove(&p))
+                    .unwrap_or_default();
+                (e, t)
+            })
+            .map(|(e, t)| ResultOut {
+                correct: t.correct,
+                fast_answers: t.fast.len() as u64,
+                fast_questions: t.fast.iter().map(ToString::to_string).collect(),
                 rank: e.rank,
                 player: e.player,
                 name: e.name,
@@ -679,8 +696,13 @@ mod tests {
             name: "=1+1".into(),
             score: 5,
             correct: 2,
+            fast_answers: 2,
+            fast_questions: vec!["q1".into(), "q3".into()],
         }])
         .unwrap();
-        assert_eq!(text, "rank,player,name,score,correct\n1,p1,'=1+1,5,2\n");
+        assert_eq!(
+            text,
+            "rank,player,name,score,correct,fast_answers,fast_questions\n1,p1,'=1+1,5,2,2,q1 q3\n"
+        );
     }
 }

@@ -10,8 +10,9 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{Enum, Object, SecurityScheme};
 use quiz_contracts::ws::SnapshotMsg;
+use quiz_core::question::{MAX_TEXT_ANSWER_CHARS, MultiScoring};
 use quiz_core::service::QuizView;
-use quiz_core::{NameMode, QuizMode, QuizStatus, QuizSummary, ScoringKind};
+use quiz_core::{NameMode, QuestionType, QuizMode, QuizStatus, QuizSummary, ScoringKind};
 use serde_json::Value;
 
 use crate::pattern::{Matching, NamePattern};
@@ -77,18 +78,77 @@ pub struct ScoringDto {
     /// Streak bonus: the largest bonus one answer can earn.
     #[oai(validator(minimum(value = "0"), maximum(value = "2097151")))]
     pub streak_cap: Absent<u32>,
+    /// How `multi` questions score a set that is not exactly right: `all_or_nothing`
+    /// (the default: only the exact set earns points) or `partial` (points × (right picks
+    /// − wrong picks) / correct options, never below 0, rounded half up).
+    pub multi: Absent<MultiScoringDto>,
 }
 
-/// A question in a new quiz, with its answer key.
+/// How `multi` questions score a set that is not exactly right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum MultiScoringDto {
+    /// Only the exact set of correct options earns points.
+    AllOrNothing,
+    /// Partial credit for partly right sets.
+    Partial,
+}
+
+/// A question's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum QuestionTypeDto {
+    /// One correct option (`correct`: an index). Answer with `option`.
+    Single,
+    /// Several correct options (`correct`: a list of distinct indexes, at least one).
+    /// Answer with `options`.
+    Multi,
+    /// The fixed options `True` (0) and `False` (1); no `options`; `correct`: true or
+    /// false. Answer with `option`.
+    TrueFalse,
+    /// A vote: `options`, no `correct`, no `points`; never moves the board. Answer with
+    /// `option`.
+    Poll,
+    /// A typed answer (up to 64 characters) checked against `accepted` after
+    /// normalisation; no `options`. Answer with `text`.
+    TypeAnswer,
+}
+
+impl From<QuestionType> for QuestionTypeDto {
+    fn from(t: QuestionType) -> Self {
+        match t {
+            QuestionType::Single => Self::Single,
+            QuestionType::Multi => Self::Multi,
+            QuestionType::TrueFalse => Self::TrueFalse,
+            QuestionType::Poll => Self::Poll,
+            QuestionType::TypeAnswer => Self::TypeAnswer,
+        }
+    }
+}
+
+/// A question in a new quiz, with its answer key. Which fields a question has depends on
+/// its `type` (any other field is refused with `invalid_quiz` naming it):
+///
+/// | type | options | correct | also | points |
+/// |---|---|---|---|---|
+/// | `single` (default) | required | an option index | | required |
+/// | `multi` | required | a list of distinct option indexes (≥ 1) | | required |
+/// | `true_false` | none (fixed: `True`, `False`) | `true` or `false` | | required |
+/// | `poll` | required | none | | none |
+/// | `type_answer` | none | none | `accepted` (required), `ignore_accents` | required |
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuestionIn {
     /// Unique within the quiz: 1–64 characters of `[A-Za-z0-9_-]`.
     #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub id: Text,
+    /// The question's type; `single` when absent.
+    #[oai(rename = "type")]
+    pub kind: Absent<QuestionTypeDto>,
     /// The question text (1–500 characters, not blank).
     #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
     pub prompt: Text,
-    /// 2 to 6 options (1–200 characters each, not blank).
+    /// single, multi and poll: 2 to 6 options (1–200 characters each, not blank).
     #[oai(validator(
         min_items = 2,
         max_items = 6,
@@ -96,13 +156,21 @@ pub struct QuestionIn {
         max_length = 200,
         pattern = r"\S"
     ))]
-    pub options: Vec<Text>,
-    /// Index of the correct option (0-based); must be one of the question's options.
-    #[oai(validator(minimum(value = "0"), maximum(value = "5")))]
-    pub correct: u32,
-    /// Points for a correct answer (1–10,000).
+    pub options: Absent<Vec<Text>>,
+    /// The answer key: single, an option index (0-based, one of the question's options);
+    /// multi, a list of distinct option indexes, at least one; true_false, `true` or
+    /// `false`. Absent for poll and type_answer.
+    pub correct: Absent<Any<Value>>,
+    /// type_answer: 1 to 20 accepted answers (1–64 characters each, not blank). A typed
+    /// answer is right when it equals one after normalisation (Unicode NFKC, case-folded,
+    /// surrounding and repeated whitespace collapsed).
+    #[oai(validator(min_items = 1, max_items = 20, min_length = 1, max_length = 64))]
+    pub accepted: Absent<Vec<Text>>,
+    /// type_answer: compare without accents too (`Zurich` = `Zürich`); false when absent.
+    pub ignore_accents: Absent<bool>,
+    /// Points for a correct answer (1–10,000); required except for a poll, which has none.
     #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
-    pub points: u32,
+    pub points: Absent<u32>,
     /// Time allowed in milliseconds (1,000–600,000).
     #[oai(validator(minimum(value = "1000"), maximum(value = "600000")))]
     pub time_limit_ms: u32,
@@ -172,6 +240,11 @@ pub struct QuizIn {
     /// deny list) or `generated` (the server gives each a friendly adjective-and-animal
     /// name and ignores the one asked for).
     pub names: Absent<NamesDto>,
+    /// Answers faster than this many milliseconds after their question opened for the
+    /// player are flagged in the results export (still scored); 0 flags none. 150 when
+    /// absent.
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000")))]
+    pub min_answer_ms: Absent<u32>,
 }
 
 /// Where players' display names come from.
@@ -186,14 +259,20 @@ pub enum NamesDto {
 
 /// A question as players see it (no answer key).
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QuestionOut {
     /// Question id.
     pub id: String,
+    /// The question's type; it says which answer field a player sends.
+    #[oai(rename = "type")]
+    pub kind: QuestionTypeDto,
     /// The question text.
     pub prompt: String,
-    /// The options.
+    /// The options (`True`, `False` for true_false; none for type_answer).
     pub options: Vec<String>,
-    /// Points before weighting.
+    /// type_answer: the longest answer accepted, in characters (64).
+    pub max_length: Absent<u32>,
+    /// Points before weighting (0 for a poll).
     pub points: u32,
     /// Time allowed in milliseconds.
     pub time_limit_ms: u32,
@@ -293,6 +372,10 @@ impl From<QuizView> for QuizOut {
                 kind: v.scoring.kind.into(),
                 streak_step: Absent(v.scoring.streak.map(|s| s.step)),
                 streak_cap: Absent(v.scoring.streak.map(|s| s.cap)),
+                multi: Absent(Some(match v.scoring.multi {
+                    MultiScoring::AllOrNothing => MultiScoringDto::AllOrNothing,
+                    MultiScoring::Partial => MultiScoringDto::Partial,
+                })),
             },
             max_total: v.max_total,
             questions: v
@@ -300,8 +383,13 @@ impl From<QuizView> for QuizOut {
                 .into_iter()
                 .map(|q| QuestionOut {
                     id: q.id.to_string(),
+                    kind: q.kind.into(),
                     prompt: q.prompt,
                     options: q.options,
+                    max_length: Absent(
+                        (q.kind == QuestionType::TypeAnswer)
+                            .then_some(MAX_TEXT_ANSWER_CHARS as u32),
+                    ),
                     points: q.points,
                     time_limit_ms: q.time_limit_ms,
                 })
@@ -504,19 +592,41 @@ pub struct QuestionReportOut {
     pub id: String,
     /// The question text.
     pub prompt: String,
-    /// The correct option, 0-based.
-    pub correct_option: u64,
+    /// The question's type.
+    #[oai(rename = "type")]
+    pub kind: QuestionTypeDto,
+    /// single and true_false: the correct option, 0-based (absent for the other types).
+    pub correct_option: Absent<u64>,
+    /// single, true_false and multi: every correct option, 0-based; empty for poll and
+    /// type_answer.
+    pub correct_options: Vec<u64>,
+    /// type_answer: the accepted answers.
+    pub accepted: Vec<String>,
+    /// type_answer: the most given answers (up to 10, normalised), most first.
+    pub texts: Vec<TextCountOut>,
     /// How many players answered.
     pub answered: u64,
-    /// How many answered correctly.
+    /// How many answered correctly (0 for a poll).
     pub correct: u64,
     /// Percentage of answers that were correct (0 without answers), one decimal.
     pub percent_correct: f64,
-    /// How many chose each option, in option order.
+    /// How many picked each option, in option order (a multi answer counts for every
+    /// option it picks; empty for type_answer).
     pub counts: Vec<u64>,
     /// Mean milliseconds from the question's opening to an answer (absent without
     /// answers).
     pub mean_answer_ms: Absent<u64>,
+}
+
+/// How often one typed answer was given.
+#[derive(Debug, Object)]
+pub struct TextCountOut {
+    /// The answer, normalised as the question compares answers.
+    pub text: String,
+    /// How many players gave it.
+    pub count: u64,
+    /// Whether it was accepted.
+    pub correct: bool,
 }
 
 /// The per-question report of a hosted game: each question closed so far (every
@@ -542,4 +652,9 @@ pub struct ResultOut {
     pub score: u64,
     /// How many answers were correct.
     pub correct: u64,
+    /// How many answers came faster than the quiz's `min_answer_ms` after their question
+    /// opened for the player (scored, flagged for review).
+    pub fast_answers: u64,
+    /// The questions answered that fast, in quiz order.
+    pub fast_questions: Vec<String>,
 }

@@ -18,13 +18,14 @@ use std::time::Duration;
 
 use quiz_contracts::ws::{
     AnsweredCountMsg, EntryMsg, LobbyPlayerMsg, MoverMsg, PhaseBoardMsg, PhaseMsg,
-    PhaseQuestionMsg, RevealMsg, RosterMsg, ServerMessage, YouMsg, close,
+    PhaseQuestionMsg, RevealMsg, RosterMsg, ServerMessage, TextCountMsg, YouMsg, close,
 };
 use quiz_core::board::{RoomBoards, ViewIndex};
 use quiz_core::game::{GameState, Phase};
 use quiz_core::ports::Names;
+use quiz_core::question::{Given, MAX_TEXT_ANSWER_CHARS};
 use quiz_core::service::Reveal;
-use quiz_core::{BoardEntry, PlayerId, Quiz, QuizId, QuizService};
+use quiz_core::{BoardEntry, Grade, PlayerId, QuestionType, Quiz, QuizId, QuizService};
 use tokio::sync::mpsc;
 
 use super::{BoardWatch, Rooms, SocketEntry};
@@ -496,8 +497,11 @@ impl<'a> PhaseContext<'a> {
         Some(PhaseQuestionMsg {
             index: index as u64,
             id: q.id.to_string(),
+            kind: q.kind().into(),
             prompt: q.prompt.clone(),
             options: q.options.clone(),
+            max_length: (q.kind() == QuestionType::TypeAnswer)
+                .then_some(MAX_TEXT_ANSWER_CHARS as u32),
             points: q.points,
             time_limit_ms: q.time_limit_ms,
             opens_at,
@@ -515,24 +519,63 @@ impl<'a> PhaseContext<'a> {
                 .and_then(|(b, views)| views.get(p)?.me.and_then(|i| b.lines.get(i)))
                 .map_or(0, |r| r.score());
             match r.answers.iter().find(|a| &a.player == p) {
-                Some(a) => YouMsg {
-                    answered: true,
-                    option: Some(a.option),
-                    correct: a.correct,
-                    points: a.points,
-                    total,
-                },
+                Some(a) => {
+                    let (option, options, text) = match (&a.given, q.kind()) {
+                        (Given::Picks(set), QuestionType::Multi) => {
+                            (None, Some(set.iter().map(|i| i as u32).collect()), None)
+                        }
+                        (Given::Picks(set), _) => (set.iter().next().map(|i| i as u32), None, None),
+                        (Given::Text(t), _) => (None, None, Some(t.clone())),
+                    };
+                    let grade = if q.kind() == QuestionType::Poll {
+                        Grade::Counted
+                    } else if a.correct {
+                        Grade::Correct
+                    } else if a.points > 0 {
+                        Grade::Partial
+                    } else {
+                        Grade::Wrong
+                    };
+                    YouMsg {
+                        answered: true,
+                        option,
+                        options,
+                        text,
+                        outcome: Some(grade.into()),
+                        correct: a.correct,
+                        points: a.points,
+                        total,
+                    }
+                }
                 None => YouMsg {
                     answered: false,
                     option: None,
+                    options: None,
+                    text: None,
+                    outcome: None,
                     correct: false,
                     points: 0,
                     total,
                 },
             }
         });
+        let correct_options: Vec<u64> = r.correct_options.iter().map(|i| i as u64).collect();
         Some(RevealMsg {
-            correct: r.correct_option as u64,
+            kind: r.kind.into(),
+            correct: matches!(r.kind, QuestionType::Single | QuestionType::TrueFalse)
+                .then(|| correct_options.first().copied())
+                .flatten(),
+            correct_options,
+            accepted: r.accepted.clone(),
+            texts: r
+                .texts
+                .iter()
+                .map(|t| TextCountMsg {
+                    text: t.text.clone(),
+                    count: t.count,
+                    correct: t.correct,
+                })
+                .collect(),
             counts: r.counts.clone(),
             answered: r.answers.len() as u64,
             explanation: q.explanation.clone(),

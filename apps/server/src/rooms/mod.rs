@@ -539,7 +539,14 @@ mod tests {
         // An answer scores; the next round shows it on every socket, with a higher seq.
         let q = &quiz.questions()[0];
         let outcome = svc
-            .submit_answer(&players[3], &q.id, q.correct, clock::now())
+            .submit_answer(
+                &players[3],
+                &q.id,
+                &quiz_core::Answer::Option(
+                    q.key.correct_options().iter().next().unwrap_or(0) as u32
+                ),
+                clock::now(),
+            )
             .await
             .unwrap();
         rooms.changed(quiz.id());

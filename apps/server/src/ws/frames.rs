@@ -88,11 +88,26 @@ fn check_fields(value: &serde_json::Value) -> Result<(), (String, String)> {
     type Rule = (&'static str, bool, &'static str, fn(&Value) -> bool);
     let is_id = |v: &Value| v.is_string();
     let is_option = |v: &Value| v.as_u64().is_some_and(|n| u32::try_from(n).is_ok());
+    let is_options = |v: &Value| {
+        v.as_array().is_some_and(|items| {
+            items
+                .iter()
+                .all(|n| n.as_u64().is_some_and(|n| u32::try_from(n).is_ok()))
+        })
+    };
+    // Which one of option/options/text an answer has is checked against the question.
     let rules: &[Rule] = match ty {
         "answer" => &[
             ("answer_id", true, "a string", is_id),
             ("question", true, "a string", is_id),
-            ("option", true, "a whole number from 0", is_option),
+            ("option", false, "a whole number from 0", is_option),
+            (
+                "options",
+                false,
+                "an array of whole numbers from 0",
+                is_options,
+            ),
+            ("text", false, "a string", is_id),
         ],
         "ping" => &[("nonce", false, "a string", is_id)],
         "host" => &[
@@ -176,8 +191,13 @@ mod tests {
             None
         );
         assert_eq!(
-            check(r#"{"type":"answer","answer_id":"a","question":"q"}"#).map(|e| e.0),
-            Some("option".into())
+            check(r#"{"type":"answer","answer_id":"a","question":"q","options":[0,"1"]}"#)
+                .map(|e| e.0),
+            Some("options".into())
+        );
+        assert_eq!(
+            check(r#"{"type":"answer","answer_id":"a","question":"q","text":7}"#).map(|e| e.0),
+            Some("text".into())
         );
         assert_eq!(
             check(r#"{"type":"answer","answer_id":"a","question":"q","option":-1}"#).map(|e| e.0),
@@ -202,7 +222,10 @@ mod tests {
         let ok = r#"{"type":"answer","answer_id":"a1","question":"q1","option":2}"#;
         assert!(matches!(
             parse_fast(ok),
-            Some(ClientMessage::Answer { option: 2, .. })
+            Some(ClientMessage::Answer {
+                option: Some(2),
+                ..
+            })
         ));
         assert_eq!(
             parse_fast(r#" {"type":"ping"}"#),

@@ -15,8 +15,9 @@ use quiz_contracts::ws::{
     AnswerResultMsg, ClientMessage, ErrorCode, HostCommandName, HostOkMsg, PongMsg, ServerMessage,
     close,
 };
+use quiz_core::question::ShapeError;
 use quiz_core::service::{GameOpError, HostAction, SubmitError};
-use quiz_core::{AnswerError, OptionIndex, PlayerId, QuestionId, QuizId};
+use quiz_core::{Answer, AnswerError, PlayerId, QuestionId, QuizId};
 use tokio::sync::mpsc;
 
 use super::frames::{close_for_read_error, parse_client_message};
@@ -292,9 +293,13 @@ impl Session {
                 answer_id,
                 question,
                 option,
+                options,
+                text,
             } => {
                 let started = Instant::now();
-                let reply = self.answer(answer_id, &question, option).await;
+                let reply = self
+                    .answer(answer_id, &question, (option, options, text))
+                    .await;
                 metrics::histogram!(telemetry::ANSWER_LATENCY)
                     .record(started.elapsed().as_secs_f64());
                 Some(reply)
@@ -368,7 +373,12 @@ impl Session {
         }
     }
 
-    async fn answer(&mut self, answer_id: String, question: &str, option: u32) -> String {
+    async fn answer(
+        &mut self,
+        answer_id: String,
+        question: &str,
+        given: (Option<u32>, Option<Vec<u32>>, Option<String>),
+    ) -> String {
         let count = |outcome: &'static str| {
             metrics::counter!(telemetry::ANSWERS, "outcome" => outcome).increment(1)
         };
@@ -393,6 +403,22 @@ impl Session {
                 None,
             );
         }
+        let answer = match given {
+            (Some(o), None, None) => Answer::Option(o),
+            (None, Some(list), None) => Answer::Options(list),
+            (None, None, Some(text)) => Answer::Text(text),
+            _ => {
+                self.conduct.invalid();
+                count("invalid");
+                return refuse(
+                    ErrorCode::InvalidMessage,
+                    Some("option"),
+                    "an answer has exactly one of option (single, true_false, poll), \
+                     options (multi) or text (type_answer)",
+                    Some(answer_id),
+                );
+            }
+        };
         if let Some(previous) = self.answered.get(&answer_id) {
             if previous.question != question {
                 self.conduct.invalid();
@@ -425,19 +451,10 @@ impl Session {
                 Some(answer_id),
             );
         };
-        let Ok(opt) = OptionIndex::new(u64::from(option)) else {
-            count("rejected");
-            return refuse(
-                ErrorCode::OptionOutOfRange,
-                Some("option"),
-                format!("option {option} is out of range"),
-                Some(answer_id),
-            );
-        };
         match self
             .state
             .service
-            .submit_answer(&player, &question_id, opt, clock::now())
+            .submit_answer(&player, &question_id, &answer, clock::now())
             .await
         {
             Ok(outcome) => {
@@ -446,6 +463,9 @@ impl Session {
                 } else {
                     "accepted"
                 });
+                if outcome.fast {
+                    metrics::counter!(telemetry::FAST_ANSWERS).increment(1);
+                }
                 let msg = AnswerResultMsg::new(answer_id.clone(), &outcome);
                 if self.answered.len() >= ANSWER_ID_MEMORY {
                     self.answered.clear();
@@ -458,8 +478,15 @@ impl Session {
                 let (code, field) = match e {
                     AnswerError::UnknownQuiz => (ErrorCode::UnknownQuiz, None),
                     AnswerError::UnknownQuestion => (ErrorCode::UnknownQuestion, Some("question")),
-                    AnswerError::OptionOutOfRange { .. } => {
-                        (ErrorCode::OptionOutOfRange, Some("option"))
+                    AnswerError::Shape(ref shape) => {
+                        let code = match shape {
+                            ShapeError::WrongType { .. } => ErrorCode::WrongAnswerType,
+                            ShapeError::Empty => ErrorCode::EmptyAnswer,
+                            ShapeError::Duplicate(_) => ErrorCode::DuplicateOption,
+                            ShapeError::OutOfRange { .. } => ErrorCode::OptionOutOfRange,
+                            ShapeError::TooLong => ErrorCode::AnswerTooLong,
+                        };
+                        (code, Some(answer.field()))
                     }
                     AnswerError::TooLate { .. } => (ErrorCode::TooLate, None),
                     AnswerError::QuizClosed => (ErrorCode::QuizClosed, None),

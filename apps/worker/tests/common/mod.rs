@@ -36,6 +36,7 @@ pub fn events(quiz: &QuizId, players: usize, answers: u32) -> Vec<ScoreEvent> {
                     points: 10,
                     streak: a,
                     at,
+                    elapsed_ms: None,
                 },
                 total: 10 * u64::from(a),
                 answers: a,
