@@ -106,8 +106,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
 }
 
 /// The headless-Chromium tests of the web client (apps/server/tests/browser): the
-/// self-paced player page and the hosted game (host console and players). The hosted test
-/// saves screenshots of the host console to `target/browser-screenshots/`.
+/// self-paced player page, the hosted game (host console and players) and every question
+/// type in both. The hosted and types tests save screenshots to
+/// `target/browser-screenshots/`.
 pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
     crate::install::node()?;
     let chromium: Vec<&crate::install::Need> = crate::install::SUITE
@@ -128,7 +129,12 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
     run(
         "browser tests in headless Chromium",
         Command::new("node")
-            .args(["--test", "browser.test.mjs", "hosted.test.mjs"])
+            .args([
+                "--test",
+                "browser.test.mjs",
+                "hosted.test.mjs",
+                "types.test.mjs",
+            ])
             .env("QUIZ_SERVER_BIN", server_bin)
             .env("QUIZ_SCREENSHOT_DIR", &shots)
             .current_dir(&dir),

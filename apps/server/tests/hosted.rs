@@ -114,6 +114,11 @@ impl Sock {
         self.reply().await
     }
 
+    async fn reply_to(&mut self, msg: &Value) -> Value {
+        self.c.send(msg).await;
+        self.reply().await
+    }
+
     async fn command(&mut self, cmd: &str) -> Value {
         self.c.send(&json!({"type": "host", "command": cmd})).await;
         self.reply().await
@@ -657,4 +662,139 @@ async fn removing_the_last_player_who_had_not_answered_closes_the_question() {
     let reveal = phase(&mut a).await;
     assert_eq!(reveal["phase"], "reveal", "{reveal}");
     assert_eq!(reveal["players"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosted_game_reveals_each_question_type_its_own_way() {
+    let srv = start(config()).await;
+    let body = json!({"id": "kinds", "title": "Kinds", "mode": "hosted",
+    "scoring": {"kind": "fixed", "multi": "partial"},
+    "questions": [
+        {"id": "m", "type": "multi", "prompt": "Primes?", "options": ["2", "4", "5"],
+         "correct": [0, 2], "points": 100, "time_limit_ms": 30000},
+        {"id": "w", "type": "type_answer", "prompt": "Capital of Italy?",
+         "accepted": ["Roma", "Rome"], "points": 100, "time_limit_ms": 30000},
+        {"id": "p", "type": "poll", "prompt": "Again?", "options": ["Yes", "No"],
+         "time_limit_ms": 30000}
+    ]});
+    let (status, out) = srv
+        .http(
+            "POST",
+            "/api/quizzes",
+            Some(&body),
+            &[("X-Admin-Key", ADMIN)],
+        )
+        .await;
+    assert_eq!(status, 201, "{out}");
+    let key = out["host_key"].as_str().unwrap().to_owned();
+    let mut h = host(&srv, "kinds", &key).await;
+    let (mut a, _, _) = player(&srv, "kinds", "Ann").await;
+    let (mut b, _, _) = player(&srv, "kinds", "Bob").await;
+    for s in [&mut h, &mut a, &mut b] {
+        assert_eq!(phase(s).await["phase"], "lobby");
+    }
+    assert_eq!(command(&mut h, "start").await["type"], "host_ok");
+
+    // multi: Ann picks exactly the right set, Bob one right and one wrong.
+    let q = phase(&mut a).await;
+    assert_eq!(
+        (q["question"]["type"].as_str(), q["question"]["id"].as_str()),
+        (Some("multi"), Some("m"))
+    );
+    phase(&mut b).await;
+    let r = a
+        .reply_to(&json!({"type": "answer", "answer_id": "a1", "question": "m", "options": [2, 0]}))
+        .await;
+    assert_eq!(r["outcome"], "correct", "{r}");
+    let r = b
+        .reply_to(&json!({"type": "answer", "answer_id": "b1", "question": "m", "options": [0, 1]}))
+        .await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["points"].as_u64()),
+        (Some("wrong"), Some(0)),
+        "{r}"
+    );
+    let reveal = phase(&mut b).await;
+    assert_eq!(reveal["phase"], "reveal", "{reveal}");
+    let rv = &reveal["reveal"];
+    assert_eq!(rv["type"], "multi");
+    assert!(rv.get("correct").is_none(), "{rv}");
+    assert_eq!(rv["correct_options"], json!([0, 2]));
+    assert_eq!(rv["counts"], json!([2, 1, 1]), "every pick counts");
+    assert_eq!(rv["you"]["options"], json!([0, 1]));
+    assert_eq!(rv["you"]["outcome"], "wrong");
+    assert_eq!(phase(&mut a).await["reveal"]["you"]["outcome"], "correct");
+
+    // type_answer: both typed variants of accepted answers and one wrong answer.
+    for cmd in ["next", "next"] {
+        assert_eq!(command(&mut h, cmd).await["type"], "host_ok", "{cmd}");
+        phase(&mut a).await;
+        phase(&mut b).await;
+    }
+    let r = a
+        .reply_to(&json!({"type": "answer", "answer_id": "a2", "question": "w", "text": " ROMA "}))
+        .await;
+    assert_eq!(r["outcome"], "correct", "{r}");
+    let r = b
+        .reply_to(&json!({"type": "answer", "answer_id": "b2", "question": "w", "text": "Milano"}))
+        .await;
+    assert_eq!(r["outcome"], "wrong", "{r}");
+    let reveal = phase(&mut a).await;
+    let rv = &reveal["reveal"];
+    assert_eq!(rv["type"], "type_answer");
+    assert_eq!(rv["accepted"], json!(["Roma", "Rome"]));
+    assert_eq!(rv["counts"], json!([]));
+    assert_eq!(
+        rv["texts"],
+        json!([{"text": "milano", "count": 1, "correct": false},
+               {"text": "roma", "count": 1, "correct": true}])
+    );
+    assert_eq!(rv["you"]["text"], "roma");
+    phase(&mut b).await;
+
+    // poll: counted, no points, counts only.
+    for cmd in ["next", "next"] {
+        assert_eq!(command(&mut h, cmd).await["type"], "host_ok", "{cmd}");
+        phase(&mut a).await;
+        phase(&mut b).await;
+    }
+    let r = a
+        .reply_to(&json!({"type": "answer", "answer_id": "a3", "question": "p", "option": 0}))
+        .await;
+    assert_eq!(
+        (r["outcome"].as_str(), r["total"].as_u64()),
+        (Some("counted"), Some(200)),
+        "{r}"
+    );
+    b.reply_to(&json!({"type": "answer", "answer_id": "b3", "question": "p", "option": 0}))
+        .await;
+    let rv = phase(&mut a).await["reveal"].clone();
+    assert_eq!(
+        (rv["type"].as_str(), rv["correct_options"].clone()),
+        (Some("poll"), json!([]))
+    );
+    assert_eq!(rv["counts"], json!([2, 0]));
+    assert_eq!(rv["you"]["outcome"], "counted");
+
+    // The report, per type.
+    let (_, report) = srv
+        .http("GET", "/api/quizzes/kinds/report", None, &[])
+        .await;
+    let qs = report["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), 3, "{report}");
+    assert_eq!(
+        (
+            qs[0]["type"].as_str(),
+            qs[0]["correct"].as_u64(),
+            qs[0]["counts"].clone()
+        ),
+        (Some("multi"), Some(1), json!([2, 1, 1]))
+    );
+    assert!(qs[0].get("correct_option").is_none(), "{report}");
+    assert_eq!(qs[1]["texts"][1]["text"], "roma");
+    assert_eq!(qs[1]["accepted"], json!(["Roma", "Rome"]));
+    assert_eq!(
+        (qs[2]["type"].as_str(), qs[2]["correct"].as_u64()),
+        (Some("poll"), Some(0))
+    );
 }

@@ -36,7 +36,22 @@
     option_out_of_range: 'That option is not valid.',
     no_open_question: 'No question is open right now.',
     not_the_open_question: 'That question is no longer open.',
+    wrong_answer_type: 'That kind of answer does not fit this question. Reload the page and answer again.',
+    empty_answer: 'Your answer was empty: choose an option or type an answer.',
+    duplicate_option: 'An option was picked twice. Please choose again.',
+    answer_too_long: 'That answer is too long (at most 64 characters).',
+    invalid_message: 'The server could not read that answer. Please answer again.',
   };
+  // Question types (a question without one is "single").
+  const TYPES = ['single', 'multi', 'true_false', 'poll', 'type_answer'];
+  const TYPE_HINTS = {
+    single: '',
+    multi: 'Choose every right answer, then press Submit.',
+    true_false: '',
+    poll: 'A poll: vote for one option. There is no right or wrong answer and no points.',
+    type_answer: 'Type your answer and press Enter or Submit.',
+  };
+  const TEXT_MAX = 64; // characters of a typed answer, when the question does not say
 
   // ---------- DOM ----------
   const $ = (id) => document.getElementById(id);
@@ -47,7 +62,7 @@
     playView: $('play-view'), quizTitle: $('quiz-title'), meName: $('me-name'), leave: $('leave'),
     myScore: $('my-score'), myRank: $('my-rank'), notice: $('play-notice'),
     qCard: $('question-card'), qProgress: $('q-progress'), qPoints: $('q-points'),
-    prompt: $('prompt'), countdown: $('countdown'), timerFill: $('timer-fill'), options: $('options'),
+    prompt: $('prompt'), qHint: $('q-hint'), countdown: $('countdown'), timerFill: $('timer-fill'), options: $('options'),
     finished: $('finished'), finalScore: $('final-score'), finalDetail: $('final-detail'),
     result: $('result'),
     board: $('leaderboard'), boardEmpty: $('board-empty'), aroundWrap: $('around-wrap'), around: $('around'),
@@ -55,8 +70,8 @@
     // hosted games
     hosted: $('hosted'), hPhase: $('h-phase'), hPaused: $('h-paused'), hCount: $('h-count'),
     hLobby: $('h-lobby'), hPlayers: $('h-players'),
-    hReveal: $('h-reveal'), hResult: $('h-result'), hAnswer: $('h-answer'), hTotal: $('h-total'),
-    hExplanation: $('h-explanation'),
+    hReveal: $('h-reveal'), hResult: $('h-result'), hAnswer: $('h-answer'), hYours: $('h-yours'),
+    hDetail: $('h-detail'), hTotal: $('h-total'), hExplanation: $('h-explanation'),
     hBoard: $('h-board'), hRank: $('h-rank'), hMove: $('h-move'),
     hPodium: $('h-podium'), hFinalRank: $('h-final-rank'), hFinalScore: $('h-final-score'),
     hPodiumList: $('h-podium-list'),
@@ -75,10 +90,11 @@
     pingSent: new Map(),  // nonce -> Date.now() when sent
     quizTitle: '',
     status: 'open',
-    questions: [],        // [{id, prompt, options, points, time_limit_ms, opens_at, closes_at}]
-    answered: new Map(),  // question id -> {correct, points, streak}
+    questions: [],        // [{id, type, prompt, options, points, time_limit_ms, opens_at, closes_at}]
+    answered: new Map(),  // question id -> {correct, outcome, points, streak}
     skipped: new Set(),   // question ids refused as too late
-    pending: new Map(),   // answer_id -> {question, option, sent: bool}
+    pending: new Map(),   // answer_id -> {question, answer: {option}|{options}|{text}, sent: bool}
+    picks: new Map(),     // multi question id -> Set of the options toggled on (not sent yet)
     total: 0,
     me: null,             // latest board line of this player
     players: 0,
@@ -95,8 +111,10 @@
     phaseOnSocket: false, // a phase frame arrived on the current socket
     counts: null,         // {answered, expected} of the open question
     hRank: null,          // {rank, players} from the latest board the host showed
-    chosen: new Map(),    // question id -> option this page chose
+    chosen: new Map(),    // question id -> the answer this page gave ({option}|{options}|{text})
     hQuestion: null,      // question id whose option buttons are rendered
+    ui: null,             // {q, canAnswer, chosen, reveal}: what the answer controls show
+    note: null,           // {question, text}: a hint under the controls ("Type an answer first")
   };
 
   const serverNow = () => Date.now() + S.skew;
@@ -124,6 +142,40 @@
     return 'a' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
+  // ---------- answers ----------
+  function qType(q) {
+    return q && TYPES.includes(q.type) ? q.type : 'single';
+  }
+
+  /** A copy of an answer payload with exactly one of option / options / text, or null. */
+  function payload(a) {
+    if (!a || typeof a !== 'object' || Array.isArray(a)) return null;
+    const fields = ['option', 'options', 'text'].filter((k) => a[k] !== undefined && a[k] !== null);
+    if (fields.length !== 1) return null;
+    if (Number.isInteger(a.option) && a.option >= 0) return { option: a.option };
+    if (Array.isArray(a.options) && a.options.length > 0 &&
+        a.options.every((i) => Number.isInteger(i) && i >= 0) && new Set(a.options).size === a.options.length) {
+      return { options: a.options.slice() };
+    }
+    if (typeof a.text === 'string' && a.text.trim() !== '') return { text: a.text };
+    return null;
+  }
+
+  /** The option indexes an answer picked (none for a typed answer). */
+  function pickedIndexes(a) {
+    if (!a) return [];
+    if (Number.isInteger(a.option)) return [a.option];
+    if (Array.isArray(a.options)) return a.options;
+    return [];
+  }
+
+  /** The result of an answer: "correct", "partial", "wrong" or "counted". */
+  function outcomeOf(m) {
+    const o = m && m.outcome;
+    if (o === 'correct' || o === 'partial' || o === 'wrong' || o === 'counted') return o;
+    return m && m.correct ? 'correct' : 'wrong';
+  }
+
   // ---------- session storage ----------
   function loadSession() {
     try {
@@ -137,7 +189,7 @@
   }
   function savePending() {
     try {
-      sessionStorage.setItem(PENDING_KEY, JSON.stringify(Array.from(S.pending, ([id, p]) => [id, p.question, p.option])));
+      sessionStorage.setItem(PENDING_KEY, JSON.stringify(Array.from(S.pending, ([id, p]) => [id, p.question, p.answer])));
     } catch (_) { /* ignore */ }
   }
   function loadPending() {
@@ -145,9 +197,13 @@
     try {
       const list = JSON.parse(sessionStorage.getItem(PENDING_KEY) || '[]');
       if (Array.isArray(list)) {
-        for (const [id, question, option] of list) {
-          if (typeof id === 'string' && typeof question === 'string' && Number.isInteger(option)) {
-            S.pending.set(id, { question, option, sent: false });
+        for (const item of list) {
+          if (!Array.isArray(item)) continue;
+          const [id, question, stored] = item;
+          // Stored before question types: a bare option index.
+          const answer = Number.isInteger(stored) ? payload({ option: stored }) : payload(stored);
+          if (typeof id === 'string' && typeof question === 'string' && answer) {
+            S.pending.set(id, { question, answer, sent: false });
           }
         }
       }
@@ -180,6 +236,7 @@
     S.questions = [];
     S.answered = new Map();
     S.skipped = new Set();
+    S.picks = new Map();
     S.total = 0;
     S.me = null;
     S.players = 0;
@@ -189,6 +246,9 @@
     S.lastRankText = '';
     el.result.textContent = '';
     el.result.className = 'result';
+    el.options.replaceChildren();
+    delete el.options.dataset.key;
+    el.qHint.textContent = '';
     el.board.replaceChildren();
     el.around.replaceChildren();
     el.myScore.textContent = '0';
@@ -202,6 +262,8 @@
     S.hRank = null;
     S.chosen = new Map();
     S.hQuestion = null;
+    S.ui = null;
+    S.note = null;
     el.hosted.hidden = true;
     el.hosted.classList.remove('visually-hidden');
     el.hCount.hidden = true;
@@ -409,7 +471,7 @@
     S.questions = Array.isArray(msg.questions) ? msg.questions : [];
     S.answered = new Map();
     for (const a of msg.answered || []) {
-      S.answered.set(a.question, { correct: !!a.correct, points: a.points | 0, streak: a.streak | 0 });
+      S.answered.set(a.question, { correct: !!a.correct, outcome: outcomeOf(a), points: a.points | 0, streak: a.streak | 0 });
     }
     // Pending answers the server already has are done (their result is in `answered`).
     let changed = false;
@@ -447,19 +509,22 @@
   function sendAnswer(answerId) {
     const p = S.pending.get(answerId);
     if (!p) return;
-    p.sent = send({ type: 'answer', answer_id: answerId, question: p.question, option: p.option });
+    // The same answer_id and payload on every resend, so a retry is recognised as one.
+    p.sent = send(Object.assign({ type: 'answer', answer_id: answerId, question: p.question }, p.answer));
     p.sentAt = Date.now();
   }
 
-  function answer(question, option) {
-    if (S.answered.has(question) || S.status === 'closed') return;
+  /** Answers `question` with `given` ({option: n}, {options: [..]} or {text: '..'}). */
+  function answer(question, given) {
+    const a = payload(given);
+    if (!a || S.answered.has(question) || S.status === 'closed') return;
     for (const p of S.pending.values()) if (p.question === question) return; // already chosen
     if (isHosted()) {
       if (!hostedOpenQuestion() || hostedOpenQuestion().id !== question) return;
-      S.chosen.set(question, option);
+      S.chosen.set(question, a);
     }
     const id = randomId();
-    S.pending.set(id, { question, option, sent: false });
+    S.pending.set(id, { question, answer: a, sent: false });
     savePending();
     sendAnswer(id);
     render(true);
@@ -473,7 +538,9 @@
     let known = S.pending.has(msg.answer_id);
     if (known) { S.pending.delete(msg.answer_id); savePending(); }
     const wasAnswered = S.answered.has(msg.question);
-    S.answered.set(msg.question, { correct: !!msg.correct, points: msg.points | 0, streak: msg.streak | 0 });
+    const outcome = outcomeOf(msg);
+    S.answered.set(msg.question, { correct: !!msg.correct, outcome, points: msg.points | 0, streak: msg.streak | 0 });
+    S.picks.delete(msg.question);
     if (Number.isFinite(msg.total)) S.total = msg.total;
     if (Number.isFinite(msg.rank) && msg.rank > 0) {
       const players = Math.max(S.players, msg.rank);
@@ -483,10 +550,14 @@
     if (known || !wasAnswered) {
       const q = S.questions.find((x) => x.id === msg.question);
       const label = q ? 'Question ' + (S.questions.indexOf(q) + 1) + ': ' : '';
-      if (msg.correct) {
+      if (outcome === 'correct') {
         let text = label + 'Correct! +' + msg.points + ' points';
         if (msg.streak > 1) text += ' · streak ' + msg.streak;
         setResult(text, 'correct');
+      } else if (outcome === 'partial') {
+        setResult(label + 'Partly right: +' + msg.points + ' points', 'partial');
+      } else if (outcome === 'counted') {
+        setResult(label + 'Vote counted', 'neutral');
       } else {
         setResult(label + 'Incorrect · 0 points', 'incorrect');
       }
@@ -516,6 +587,7 @@
     if (p) {
       S.pending.delete(id);
       savePending();
+      S.chosen.delete(p.question); // refused: nothing was recorded, the question may be answered again
       if (msg.code === 'too_late') S.skipped.add(p.question);
       setResult(ANSWER_ERRORS[msg.code] || ('Answer refused: ' + (msg.message || msg.code)), 'incorrect');
       if (msg.code === 'quiz_closed') S.status = 'closed';
@@ -633,10 +705,17 @@
         el.qCard.hidden = true;
         el.finished.hidden = false;
         let correct = 0;
-        for (const a of S.answered.values()) if (a.correct) correct++;
+        let partial = 0;
+        let votes = 0;
+        for (const a of S.answered.values()) {
+          if (a.outcome === 'correct') correct++;
+          else if (a.outcome === 'partial') partial++;
+          else if (a.outcome === 'counted') votes++;
+        }
         el.finalDetail.textContent = (closed ? 'The quiz is closed. ' : '') +
           'You answered ' + S.answered.size + ' of ' + S.questions.length + ' questions; ' +
-          correct + ' correct.';
+          correct + ' correct' + (partial ? ', ' + partial + ' partly right' : '') +
+          (votes ? ', ' + votes + (votes === 1 ? ' poll vote' : ' poll votes') : '') + '.';
       }
       return;
     }
@@ -653,37 +732,212 @@
       el.qCard.dataset.question = q.id;
       const idx = S.questions.indexOf(q);
       el.qProgress.textContent = 'Question ' + (idx + 1) + ' of ' + S.questions.length;
-      el.qPoints.textContent = q.points + ' points';
+      el.qPoints.textContent = pointsLabel(q);
       el.prompt.textContent = q.prompt;
-      const chosen = waitingOption(q.id);
-      const hadFocus = el.options.contains(document.activeElement);
-      if (changedQuestion || el.options.children.length !== (q.options || []).length) {
-        const buttons = (q.options || []).map((text, i) => {
-          const b = document.createElement('button');
-          b.type = 'button';
-          b.className = 'option';
-          b.dataset.index = String(i);
-          b.textContent = text;
-          b.addEventListener('click', () => answer(q.id, i));
-          return b;
-        });
-        el.options.replaceChildren(...buttons);
-        if (hadFocus && buttons[0]) buttons[0].focus();
-      }
-      // While an answer is on its way the buttons stay in place (so keyboard focus is
+      if (changedQuestion) setNote(null, '');
+      if (changedQuestion || el.options.dataset.key !== answerUIKey(q, false)) buildAnswerUI(q, false);
+      // While an answer is on its way the controls stay in place (so keyboard focus is
       // kept) but are marked disabled; answer() ignores a second choice anyway.
-      Array.from(el.options.children).forEach((b, i) => {
-        b.classList.toggle('chosen', chosen === i);
-        if (waiting) b.setAttribute('aria-disabled', 'true');
-        else b.removeAttribute('aria-disabled');
-      });
+      updateAnswerUI(q, { canAnswer: !waiting, chosen: waitingAnswer(q.id), reveal: null });
     }
     tickCountdown(q, now);
   }
 
-  function waitingOption(qid) {
-    for (const p of S.pending.values()) if (p.question === qid) return p.option;
-    return -1;
+  /** The answer on its way for question `qid`, or null. */
+  function waitingAnswer(qid) {
+    for (const p of S.pending.values()) if (p.question === qid) return p.answer;
+    return null;
+  }
+
+  // ---------- the answer controls, by question type ----------
+  // Built once per question (so keyboard focus and a half-typed answer survive the
+  // re-renders), then updated in place by updateAnswerUI: the choice, the right answers
+  // at a hosted reveal, and whether answering is possible now.
+
+  function pointsLabel(q) {
+    return qType(q) === 'poll' ? 'Poll · no points' : q.points + ' points';
+  }
+
+  function answerUIKey(q, big) {
+    const options = Array.isArray(q.options) ? q.options : [];
+    return q.id + '|' + qType(q) + '|' + (big ? 'big' : '') + '|' + JSON.stringify(options);
+  }
+
+  function buildAnswerUI(q, big) {
+    const type = qType(q);
+    const options = Array.isArray(q.options) ? q.options : [];
+    const hadFocus = el.options.contains(document.activeElement);
+    el.options.dataset.key = answerUIKey(q, big);
+    el.options.className = 'options type-' + type;
+    setText(el.qHint, TYPE_HINTS[type] || '');
+    let first = null;
+    if (type === 'type_answer') {
+      const form = document.createElement('form');
+      form.className = 'text-answer';
+      form.noValidate = true;
+      form.setAttribute('autocomplete', 'off');
+      const input = document.createElement('input');
+      input.type = 'text';
+      input.id = 'answer-text';
+      input.className = 'answer-text' + (big ? ' big' : '');
+      input.maxLength = q.max_length > 0 ? q.max_length : TEXT_MAX;
+      input.autocomplete = 'off';
+      input.spellcheck = false;
+      input.setAttribute('autocapitalize', 'off');
+      input.setAttribute('enterkeyhint', 'send');
+      input.setAttribute('aria-labelledby', 'prompt');
+      input.placeholder = 'Your answer';
+      input.addEventListener('input', () => { setNote(null, ''); updateSubmit(q); });
+      const submit = document.createElement('button');
+      submit.type = 'submit';
+      submit.className = 'primary submit-answer';
+      submit.textContent = 'Submit';
+      // Enter in the field submits the form.
+      form.addEventListener('submit', (ev) => { ev.preventDefault(); submitText(q); });
+      form.append(input, submit);
+      el.options.replaceChildren(form);
+      first = input;
+    } else {
+      const multi = type === 'multi';
+      const buttons = options.map((text, i) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'option' + (big ? ' big' : '') + (multi ? ' toggle' : '');
+        b.dataset.index = String(i);
+        b.textContent = text;
+        if (multi) {
+          b.setAttribute('aria-pressed', 'false');
+          b.addEventListener('click', () => togglePick(q, i));
+        } else {
+          b.addEventListener('click', () => answer(q.id, { option: i }));
+        }
+        return b;
+      });
+      const nodes = buttons.slice();
+      if (multi) {
+        const submit = document.createElement('button');
+        submit.type = 'button';
+        submit.className = 'primary submit-answer';
+        submit.textContent = 'Submit';
+        submit.addEventListener('click', () => submitPicks(q));
+        nodes.push(submit);
+      }
+      el.options.replaceChildren(...nodes);
+      first = buttons[0] || null;
+    }
+    if (hadFocus && first) first.focus();
+  }
+
+  /** The right option indexes of a reveal (single, true_false, multi). */
+  function rightIndexes(r) {
+    if (Array.isArray(r.correct_options) && r.correct_options.length) return r.correct_options;
+    return Number.isInteger(r.correct) ? [r.correct] : [];
+  }
+
+  /**
+   * Marks the controls of question `q`: `chosen` is the answer given (or on its way), null
+   * when none; `reveal` the hosted reveal, null before it.
+   */
+  function updateAnswerUI(q, st) {
+    S.ui = { q, canAnswer: !!st.canAnswer, chosen: st.chosen || null, reveal: st.reveal || null };
+    const type = qType(q);
+    const r = S.ui.reveal;
+    const picked = S.ui.chosen ? pickedIndexes(S.ui.chosen)
+      : type === 'multi' && !r ? Array.from(S.picks.get(q.id) || []) : [];
+    const right = r && type !== 'poll' ? rightIndexes(r) : [];
+    el.qHint.hidden = !el.qHint.textContent || !!r;
+    for (const b of el.options.querySelectorAll('button.option')) {
+      const i = Number(b.dataset.index);
+      const on = picked.includes(i);
+      b.classList.toggle('chosen', on);
+      b.classList.toggle('correct', right.includes(i));
+      b.classList.toggle('wrong', !!r && type !== 'poll' && on && !right.includes(i));
+      if (type === 'multi') b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      if (S.ui.canAnswer) b.removeAttribute('aria-disabled');
+      else b.setAttribute('aria-disabled', 'true');
+    }
+    const input = el.options.querySelector('input.answer-text');
+    if (input) {
+      input.readOnly = !S.ui.canAnswer;
+      const given = S.ui.chosen && typeof S.ui.chosen.text === 'string' ? S.ui.chosen.text : null;
+      if (given !== null && input.value !== given) input.value = given;
+      const you = r && r.you && r.you.answered ? outcomeOf(r.you) : '';
+      input.classList.toggle('correct', you === 'correct');
+      input.classList.toggle('wrong', you === 'wrong');
+    }
+    updateSubmit(q);
+  }
+
+  /** The Submit button of a multi or typed answer: usable once there is something to send. */
+  function updateSubmit(q) {
+    const submit = el.options.querySelector('.submit-answer');
+    if (!submit) return;
+    const st = S.ui;
+    const mine = !!st && st.q.id === q.id;
+    let ready = mine && st.canAnswer;
+    if (ready && qType(q) === 'multi') ready = (S.picks.get(q.id) || new Set()).size > 0;
+    if (ready && qType(q) === 'type_answer') {
+      const input = el.options.querySelector('input.answer-text');
+      ready = !!input && input.value.trim() !== '';
+    }
+    if (ready) submit.removeAttribute('aria-disabled');
+    else submit.setAttribute('aria-disabled', 'true');
+    submit.hidden = mine && (!!st.reveal || !!st.chosen);
+  }
+
+  /** A short note under the controls ("Type an answer first"), for question `qid`. */
+  function setNote(qid, text) {
+    S.note = qid && text ? { question: qid, text } : null;
+    if (!isHosted()) {
+      setText(el.qStatus, text || '');
+      el.qStatus.className = 'q-status note';
+    }
+  }
+
+  function canAnswerNow(q) {
+    const st = S.ui;
+    return !!st && st.q.id === q.id && st.canAnswer && !S.answered.has(q.id) && !isPending(q.id);
+  }
+
+  function togglePick(q, i) {
+    if (!canAnswerNow(q)) return;
+    let set = S.picks.get(q.id);
+    if (!set) { set = new Set(); S.picks.set(q.id, set); }
+    if (set.has(i)) set.delete(i);
+    else set.add(i);
+    setNote(null, '');
+    updateAnswerUI(q, S.ui);
+    if (isHosted()) renderHosted();
+  }
+
+  function submitPicks(q) {
+    if (!canAnswerNow(q)) return;
+    const set = S.picks.get(q.id);
+    if (!set || set.size === 0) {
+      setNote(q.id, 'Choose at least one option first.');
+      if (isHosted()) renderHosted();
+      return;
+    }
+    setNote(null, '');
+    answer(q.id, { options: Array.from(set).sort((a, b) => a - b) });
+  }
+
+  function submitText(q) {
+    if (!canAnswerNow(q)) return;
+    const input = el.options.querySelector('input.answer-text');
+    const text = input ? input.value : '';
+    const max = q.max_length > 0 ? q.max_length : TEXT_MAX;
+    let note = '';
+    if (text.trim() === '') note = 'Type an answer first.';
+    else if (Array.from(text).length > max) note = 'That answer is too long (at most ' + max + ' characters).';
+    if (note) {
+      setNote(q.id, note);
+      if (isHosted()) renderHosted();
+      if (input) input.focus();
+      return;
+    }
+    setNote(null, '');
+    answer(q.id, { text });
   }
 
   function tickCountdown(q, now) {
@@ -785,8 +1039,12 @@
       if (Number.isFinite(you.total)) S.total = you.total;
       if (you.answered) {
         const old = S.answered.get(q.id);
-        S.answered.set(q.id, { correct: !!you.correct, points: you.points | 0, streak: old ? old.streak : 0 });
-        if (Number.isInteger(you.option)) S.chosen.set(q.id, you.option);
+        S.answered.set(q.id, {
+          correct: !!you.correct, outcome: outcomeOf(you), points: you.points | 0, streak: old ? old.streak : 0,
+        });
+        // What this page sent wins: the reveal gives a typed answer normalised ("cafe noir").
+        const given = payload({ option: you.option, options: you.options, text: you.text });
+        if (given && !S.chosen.has(q.id)) S.chosen.set(q.id, given);
       }
     }
     if (msg.board) {
@@ -832,9 +1090,12 @@
     if (p) {
       S.pending.delete(msg.answer_id);
       savePending();
-      S.chosen.set(msg.question, p.option);
+      S.chosen.set(msg.question, p.answer);
     }
-    S.answered.set(msg.question, { correct: !!msg.correct, points: msg.points | 0, streak: msg.streak | 0 });
+    S.answered.set(msg.question, {
+      correct: !!msg.correct, outcome: outcomeOf(msg), points: msg.points | 0, streak: msg.streak | 0,
+    });
+    S.picks.delete(msg.question);
     if (Number.isFinite(msg.total)) S.total = msg.total;
     // Right or wrong is shown at the reveal, for everyone at once.
     renderScore();
@@ -901,7 +1162,12 @@
     // The question: open (or paused) in the question view, with the answer marked at the reveal.
     const q = view === 'question' ? ph.question : view === 'reveal' && content ? content.question : null;
     if (q) renderHostedQuestion(q, view, paused, content);
-    else { el.qCard.hidden = true; el.qCard.classList.remove('hosted-q'); S.hQuestion = null; }
+    else {
+      el.qCard.hidden = true;
+      el.qCard.classList.remove('hosted-q');
+      S.hQuestion = null;
+      delete el.options.dataset.key;
+    }
 
     const counts = view === 'question' ? S.counts : null;
     el.hCount.hidden = !counts;
@@ -924,45 +1190,29 @@
     el.qCard.classList.add('hosted-q');
     el.qCard.dataset.question = q.id;
     setText(el.qProgress, 'Question ' + (q.index + 1) + ' of ' + (S.phase.question_count || '?'));
-    setText(el.qPoints, q.points + ' points');
+    setText(el.qPoints, pointsLabel(q));
     setText(el.prompt, q.prompt);
-    const options = Array.isArray(q.options) ? q.options : [];
-    if (S.hQuestion !== q.id || el.options.children.length !== options.length) {
-      const hadFocus = el.options.contains(document.activeElement);
-      const buttons = options.map((text, i) => {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = 'option big';
-        b.dataset.index = String(i);
-        b.textContent = text;
-        b.addEventListener('click', () => answer(q.id, i));
-        return b;
-      });
-      el.options.replaceChildren(...buttons);
+    if (S.hQuestion !== q.id || el.options.dataset.key !== answerUIKey(q, true)) {
+      buildAnswerUI(q, true);
       S.hQuestion = q.id;
-      if (hadFocus && buttons[0]) buttons[0].focus();
     }
     const answered = S.answered.has(q.id);
     const waiting = isPending(q.id);
-    const chosen = waiting ? waitingOption(q.id) : (S.chosen.has(q.id) ? S.chosen.get(q.id) : -1);
+    const chosen = waiting ? waitingAnswer(q.id) : (S.chosen.get(q.id) || null);
     const reveal = view === 'reveal' && content && content.reveal ? content.reveal : null;
     const now = serverNow();
     const left = view === 'question'
       ? (paused ? Math.max(0, pausedRemaining()) : Math.max(0, q.closes_at - now))
       : 0;
     const canAnswer = view === 'question' && !paused && left > 0 && !answered && !waiting;
-    Array.from(el.options.children).forEach((b, i) => {
-      b.classList.toggle('chosen', chosen === i);
-      b.classList.toggle('correct', !!reveal && reveal.correct === i);
-      b.classList.toggle('wrong', !!reveal && reveal.correct !== i && chosen === i);
-      if (canAnswer) b.removeAttribute('aria-disabled');
-      else b.setAttribute('aria-disabled', 'true');
-    });
+    updateAnswerUI(q, { canAnswer, chosen, reveal });
+    const poll = qType(q) === 'poll';
     let status = '';
     if (view === 'question') {
-      if (waiting) status = 'Sending your answer…';
-      else if (answered) status = 'Answer locked in';
+      if (waiting) status = poll ? 'Sending your vote…' : 'Sending your answer…';
+      else if (answered) status = poll ? 'Vote locked in' : 'Answer locked in';
       else if (left <= 0) status = 'Time is up';
+      else if (S.note && S.note.question === q.id) status = S.note.text;
     }
     setText(el.qStatus, status);
     el.qStatus.className = 'q-status' + (answered && view === 'question' ? ' locked' : '');
@@ -985,21 +1235,93 @@
   }
 
   function renderHostedReveal(q, r) {
+    const type = TYPES.includes(r.type) ? r.type : qType(q);
     const you = r.you;
     let text;
     let kind;
-    if (!you || !you.answered) { text = 'You did not answer · 0 points'; kind = 'neutral'; }
-    else if (you.correct) { text = 'Correct! +' + (you.points | 0) + ' points'; kind = 'correct'; }
-    else { text = 'Wrong · ' + (you.points | 0) + ' points'; kind = 'incorrect'; }
+    if (!you || !you.answered) {
+      text = type === 'poll' ? 'You did not vote' : 'You did not answer · 0 points';
+      kind = 'neutral';
+    } else {
+      const pts = you.points | 0;
+      switch (type === 'poll' ? 'counted' : outcomeOf(you)) {
+        case 'counted': text = 'Vote counted'; kind = 'neutral'; break;
+        case 'correct': text = 'Correct! +' + pts + ' points'; kind = 'correct'; break;
+        case 'partial': text = 'Partly right: +' + pts + ' points'; kind = 'partial'; break;
+        default: text = 'Wrong · ' + pts + ' points'; kind = 'incorrect'; break;
+      }
+    }
     setText(el.hResult, text);
     el.hResult.className = 'h-result ' + kind;
     const options = q && Array.isArray(q.options) ? q.options : [];
-    setText(el.hAnswer, options[r.correct] !== undefined ? 'The answer: ' + options[r.correct] : '');
+    // The right answer, by type (a poll has none).
+    let answerText = '';
+    if (type === 'type_answer') {
+      const accepted = Array.isArray(r.accepted) ? r.accepted.map(String) : [];
+      if (accepted.length) answerText = (accepted.length === 1 ? 'The answer: ' : 'Accepted answers: ') + accepted.join(' · ');
+    } else if (type === 'poll') {
+      answerText = 'A poll: no right or wrong answer.';
+    } else {
+      const right = rightIndexes(r).filter((i) => options[i] !== undefined).map((i) => options[i]);
+      if (right.length) answerText = (right.length === 1 ? 'The answer: ' : 'The answers: ') + right.join(', ');
+    }
+    setText(el.hAnswer, answerText);
+    // A typed answer is repeated here (the option buttons show the other types' picks): as
+    // typed on this page when it was, else as the server has it (normalised).
+    const mine = q ? S.chosen.get(q.id) : null;
+    const typed = mine && typeof mine.text === 'string' ? mine.text : you && typeof you.text === 'string' ? you.text : null;
+    const yours = you && you.answered && typed !== null ? 'You answered: "' + typed + '"' : '';
+    el.hYours.hidden = !yours;
+    setText(el.hYours, yours);
+    renderRevealDetail(type, options, r);
     const total = you && Number.isFinite(you.total) ? you.total : S.total;
     setText(el.hTotal, 'Your total: ' + total + ' points');
     const expl = typeof r.explanation === 'string' ? r.explanation : '';
     el.hExplanation.hidden = !expl;
     setText(el.hExplanation, expl);
+  }
+
+  /** A poll's votes per option, or the answers typed most with their counts. */
+  function renderRevealDetail(type, options, r) {
+    let rows = [];
+    if (type === 'poll') {
+      const counts = Array.isArray(r.counts) ? r.counts : [];
+      rows = options.map((o, i) => {
+        const n = counts[i] | 0;
+        return { text: String(o), count: n + (n === 1 ? ' vote' : ' votes'), mark: '' };
+      });
+    } else if (type === 'type_answer') {
+      rows = (Array.isArray(r.texts) ? r.texts : []).map((t) => {
+        const n = t.count | 0;
+        return {
+          text: '"' + String(t.text) + '"', count: '× ' + n,
+          mark: t.correct ? '✓ accepted' : '✗ not accepted', ok: !!t.correct,
+        };
+      });
+    }
+    const key = type + '|' + JSON.stringify(rows);
+    if (el.hDetail.dataset.key === key) return;
+    el.hDetail.dataset.key = key;
+    el.hDetail.hidden = rows.length === 0;
+    el.hDetail.setAttribute('aria-label', type === 'poll' ? 'Votes per option' : 'Answers given');
+    el.hDetail.replaceChildren(...rows.map((row) => {
+      const li = document.createElement('li');
+      if (row.mark) li.className = row.ok ? 'ok' : 'no';
+      const t = document.createElement('span');
+      t.className = 'd-text';
+      t.textContent = row.text;
+      const c = document.createElement('span');
+      c.className = 'd-count';
+      c.textContent = row.count;
+      li.append(t, c);
+      if (row.mark) {
+        const m = document.createElement('span');
+        m.className = 'd-mark';
+        m.textContent = row.mark;
+        li.append(m);
+      }
+      return li;
+    }));
   }
 
   function renderHostedBoard(b) {

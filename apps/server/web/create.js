@@ -12,6 +12,19 @@
       { id: 'q3', prompt: 'What is the capital of Canada?', options: ['Toronto', 'Vancouver', 'Ottawa', 'Montreal'], correct: 2, points: 1000, time_limit_ms: 20000 },
     ],
   };
+  // One question of every type; "multi" scored partially.
+  const EXAMPLE_TYPES = {
+    title: 'Every question type',
+    scoring: { kind: 'speed_weighted', multi: 'partial' },
+    questions: [
+      { id: 'q1', type: 'single', prompt: 'Which planet is closest to the Sun?', options: ['Venus', 'Mercury', 'Mars'], correct: 1, points: 1000, time_limit_ms: 20000 },
+      { id: 'q2', type: 'multi', prompt: 'Which of these are prime numbers?', options: ['2', '4', '7', '9'], correct: [0, 2], points: 1000, time_limit_ms: 30000 },
+      { id: 'q3', type: 'true_false', prompt: 'Water boils at 100 °C at sea level.', correct: true, points: 500, time_limit_ms: 15000 },
+      { id: 'q4', type: 'poll', prompt: 'What should the next quiz be about?', options: ['Science', 'History', 'Sport'], time_limit_ms: 20000 },
+      { id: 'q5', type: 'type_answer', prompt: 'What is the capital of Italy?', accepted: ['Rome', 'Roma'], ignore_accents: true, points: 1000, time_limit_ms: 30000 },
+    ],
+  };
+  const MULTI_SCORING = ['all_or_nothing', 'partial'];
   const ERRORS = {
     unauthorized: 'Wrong or missing admin key.',
     quiz_exists: 'A quiz with that id already exists. Choose another "id" (or leave it out).',
@@ -28,6 +41,9 @@
   const endEarly = document.getElementById('end-early');
   const revealSecs = document.getElementById('reveal-secs');
   const boardSecs = document.getElementById('board-secs');
+  const multiScoring = document.getElementById('multi-scoring');
+
+  const isObject = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
 
   function syncMode() { hostedOpts.hidden = !modeHosted.checked; }
 
@@ -39,7 +55,23 @@
     return Number.isInteger(n) && n >= 1 && n <= 600 ? n : null;
   }
 
-  function resetExample() { text.value = JSON.stringify(EXAMPLE, null, 2); }
+  function resetExample() {
+    text.value = JSON.stringify(EXAMPLE, null, 2);
+    multiScoring.value = 'all_or_nothing';
+  }
+
+  function typesExample() {
+    text.value = JSON.stringify(EXAMPLE_TYPES, null, 2);
+    syncMultiFromJson();
+  }
+
+  /** A definition that says how "multi" questions score sets the choice (it applies on Create). */
+  function syncMultiFromJson() {
+    let body;
+    try { body = JSON.parse(text.value); } catch (_) { return; }
+    const multi = isObject(body) && isObject(body.scoring) ? body.scoring.multi : undefined;
+    if (MULTI_SCORING.includes(multi)) multiScoring.value = multi;
+  }
 
   function show(kind, parts) {
     const p = document.createElement('p');
@@ -89,6 +121,13 @@
       delete body.hosted;
     }
     if (document.getElementById('generated-names').checked) body.names = 'generated';
+    // The multi-scoring choice wins over a "scoring.multi" in the JSON, like the mode does.
+    if (multiScoring.value === 'partial') {
+      if (body.scoring === undefined) body.scoring = { kind: 'fixed', multi: 'partial' };
+      else if (isObject(body.scoring)) body.scoring = Object.assign({}, body.scoring, { multi: 'partial' });
+    } else if (isObject(body.scoring) && body.scoring.multi !== undefined) {
+      body.scoring = Object.assign({}, body.scoring, { multi: 'all_or_nothing' });
+    }
     button.disabled = true;
     button.textContent = 'Creating…';
     try {
@@ -147,4 +186,6 @@
   modeSelf.addEventListener('change', syncMode);
   form.addEventListener('submit', create);
   document.getElementById('reset-example').addEventListener('click', resetExample);
+  document.getElementById('example-types').addEventListener('click', typesExample);
+  text.addEventListener('input', syncMultiFromJson);
 })();

@@ -10,6 +10,19 @@
   const END_CONFIRM_MS = 4000;
   const SILENT_MS = 3000;
   const LETTERS = 'ABCDEFGHIJ';
+  // Question types (a question without one is "single").
+  const TYPES = ['single', 'multi', 'true_false', 'poll', 'type_answer'];
+  const TYPE_LABELS = {
+    single: 'One answer', multi: 'Several answers', true_false: 'True or false', poll: 'Poll',
+    type_answer: 'Typed answer',
+  };
+  const TYPE_NOTES = {
+    single: '',
+    multi: 'Players pick every right answer.',
+    true_false: '',
+    poll: 'A poll: no right or wrong answer, no points.',
+    type_answer: 'Players type their answer.',
+  };
   const ERRORS = {
     not_now: 'Not now: that command does not apply to this phase.',
     unknown_player: 'That player is not in the game (any more).',
@@ -34,8 +47,10 @@
     btnLock: $('btn-lock'), btnEnd: $('btn-end'),
     vLobby: $('v-lobby'), joinLink: $('join-link'), bigId: $('big-id'),
     vQuestion: $('v-question'), qProgress: $('hq-progress'), qPoints: $('hq-points'), qPrompt: $('hq-prompt'),
+    qType: $('hq-type'), qNote: $('hq-note'),
     qFill: $('hq-fill'), qCountdown: $('hq-countdown'), qOptions: $('hq-options'), qAnswered: $('hq-answered'),
     vReveal: $('v-reveal'), rProgress: $('hr-progress'), rAnswered: $('hr-answered'), rPrompt: $('hr-prompt'),
+    rType: $('hr-type'), rAccepted: $('hr-accepted'), rNone: $('hr-none'),
     rBars: $('hr-bars'), rExplanation: $('hr-explanation'),
     vBoard: $('v-board'), bTitle: $('hb-title'), bList: $('hb-list'), bEmpty: $('hb-empty'),
     vPodium: $('v-podium'), pPodium: $('hp-podium'), pFinal: $('hp-final'),
@@ -96,6 +111,17 @@
     const b = new Uint8Array(8);
     crypto.getRandomValues(b);
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  function qType(q) {
+    return q && TYPES.includes(q.type) ? q.type : 'single';
+  }
+
+  /** The right option indexes of a reveal or a report line (single, true_false, multi). */
+  function rightIndexes(r) {
+    if (Array.isArray(r.correct_options) && r.correct_options.length) return r.correct_options;
+    if (Number.isInteger(r.correct_option)) return [r.correct_option];
+    return Number.isInteger(r.correct) ? [r.correct] : [];
   }
 
   function ordinal(n) {
@@ -490,17 +516,36 @@
     return td;
   }
 
+  /** A report line's right answer: option letters, True/False, the accepted texts; none for a poll. */
+  function reportAnswer(q, type) {
+    if (type === 'poll') return '– (poll)';
+    if (type === 'type_answer') return Array.isArray(q.accepted) ? q.accepted.map(String).join(' · ') : '';
+    const right = rightIndexes(q);
+    if (type === 'true_false') return right.map((i) => (i === 0 ? 'True' : 'False')).join(', ');
+    return right.map((i) => LETTERS[i] || String(i + 1)).join(', ');
+  }
+
   function renderReport(questions) {
     const rows = questions.map((q) => {
       const tr = document.createElement('tr');
-      const counts = Array.isArray(q.counts) ? q.counts.map((c, i) => (LETTERS[i] || i + 1) + ': ' + c).join(' · ') : '';
-      const pct = Number.isFinite(q.percent_correct) ? q.percent_correct.toFixed(1) + '%' : '–';
+      const type = qType(q);
+      let given;
+      if (type === 'type_answer') {
+        given = (Array.isArray(q.texts) ? q.texts : [])
+          .map((t) => '"' + String(t.text) + '" × ' + (t.count | 0) + (t.correct ? ' ✓' : ' ✗')).join(' · ');
+      } else {
+        const names = type === 'true_false' ? ['True', 'False'] : LETTERS;
+        given = Array.isArray(q.counts) ? q.counts.map((c, i) => (names[i] || i + 1) + ': ' + c).join(' · ') : '';
+      }
+      const poll = type === 'poll';
+      const pct = !poll && Number.isFinite(q.percent_correct) ? q.percent_correct.toFixed(1) + '%' : '–';
       const mean = Number.isFinite(q.mean_answer_ms) ? (q.mean_answer_ms / 1000).toFixed(1) + ' s' : '–';
       const num = document.createElement('th');
       num.scope = 'row';
       num.textContent = String((q.index | 0) + 1);
       tr.append(num, cell(String(q.prompt || q.id || '')), cell(String(q.answered), 'num'),
-        cell(String(q.correct), 'num'), cell(pct, 'num'), cell(mean, 'num'), cell(counts));
+        cell(poll ? '–' : String(q.correct), 'num'), cell(pct, 'num'), cell(mean, 'num'), cell(given),
+        cell(TYPE_LABELS[type]), cell(reportAnswer(q, type)));
       return tr;
     });
     el.reportBody.replaceChildren(...rows);
@@ -630,9 +675,15 @@
   function renderQuestion(ph, paused) {
     const q = ph.question;
     setText(el.qProgress, 'Question ' + (q.index + 1) + ' of ' + (ph.question_count || '?'));
-    setText(el.qPoints, q.points + ' points');
+    const type = qType(q);
+    setText(el.qType, TYPE_LABELS[type]);
+    el.qType.dataset.type = type;
+    setText(el.qPoints, type === 'poll' ? 'no points' : q.points + ' points');
     setText(el.qPrompt, q.prompt);
+    setText(el.qNote, TYPE_NOTES[type]);
+    el.qNote.hidden = !TYPE_NOTES[type];
     const options = Array.isArray(q.options) ? q.options : [];
+    el.qOptions.hidden = options.length === 0;
     const key = q.id + '|' + JSON.stringify(options);
     if (H.optionsKey !== key) {
       H.optionsKey = key;
@@ -669,34 +720,60 @@
   function renderReveal(ph) {
     const q = ph.question;
     const r = ph.reveal;
+    const type = TYPES.includes(r.type) ? r.type : qType(q);
     setText(el.rProgress, 'Question ' + (q.index + 1) + ' of ' + (ph.question_count || '?'));
+    setText(el.rType, TYPE_LABELS[type]);
+    el.rType.dataset.type = type;
     const answered = r.answered | 0;
-    setText(el.rAnswered, answered + (answered === 1 ? ' answer' : ' answers'));
+    setText(el.rAnswered, answered + (type === 'poll' ? (answered === 1 ? ' vote' : ' votes') : (answered === 1 ? ' answer' : ' answers')));
     setText(el.rPrompt, q.prompt);
-    const options = Array.isArray(q.options) ? q.options : [];
-    const counts = Array.isArray(r.counts) ? r.counts : [];
-    const key = ph.seq + '|' + JSON.stringify(counts);
+    const accepted = type === 'type_answer' && Array.isArray(r.accepted) ? r.accepted.map(String) : [];
+    el.rAccepted.hidden = accepted.length === 0;
+    setText(el.rAccepted, accepted.length ? (accepted.length === 1 ? 'Accepted answer: ' : 'Accepted answers: ') + accepted.join(' · ') : '');
+    // One bar per option, or per answer typed (the most given first, as the server sends them).
+    let rows;
+    if (type === 'type_answer') {
+      rows = (Array.isArray(r.texts) ? r.texts : []).map((t) => ({
+        text: String(t.text), count: t.count | 0, right: !!t.correct, mark: t.correct ? '✓ accepted' : '✗ not accepted',
+      }));
+    } else {
+      const options = Array.isArray(q.options) ? q.options : [];
+      const counts = Array.isArray(r.counts) ? r.counts : [];
+      const right = type === 'poll' ? [] : rightIndexes(r);
+      rows = options.map((text, i) => ({
+        letter: LETTERS[i] || String(i + 1), text: String(text), count: counts[i] | 0,
+        right: right.includes(i), mark: right.includes(i) ? '✓ correct' : '',
+      }));
+    }
+    el.rNone.hidden = !(type === 'type_answer' && rows.length === 0);
+    el.rBars.hidden = rows.length === 0;
+    el.rBars.setAttribute('aria-label', type === 'type_answer' ? 'Answers given' : type === 'poll' ? 'Votes per option' : 'Answers per option');
+    const key = ph.seq + '|' + type + '|' + JSON.stringify(rows);
     if (el.rBars.dataset.key !== key) {
       el.rBars.dataset.key = key;
-      const max = Math.max(1, ...counts.map((x) => x | 0));
-      el.rBars.replaceChildren(...options.map((text, i) => {
-        const n = counts[i] | 0;
+      const max = Math.max(1, ...rows.map((x) => x.count));
+      const unit = type === 'poll' ? ['vote', 'votes'] : ['answer', 'answers'];
+      el.rBars.replaceChildren(...rows.map((row, i) => {
+        const n = row.count;
         const li = document.createElement('li');
-        li.className = 'bar-row' + (r.correct === i ? ' correct' : '');
+        li.className = 'bar-row' + (row.right ? ' correct' : '') + (type === 'type_answer' && !row.right ? ' not-accepted' : '');
         li.dataset.index = String(i);
         const label = document.createElement('span');
         label.className = 'bar-label';
-        const letter = document.createElement('span');
-        letter.className = 'letter';
-        letter.textContent = LETTERS[i] || String(i + 1);
+        if (row.letter) {
+          const letter = document.createElement('span');
+          letter.className = 'letter';
+          letter.textContent = row.letter;
+          label.append(letter);
+        }
         const t = document.createElement('span');
         t.className = 'bar-text';
-        t.textContent = text;
-        label.append(letter, t);
-        if (r.correct === i) {
+        t.textContent = row.text;
+        label.append(t);
+        if (row.mark) {
           const mark = document.createElement('span');
-          mark.className = 'mark';
-          mark.textContent = '✓ correct';
+          mark.className = 'mark' + (row.right ? '' : ' no');
+          mark.textContent = row.mark;
           label.append(mark);
         }
         const track = document.createElement('span');
@@ -709,7 +786,7 @@
         const count = document.createElement('span');
         count.className = 'bar-count';
         count.textContent = String(n);
-        count.setAttribute('aria-label', n + (n === 1 ? ' answer' : ' answers'));
+        count.setAttribute('aria-label', n + ' ' + unit[n === 1 ? 0 : 1]);
         li.append(label, track, count);
         return li;
       }));
