@@ -17,19 +17,30 @@ use unicode_normalization::char::is_combining_mark;
 /// `s` under NFKC, case-folded, trimmed, inner whitespace collapsed (see the module docs).
 /// Idempotent.
 pub fn normalize(s: &str) -> String {
-    let folded: String = s
-        .nfkc()
-        .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+    // Typed answers are on the answer path: ASCII text (NFKC leaves it as it is) takes a
+    // path without the Unicode tables.
+    let folded: String = if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        let mut folded = String::with_capacity(s.len());
+        for c in s.nfkc() {
             match c {
-                'ß' | 'ẞ' => Box::new(['s', 's'].into_iter()),
-                'ς' => Box::new(std::iter::once('σ')),
-                c => Box::new(c.to_lowercase()),
+                'ß' | 'ẞ' => folded.push_str("ss"),
+                'ς' => folded.push('σ'),
+                c => folded.extend(c.to_lowercase()),
             }
-        })
-        .collect();
-    // Lowercasing can produce characters NFKC composes differently: normalise again.
-    let folded: String = folded.nfkc().collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+        // Lowercasing can produce characters NFKC composes differently: normalise again.
+        folded.nfkc().collect()
+    };
+    let mut out = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// `s` normalised (see [`normalize`]) and without accents (`Zürich` → `zurich`): NFD with the

@@ -408,6 +408,8 @@ pub enum AnswerError {
 /// The result of checking an answer against the key, before it is recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
+    /// The question's type.
+    pub kind: QuestionType,
     /// How the answer was graded.
     pub grade: Grade,
     /// Points before any streak bonus.
@@ -423,6 +425,7 @@ impl Checked {
     /// the stored result and ignores these values.
     pub fn already_recorded(at: Timestamp) -> Self {
         Self {
+            kind: QuestionType::Single,
             grade: Grade::Wrong,
             base_points: 0,
             given: Given::Picks(OptionSet::EMPTY),
@@ -716,6 +719,7 @@ impl Quiz {
         let remaining = closes_at.since(now).min(u64::from(q.time_limit_ms)) as u32;
         let (grade, base_points, given) = self.grade(q, answer, remaining)?;
         Ok(Checked {
+            kind: q.kind(),
             grade,
             base_points,
             given,
@@ -771,6 +775,7 @@ impl Quiz {
             });
         }
         Ok(Checked {
+            kind: q.kind(),
             grade,
             base_points,
             given,
@@ -957,6 +962,7 @@ pub(crate) mod tests {
         assert_eq!(
             quiz.check_answer(&a, &opt(0), joined, joined),
             Ok(Checked {
+                kind: QuestionType::Single,
                 grade: Grade::Correct,
                 base_points: 100,
                 given: Given::Picks(OptionSet::one(OptionIndex::new(0).unwrap())),

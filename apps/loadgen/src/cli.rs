@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 /// Load generator for the quiz server: WebSocket players over loopback.
@@ -55,6 +55,16 @@ pub enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
+}
+
+/// Which question types the load generator's quizzes have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionMix {
+    /// Every question is `single` with four options.
+    Single,
+    /// Questions cycle through every type.
+    All,
 }
 
 /// Options of one load test.
@@ -112,6 +122,12 @@ pub struct RunArgs {
     /// player's total, and so the board).
     #[arg(long, default_value_t = 0.8)]
     pub correct_ratio: f64,
+
+    /// Question types of the quizzes: `single` (every question one-of-four) or `all`
+    /// (the questions cycle through single, multi with partial credit, true_false, poll
+    /// and type_answer, and answers use each type's field).
+    #[arg(long, value_enum, default_value_t = QuestionMix::Single)]
+    pub question_mix: QuestionMix,
 
     /// Ramp-up, seconds: players connect and start answering at evenly spaced times.
     #[arg(long, default_value_t = 5.0)]

@@ -9,6 +9,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::cli::QuestionMix;
 use crate::http::HttpClient;
 
 /// A client WebSocket.
@@ -30,28 +31,76 @@ pub fn correct_option(i: u32) -> u32 {
     (i.wrapping_mul(7) + 1) % OPTIONS
 }
 
+/// The type of question `i` under `mix`.
+pub fn question_type(i: u32, mix: QuestionMix) -> &'static str {
+    match mix {
+        QuestionMix::Single => "single",
+        QuestionMix::All => {
+            ["single", "multi", "true_false", "poll", "type_answer"][(i % 5) as usize]
+        }
+    }
+}
+
 /// The body of `POST /api/quizzes` for a quiz of `questions` questions with fixed
-/// scoring, the longest time limits and short texts (so joins and snapshots stay small).
-pub fn quiz_body(id: &str, questions: u32) -> String {
+/// scoring, the longest time limits and short texts (so joins and snapshots stay small);
+/// with `QuestionMix::All` the questions cycle through every type.
+pub fn quiz_body(id: &str, questions: u32, mix: QuestionMix) -> String {
     let qs: Vec<serde_json::Value> = (0..questions)
         .map(|i| {
-            serde_json::json!({
+            let mut q = serde_json::json!({
                 "id": format!("q{i}"),
                 "prompt": format!("Question {i}?"),
-                "options": ["a", "b", "c", "d"],
-                "correct": correct_option(i),
-                "points": POINTS,
                 "time_limit_ms": TIME_LIMIT_MS,
-            })
+            });
+            let c = correct_option(i);
+            let fields = match question_type(i, mix) {
+                "multi" => serde_json::json!({"type": "multi", "options": ["a", "b", "c", "d"],
+                    "correct": [c, (c + 2) % OPTIONS], "points": POINTS}),
+                "true_false" => {
+                    serde_json::json!({"type": "true_false", "correct": c.is_multiple_of(2),
+                    "points": POINTS})
+                }
+                "poll" => serde_json::json!({"type": "poll", "options": ["a", "b", "c", "d"]}),
+                "type_answer" => serde_json::json!({"type": "type_answer",
+                    "accepted": [format!("Answer {i}")], "points": POINTS}),
+                _ => serde_json::json!({"options": ["a", "b", "c", "d"], "correct": c,
+                    "points": POINTS}),
+            };
+            if let (Some(q), Some(f)) = (q.as_object_mut(), fields.as_object()) {
+                q.extend(f.clone());
+            }
+            q
         })
         .collect();
+    // A single-type quiz is the definition servers before question types accept too, so
+    // one load generator can compare builds.
+    let scoring = match mix {
+        QuestionMix::Single => serde_json::json!({"kind": "fixed"}),
+        QuestionMix::All => serde_json::json!({"kind": "fixed", "multi": "partial"}),
+    };
     serde_json::json!({
         "id": id,
         "title": format!("load test {id}"),
-        "scoring": {"kind": "fixed"},
+        "scoring": scoring,
         "questions": qs,
     })
     .to_string()
+}
+
+/// The answer field(s) of an answer frame to question `i` under `mix`, right or wrong:
+/// `"option":2`, `"options":[0,2]` or `"text":"…"` (without braces).
+pub fn answer_fields(i: u32, mix: QuestionMix, right: bool) -> String {
+    let c = correct_option(i);
+    match (question_type(i, mix), right) {
+        ("multi", true) => format!(r#""options":[{c},{}]"#, (c + 2) % OPTIONS),
+        ("multi", false) => format!(r#""options":[{c},{}]"#, (c + 1) % OPTIONS),
+        ("true_false", true) => format!(r#""option":{}"#, u32::from(!c.is_multiple_of(2))),
+        ("true_false", false) => format!(r#""option":{}"#, u32::from(c.is_multiple_of(2))),
+        ("type_answer", true) => format!(r#""text":"  answer {i} ""#),
+        ("type_answer", false) => r#""text":"no idea""#.to_owned(),
+        (_, true) => format!(r#""option":{c}"#),
+        (_, false) => format!(r#""option":{}"#, (c + 1) % OPTIONS),
+    }
 }
 
 /// An API error body.
@@ -77,8 +126,9 @@ pub async fn create_quiz(
     admin_key: &str,
     id: &str,
     questions: u32,
+    mix: QuestionMix,
 ) -> Result<(), String> {
-    let body = quiz_body(id, questions);
+    let body = quiz_body(id, questions, mix);
     let r = http
         .post_json("/api/quizzes", body.as_bytes(), Some(admin_key))
         .await
@@ -194,13 +244,39 @@ mod tests {
 
     #[test]
     fn quiz_bodies_follow_the_api_limits() {
-        let v: serde_json::Value = serde_json::from_str(&quiz_body("lg-1", 200)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&quiz_body("lg-1", 200, QuestionMix::Single)).unwrap();
         let qs = v["questions"].as_array().unwrap();
         assert_eq!(qs.len(), 200);
         assert_eq!(v["scoring"]["kind"], "fixed");
         for q in qs {
             assert!(q["correct"].as_u64().unwrap() < u64::from(OPTIONS));
             assert_eq!(q["time_limit_ms"], 600_000);
+        }
+    }
+
+    #[test]
+    fn a_mixed_quiz_is_a_valid_definition_with_every_type() {
+        let body = quiz_body("lg-2", 200, QuestionMix::All);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let types: std::collections::BTreeSet<&str> = v["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["type"].as_str().unwrap_or("single"))
+            .collect();
+        assert_eq!(types.len(), 5, "{types:?}");
+        for i in 0..10 {
+            for right in [true, false] {
+                let frame = format!(
+                    r#"{{"type":"answer","answer_id":"a","question":"q{i}",{}}}"#,
+                    answer_fields(i, QuestionMix::All, right)
+                );
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&frame).is_ok(),
+                    "{frame}"
+                );
+            }
         }
     }
 

@@ -231,7 +231,7 @@ pub async fn run(args: RunArgs) -> Result<Report, String> {
         args.target
     );
     let created: Vec<Result<(), String>> = futures_util::stream::iter(ids.iter())
-        .map(|id| net::create_quiz(&http, &admin_key, id, args.questions))
+        .map(|id| net::create_quiz(&http, &admin_key, id, args.questions, args.question_mix))
         .buffer_unordered(CREATE_CONCURRENCY)
         .collect()
         .await;
@@ -275,6 +275,7 @@ pub async fn run(args: RunArgs) -> Result<Report, String> {
         ws_config: WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER),
         in_flight: args.in_flight as usize,
         correct_ratio: args.correct_ratio,
+        question_mix: args.question_mix,
         answer_timeout: Duration::from_secs_f64(args.answer_timeout),
         peak_open: AtomicUsize::new(0),
     });

@@ -532,7 +532,7 @@ impl QuizService {
             base_points: checked.base_points,
             streak: quiz.scoring().streak,
             at: now,
-            opened: checked.opened.clone(),
+            opened: checked.opened,
         };
         let rec = self
             .ports
@@ -575,11 +575,16 @@ impl QuizService {
         } else {
             self.ports.bus.announce(&player.quiz).await.is_ok()
         };
-        let kind = quiz
-            .questions()
-            .iter()
-            .find(|q| &q.id == question)
-            .map_or(crate::question::QuestionType::Single, |q| q.kind());
+        // A retry after the close was checked without its question: look the type up then
+        // only (a linear search of up to 200 questions on every answer would show).
+        let kind = if rec.duplicate {
+            quiz.questions()
+                .iter()
+                .find(|q| &q.id == question)
+                .map_or(checked.kind, |q| q.kind())
+        } else {
+            checked.kind
+        };
         Ok(AnswerOutcome {
             question: question.clone(),
             result: rec.result,

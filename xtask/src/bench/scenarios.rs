@@ -51,31 +51,38 @@ fn single(
 /// then carries many replies, which is what the server's batched writer rewards (200
 /// sockets × 8 in flight measured ~15% less on the same server).
 pub(super) fn embedded(bins: &Bins, extra: &[String]) -> Result<(), String> {
-    single(
-        bins,
-        "embedded",
-        &[],
-        &[
-            "--max",
-            "--players",
-            "100",
-            "--quizzes",
-            "20",
-            "--questions",
-            "200",
-            "--in-flight",
-            "16",
-            "--observers-per-quiz",
-            "1",
-            "--ramp-up",
-            "5",
-            "--steady",
-            "30",
-            "--ramp-down",
-            "3",
-        ],
-        extra,
-    )
+    embedded_as(bins, "embedded", &[], extra)
+}
+
+/// (a′) The embedded scenario with quizzes whose questions cycle through every question
+/// type (single, multi with partial credit, true_false, poll, type_answer): the cost of
+/// the question types on the answer path, next to (a).
+pub(super) fn embedded_mix(bins: &Bins, extra: &[String]) -> Result<(), String> {
+    embedded_as(bins, "embedded-mix", &["--question-mix", "all"], extra)
+}
+
+fn embedded_as(bins: &Bins, scenario: &str, more: &[&str], extra: &[String]) -> Result<(), String> {
+    let mut args = vec![
+        "--max",
+        "--players",
+        "100",
+        "--quizzes",
+        "20",
+        "--questions",
+        "200",
+        "--in-flight",
+        "16",
+        "--observers-per-quiz",
+        "1",
+        "--ramp-up",
+        "5",
+        "--steady",
+        "30",
+        "--ramp-down",
+        "3",
+    ];
+    args.extend_from_slice(more);
+    single(bins, scenario, &[], &args, extra)
 }
 
 /// (b) Fan-out: one quiz, 10,000 players answering about once a second each.

@@ -62,6 +62,8 @@ pub struct Ctx {
     pub in_flight: usize,
     /// Share of correct answers.
     pub correct_ratio: f64,
+    /// Question types of the quizzes.
+    pub question_mix: crate::cli::QuestionMix,
     /// When an unacknowledged answer counts as a timeout.
     pub answer_timeout: Duration,
     /// Most sockets open at once.

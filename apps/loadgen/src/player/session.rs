@@ -127,16 +127,10 @@ impl Session<'_> {
     /// Queues the next answer (not flushed).
     async fn feed_answer(&mut self) -> bool {
         let q = self.next_q;
-        let correct = net::correct_option(q);
-        let option = if self.rng.unit() < self.ctx.correct_ratio {
-            correct
-        } else {
-            (correct + 1) % net::OPTIONS
-        };
+        let right = self.rng.unit() < self.ctx.correct_ratio;
+        let fields = net::answer_fields(q, self.ctx.question_mix, right);
         let id = self.next_id;
-        let text = format!(
-            r#"{{"type":"answer","answer_id":"a{id}","question":"q{q}","option":{option}}}"#
-        );
+        let text = format!(r#"{{"type":"answer","answer_id":"a{id}","question":"q{q}",{fields}}}"#);
         self.next_q += 1;
         self.next_id += 1;
         self.inflight.push_back((id, Instant::now()));
