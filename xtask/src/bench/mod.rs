@@ -34,6 +34,8 @@ fn usage() -> String {
        fanout     (b) one quiz, 10,000 players, each answering about once a second\n  \
        fullstack  (c) server on Redis + Kafka + FerretDB with the worker, 20,000 answers/s\n  \
        idle       (d) 50,000 idle sockets: connection capacity and memory per socket\n  \
+       live-room  (e) one quiz, 2,000 players answering about once a second: CPU per answer with its fan-out\n  \
+       idle-100q  (f) 10,000 idle players of 100-question quizzes: memory per socket after a large snapshot\n  \
        all        a, b, c and d in turn\n  \
        --smoke    a few seconds of tiny load on the embedded server; checks the report\n\
      \n\
@@ -66,9 +68,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--debug" => debug = true,
             "--no-build" => no_build = true,
             "all" => scenarios.extend(["embedded", "fanout", "fullstack", "idle"]),
-            "embedded" | "embedded-mix" | "fanout" | "fullstack" | "idle" => {
-                scenarios.push(a.as_str())
-            }
+            "embedded" | "embedded-mix" | "fanout" | "fullstack" | "idle" | "live-room"
+            | "idle-100q" => scenarios.push(a.as_str()),
             "-h" | "--help" | "help" => {
                 println!("{}", usage());
                 return Ok(());
@@ -102,6 +103,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "fanout" => scenarios::fanout(&bins, &extra),
             "fullstack" => scenarios::fullstack(&bins, &extra),
             "idle" => scenarios::idle(&bins, &extra),
+            "live-room" => scenarios::live_room(&bins, &extra),
+            "idle-100q" => scenarios::idle_large(&bins, &extra),
             _ => Err(format!("unknown scenario {s}")),
         };
         if let Err(e) = result {

@@ -85,6 +85,66 @@ fn embedded_as(bins: &Bins, scenario: &str, more: &[&str], extra: &[String]) -> 
     single(bins, scenario, &[], &args, extra)
 }
 
+/// (e) A live room on the embedded server: 2,000 players in one quiz, each answering about
+/// once a second, so about two boards go out per answer (server CPU per answer is the
+/// figure: the answer plus its share of the fan-out).
+pub(super) fn live_room(bins: &Bins, extra: &[String]) -> Result<(), String> {
+    single(
+        bins,
+        "live-room",
+        &[],
+        &[
+            "--rate",
+            "2000",
+            "--players",
+            "2000",
+            "--quizzes",
+            "1",
+            "--questions",
+            "200",
+            "--in-flight",
+            "2",
+            "--observers-per-quiz",
+            "5",
+            "--ramp-up",
+            "10",
+            "--steady",
+            "30",
+            "--ramp-down",
+            "3",
+        ],
+        extra,
+    )
+}
+
+/// (f) Idle players of 100-question quizzes: each joins (the snapshot lists all 100
+/// questions), connects and stays; memory per socket after a real join of a large quiz.
+pub(super) fn idle_large(bins: &Bins, extra: &[String]) -> Result<(), String> {
+    single(
+        bins,
+        "idle-100q",
+        &[],
+        &[
+            "--idle",
+            "--players",
+            "10000",
+            "--quizzes",
+            "100",
+            "--questions",
+            "100",
+            "--ramp-up",
+            "30",
+            "--steady",
+            "15",
+            "--ramp-down",
+            "5",
+            "--connect-concurrency",
+            "256",
+        ],
+        extra,
+    )
+}
+
 /// (b) Fan-out: one quiz, 10,000 players answering about once a second each.
 pub(super) fn fanout(bins: &Bins, extra: &[String]) -> Result<(), String> {
     single(
