@@ -10,10 +10,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { freePort, stopChild, waitHealthy } from './harness.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key';
@@ -36,46 +36,6 @@ let wsLog = []; // frames page A sent through its (routed) WebSocket
 let wsMode = 'pass'; // 'pass' or 'drop-next-answer'
 let dropped = null; // the answer frame that was swallowed before the drop
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitHealthy(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`quiz-server exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`quiz-server did not answer ${url} with 200 within ${deadlineMs} ms (last: ${last}):\n${serverLog}`);
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill('SIGTERM');
-    const s = server;
-    setTimeout(() => { if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL'); }, 3000).unref();
-  }
-}
 process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
 
 async function newPage() {
@@ -181,7 +141,7 @@ before(async () => {
   server.stdout.on('data', keep);
   server.stderr.on('data', keep);
   server.on('error', (e) => { serverLog += `\nspawn error: ${e.message}`; });
-  await waitHealthy(`${base}/healthz`, 30_000);
+  await waitHealthy(server, () => serverLog, `${base}/healthz`, 30_000);
 
   // Playwright refuses a --user-data-dir argument in launch() (it would share one profile
   // between contexts); it creates a fresh temporary profile directory itself and deletes it
@@ -204,7 +164,7 @@ after(async () => {
     for (const ctx of contexts) await ctx.close().catch(() => {});
     if (browser) await browser.close().catch(() => {});
   } finally {
-    stopServer();
+    stopChild(server);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -13,12 +13,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, routeWebDir, sleep, stopChild, waitHealthy } from './harness.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key-types';
@@ -67,69 +67,13 @@ let tmp = null;
 const contexts = [];
 const pageErrors = [];
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitHealthy(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      throw new Error(`quiz-server exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await sleep(100);
-  }
-  throw new Error(`quiz-server did not answer ${url} with 200 within ${deadlineMs} ms (last: ${last}):\n${serverLog}`);
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    server.kill('SIGTERM');
-    const s = server;
-    setTimeout(() => { if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL'); }, 3000).unref();
-  }
-}
 process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
-
-const STATIC = [
-  [/^\/$/, 'index.html', 'text/html; charset=utf-8'],
-  [/^\/create$/, 'create.html', 'text/html; charset=utf-8'],
-  [/^\/host\/[^/]+$/, 'host.html', 'text/html; charset=utf-8'],
-  [/^\/app\.js$/, 'app.js', 'text/javascript; charset=utf-8'],
-  [/^\/create\.js$/, 'create.js', 'text/javascript; charset=utf-8'],
-  [/^\/host\.js$/, 'host.js', 'text/javascript; charset=utf-8'],
-  [/^\/style\.css$/, 'style.css', 'text/css; charset=utf-8'],
-];
 
 async function newPage({ width = 360, height = 740 } = {}) {
   // Players get a phone-sized viewport; the host a big screen.
   const ctx = await browser.newContext({ viewport: { width, height } });
   contexts.push(ctx);
-  if (WEB_DIR) {
-    await ctx.route((url) => url.origin === base && STATIC.some(([re]) => re.test(url.pathname)), (route) => {
-      const path = new URL(route.request().url()).pathname;
-      const [, file, type] = STATIC.find(([re]) => re.test(path));
-      return route.fulfill({ status: 200, contentType: type, body: readFileSync(joinPath(WEB_DIR, file)) });
-    });
-  }
+  if (WEB_DIR) await routeWebDir(ctx, base, WEB_DIR);
   const page = await ctx.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT);
   page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
@@ -257,7 +201,7 @@ before(async () => {
   server.stdout.on('data', keep);
   server.stderr.on('data', keep);
   server.on('error', (e) => { serverLog += `\nspawn error: ${e.message}`; });
-  await waitHealthy(`${base}/healthz`, 30_000);
+  await waitHealthy(server, () => serverLog, `${base}/healthz`, 30_000);
 
   tmp = mkdtempSync(joinPath(tmpdir(), 'quiz-types-test-'));
   browser = await chromium.launch({
@@ -280,7 +224,7 @@ after(async () => {
     for (const ctx of contexts) await ctx.close().catch(() => {});
     if (browser) await browser.close().catch(() => {});
   } finally {
-    stopServer();
+    stopChild(server);
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 });
