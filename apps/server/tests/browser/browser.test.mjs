@@ -8,20 +8,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-import { freePort, stopChild, waitHealthy } from './harness.mjs';
+import { shutDown, startServerAndBrowser, waitText } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key';
 const STEP_TIMEOUT = 10_000; // any single wait
 const TEST_TIMEOUT = 30_000; // any single test
 
 let server = null; // child process
-let serverLog = '';
 let base = '';
 let browser = null;
 let tmp = null;
@@ -36,7 +29,6 @@ let wsLog = []; // frames page A sent through its (routed) WebSocket
 let wsMode = 'pass'; // 'pass' or 'drop-next-answer'
 let dropped = null; // the answer frame that was swallowed before the drop
 
-process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
 
 async function newPage() {
   // Phone-sized viewport: the page must work at 360 px.
@@ -49,24 +41,6 @@ async function newPage() {
 }
 
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
-
-async function waitText(page, sel, pattern, timeout = STEP_TIMEOUT) {
-  const src = pattern instanceof RegExp ? pattern.source : null;
-  const flags = pattern instanceof RegExp ? pattern.flags : '';
-  await page.waitForFunction(
-    ({ sel, src, flags, plain }) => {
-      const e = document.querySelector(sel);
-      if (!e) return false;
-      const t = e.textContent || '';
-      return src !== null ? new RegExp(src, flags).test(t) : t === plain;
-    },
-    { sel, src, flags, plain: src === null ? String(pattern) : null },
-    { timeout },
-  ).catch(async (e) => {
-    const got = await page.locator(sel).textContent({ timeout: 500 }).catch(() => '(missing)');
-    throw new Error(`waiting for ${sel} to show ${pattern}: got ${JSON.stringify(got)} (${e.message.split('\n')[0]})`);
-  });
-}
 
 async function join(page, name, quiz = 'demo') {
   await page.goto(`${base}/?quiz=${encodeURIComponent(quiz)}`);
@@ -120,54 +94,12 @@ async function probeCorrectOption(page, quiz, question, options) {
 }
 
 before(async () => {
-  const bin = process.env.QUIZ_SERVER_BIN;
-  if (!bin) {
-    throw new Error('QUIZ_SERVER_BIN is not set. Build the server (cargo build -p quiz-server) and run: ' +
-      'QUIZ_SERVER_BIN=<repo>/target/debug/quiz-server node --test');
-  }
-  if (!existsSync(bin)) throw new Error(`QUIZ_SERVER_BIN=${bin} does not exist; build it with cargo build -p quiz-server`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found; install it with apt-get install -y chromium`);
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // A hermetic environment: no QUIZ_* settings leak in from the caller's shell.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIZ_')));
-  server = spawn(resolve(bin), [
-    '--listen', `127.0.0.1:${port}`,
-    '--admin-key', ADMIN_KEY,
-    '--throttle-ms', '200',
-  ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (d) => { serverLog = (serverLog + d.toString()).slice(-20_000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  server.on('error', (e) => { serverLog += `\nspawn error: ${e.message}`; });
-  await waitHealthy(server, () => serverLog, `${base}/healthz`, 30_000);
-
-  // Playwright refuses a --user-data-dir argument in launch() (it would share one profile
-  // between contexts); it creates a fresh temporary profile directory itself and deletes it
-  // on close. The browser's own scratch files go to a temp dir of ours, removed at the end.
-  tmp = mkdtempSync(joinPath(tmpdir(), 'quiz-browser-test-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    env: { ...process.env, TMPDIR: tmp },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  ({ server, base, browser, tmp } = await startServerAndBrowser({
+    testFile: 'browser.test.mjs', adminKey: ADMIN_KEY, extraArgs: [], tmpPrefix: 'quiz-browser-test-', webDir: null,
+  }));
 });
 
-after(async () => {
-  try {
-    for (const ctx of contexts) await ctx.close().catch(() => {});
-    if (browser) await browser.close().catch(() => {});
-  } finally {
-    stopChild(server);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  }
-});
+after(() => shutDown({ contexts, browser, server, tmp }));
 
 test('two players: an answer on page A shows on page B\'s leaderboard within 2 s', { timeout: TEST_TIMEOUT }, async (t) => {
   A.page = await newPage();

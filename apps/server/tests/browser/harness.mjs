@@ -1,9 +1,12 @@
 // What the browser tests share: starting and stopping the real server binary, and serving
 // the web client from a directory (QUIZ_TEST_WEB_DIR) instead of the pages compiled into it.
 
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join as joinPath } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join as joinPath, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,4 +68,97 @@ export async function routeWebDir(ctx, base, webDir) {
     const [, file, type] = STATIC.find(([re]) => re.test(path));
     return route.fulfill({ status: 200, contentType: type, body: readFileSync(joinPath(webDir, file)) });
   });
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/**
+ * Starts the server binary named by QUIZ_SERVER_BIN on a free loopback port (a hermetic
+ * environment: no QUIZ_* settings leak in from the caller's shell; `--throttle-ms 200`
+ * plus `extraArgs`) and Debian's Chromium, headless. Returns what `shutDown` takes, plus
+ * `base` (the server's URL) and `log()` (the server's last output).
+ */
+export async function startServerAndBrowser({ testFile, adminKey, extraArgs = [], tmpPrefix, webDir = null }) {
+  const bin = process.env.QUIZ_SERVER_BIN;
+  if (!bin) {
+    throw new Error('QUIZ_SERVER_BIN is not set. Build the server (cargo build -p quiz-server) and run: ' +
+      `QUIZ_SERVER_BIN=<repo>/target/debug/quiz-server node --test ${testFile}`);
+  }
+  if (!existsSync(bin)) throw new Error(`QUIZ_SERVER_BIN=${bin} does not exist; build it with cargo build -p quiz-server`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found; install it with apt-get install -y chromium`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIZ_')));
+  const server = spawn(resolve(bin), [
+    '--listen', `127.0.0.1:${port}`,
+    '--admin-key', adminKey,
+    '--throttle-ms', '200',
+    ...extraArgs,
+  ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  process.on('exit', () => { if (server.exitCode === null) server.kill('SIGKILL'); });
+  let log = '';
+  const keep = (d) => { log = (log + d.toString()).slice(-20_000); };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+  server.on('error', (e) => { log += `\nspawn error: ${e.message}`; });
+  await waitHealthy(server, () => log, `${base}/healthz`, 30_000);
+
+  // Playwright refuses a --user-data-dir argument in launch() (it would share one profile
+  // between contexts); it creates a fresh temporary profile directory itself and deletes it
+  // on close. The browser's own scratch files go to a temp dir of ours, removed at the end.
+  const tmp = mkdtempSync(joinPath(tmpdir(), tmpPrefix));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    env: { ...process.env, TMPDIR: tmp },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // Pages fulfilled by the test (QUIZ_TEST_WEB_DIR) have no address space of their own,
+      // so Chromium would block their WebSocket to 127.0.0.1 as a local-network request.
+      ...(webDir ? ['--disable-features=LocalNetworkAccessChecks'] : []),
+    ],
+  });
+  return { server, base, browser, tmp, log: () => log };
+}
+
+/** Closes the browser contexts and the browser, stops the server, removes the temp dir. */
+export async function shutDown({ contexts, browser, server, tmp }) {
+  try {
+    for (const ctx of contexts) await ctx.close().catch(() => {});
+    if (browser) await browser.close().catch(() => {});
+  } finally {
+    stopChild(server);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the first element matching `sel` shows `pattern` (a RegExp, or the exact text). */
+export async function waitText(page, sel, pattern, timeout = 10_000) {
+  const src = pattern instanceof RegExp ? pattern.source : null;
+  const flags = pattern instanceof RegExp ? pattern.flags : '';
+  await page.waitForFunction(
+    ({ sel, src, flags, plain }) => {
+      const e = document.querySelector(sel);
+      if (!e) return false;
+      const t = e.textContent || '';
+      return src !== null ? new RegExp(src, flags).test(t) : t === plain;
+    },
+    { sel, src, flags, plain: src === null ? String(pattern) : null },
+    { timeout },
+  ).catch(async (e) => {
+    const got = await page.locator(sel).first().textContent({ timeout: 500 }).catch(() => '(missing)');
+    throw new Error(`waiting for ${sel} to show ${pattern}: got ${JSON.stringify(got)} (${e.message.split('\n')[0]})`);
+  });
+}
+
+/** Waits until `sel` matches `n` elements. */
+export async function waitCount(page, sel, n, timeout = 10_000) {
+  await page.waitForFunction(({ sel, n }) => document.querySelectorAll(sel).length === n, { sel, n }, { timeout })
+    .catch(async (e) => {
+      const got = await page.locator(sel).count();
+      throw new Error(`waiting for ${n} × ${sel}: got ${got} (${e.message.split('\n')[0]})`);
+    });
 }

@@ -10,15 +10,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join as joinPath, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { freePort, routeWebDir, sleep, stopChild, waitHealthy } from './harness.mjs';
+import { routeWebDir, shutDown, sleep, startServerAndBrowser, waitCount, waitText } from './harness.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ADMIN_KEY = 'test-admin-key-hosted';
 const STEP_TIMEOUT = 10_000; // any single wait
 const TEST_TIMEOUT = 40_000; // any single scenario
@@ -53,7 +49,6 @@ const QUIZ = {
 };
 
 let server = null; // child process
-let serverLog = '';
 let base = '';
 let browser = null;
 let tmp = null;
@@ -73,7 +68,6 @@ const P = {
 const players = () => Object.values(P);
 const reached = new Set(); // scenarios that ran to their end
 
-process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
 
 async function newPage({ width = 360, height = 740 } = {}) {
   // Players get a phone-sized viewport; the host a big screen.
@@ -87,33 +81,6 @@ async function newPage({ width = 360, height = 740 } = {}) {
 }
 
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
-
-async function waitText(page, sel, pattern, timeout = STEP_TIMEOUT) {
-  const src = pattern instanceof RegExp ? pattern.source : null;
-  const flags = pattern instanceof RegExp ? pattern.flags : '';
-  await page.waitForFunction(
-    ({ sel, src, flags, plain }) => {
-      const e = document.querySelector(sel);
-      if (!e) return false;
-      const t = e.textContent || '';
-      return src !== null ? new RegExp(src, flags).test(t) : t === plain;
-    },
-    { sel, src, flags, plain: src === null ? String(pattern) : null },
-    { timeout },
-  ).catch(async (e) => {
-    const got = await page.locator(sel).first().textContent({ timeout: 500 }).catch(() => '(missing)');
-    throw new Error(`waiting for ${sel} to show ${pattern}: got ${JSON.stringify(got)} (${e.message.split('\n')[0]})`);
-  });
-}
-
-/** Waits until `sel` matches `n` elements. */
-async function waitCount(page, sel, n, timeout = STEP_TIMEOUT) {
-  await page.waitForFunction(({ sel, n }) => document.querySelectorAll(sel).length === n, { sel, n }, { timeout })
-    .catch(async (e) => {
-      const got = await page.locator(sel).count();
-      throw new Error(`waiting for ${n} × ${sel}: got ${got} (${e.message.split('\n')[0]})`);
-    });
-}
 
 const texts = (page, sel) => page.locator(sel).allTextContents();
 const session = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('quiz.session') || 'null'));
@@ -145,54 +112,12 @@ async function hostRows(sel) {
 }
 
 before(async () => {
-  const bin = process.env.QUIZ_SERVER_BIN;
-  if (!bin) {
-    throw new Error('QUIZ_SERVER_BIN is not set. Build the server (cargo build -p quiz-server) and run: ' +
-      'QUIZ_SERVER_BIN=<repo>/target/debug/quiz-server node --test hosted.test.mjs');
-  }
-  if (!existsSync(bin)) throw new Error(`QUIZ_SERVER_BIN=${bin} does not exist; build it with cargo build -p quiz-server`);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found; install it with apt-get install -y chromium`);
-
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // A hermetic environment: no QUIZ_* settings leak in from the caller's shell.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIZ_')));
-  server = spawn(resolve(bin), [
-    '--listen', `127.0.0.1:${port}`,
-    '--admin-key', ADMIN_KEY,
-    '--throttle-ms', '200',
-  ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (d) => { serverLog = (serverLog + d.toString()).slice(-20_000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  server.on('error', (e) => { serverLog += `\nspawn error: ${e.message}`; });
-  await waitHealthy(server, () => serverLog, `${base}/healthz`, 30_000);
-
-  tmp = mkdtempSync(joinPath(tmpdir(), 'quiz-hosted-test-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    env: { ...process.env, TMPDIR: tmp },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // Pages fulfilled by the test (QUIZ_TEST_WEB_DIR) have no address space of their own,
-      // so Chromium would block their WebSocket to 127.0.0.1 as a local-network request.
-      ...(WEB_DIR ? ['--disable-features=LocalNetworkAccessChecks'] : []),
-    ],
-  });
+  ({ server, base, browser, tmp } = await startServerAndBrowser({
+    testFile: 'hosted.test.mjs', adminKey: ADMIN_KEY, extraArgs: [], tmpPrefix: 'quiz-hosted-test-', webDir: WEB_DIR,
+  }));
 });
 
-after(async () => {
-  try {
-    for (const ctx of contexts) await ctx.close().catch(() => {});
-    if (browser) await browser.close().catch(() => {});
-  } finally {
-    stopChild(server);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  }
-});
+after(() => shutDown({ contexts, browser, server, tmp }));
 
 test('lobby: the host console shows the quiz ID and join link; four players join', { timeout: TEST_TIMEOUT }, async () => {
   const res = await fetch(`${base}/api/quizzes`, {
