@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { shutDown, startServerAndBrowser, waitText } from './harness.mjs';
+import { openPage, shutDown, startServerAndBrowser, waitText } from './harness.mjs';
 
 const ADMIN_KEY = 'test-admin-key';
 const STEP_TIMEOUT = 10_000; // any single wait
@@ -29,16 +29,8 @@ let wsLog = []; // frames page A sent through its (routed) WebSocket
 let wsMode = 'pass'; // 'pass' or 'drop-next-answer'
 let dropped = null; // the answer frame that was swallowed before the drop
 
-
-async function newPage() {
-  // Phone-sized viewport: the page must work at 360 px.
-  const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
+// Phone-sized viewport: the page must work at 360 px.
+const newPage = () => openPage({ browser, base, contexts, pageErrors }, { timeout: STEP_TIMEOUT });
 
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
 

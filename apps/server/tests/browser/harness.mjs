@@ -162,3 +162,18 @@ export async function waitCount(page, sel, n, timeout = 10_000) {
       throw new Error(`waiting for ${n} × ${sel}: got ${got} (${e.message.split('\n')[0]})`);
     });
 }
+
+/**
+ * A page in a fresh browser context of `run.browser` (a phone-sized viewport unless told
+ * otherwise), remembered in `run.contexts` for `shutDown`, with page errors collected in
+ * `run.pageErrors` and, when `run.webDir` is set, the web client served from there.
+ */
+export async function openPage(run, { width = 360, height = 740, timeout = 10_000 } = {}) {
+  const ctx = await run.browser.newContext({ viewport: { width, height } });
+  run.contexts.push(ctx);
+  if (run.webDir) await routeWebDir(ctx, run.base, run.webDir);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on('pageerror', (e) => run.pageErrors.push(`${page.url()}: ${e.message}`));
+  return page;
+}

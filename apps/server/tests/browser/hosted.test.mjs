@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join as joinPath, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { routeWebDir, shutDown, sleep, startServerAndBrowser, waitCount, waitText } from './harness.mjs';
+import { openPage, shutDown, sleep, startServerAndBrowser, waitCount, waitText } from './harness.mjs';
 
 const ADMIN_KEY = 'test-admin-key-hosted';
 const STEP_TIMEOUT = 10_000; // any single wait
@@ -68,17 +68,8 @@ const P = {
 const players = () => Object.values(P);
 const reached = new Set(); // scenarios that ran to their end
 
-
-async function newPage({ width = 360, height = 740 } = {}) {
-  // Players get a phone-sized viewport; the host a big screen.
-  const ctx = await browser.newContext({ viewport: { width, height } });
-  contexts.push(ctx);
-  if (WEB_DIR) await routeWebDir(ctx, base, WEB_DIR);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT);
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  return page;
-}
+// Players get a phone-sized viewport; the host a big screen.
+const newPage = (size) => openPage({ browser, base, contexts, pageErrors, webDir: WEB_DIR }, { ...size, timeout: STEP_TIMEOUT });
 
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
 
