@@ -5,7 +5,6 @@
 //! first sends a `snapshot`, then `board` messages (throttled per room, `seq` only grows)
 //! and replies to each client message. See README.md for an example session.
 
-use quiz_core::question::MAX_TEXT_ANSWER_CHARS;
 use quiz_core::service::{AnswerOutcome, Snapshot};
 use quiz_core::{BoardEntry, BoardView, Grade, QuestionType, QuizMode, QuizStatus, ScoringKind};
 use schemars::JsonSchema;
@@ -336,11 +335,6 @@ impl From<QuestionType> for QuestionTypeName {
             QuestionType::TypeAnswer => Self::TypeAnswer,
         }
     }
-}
-
-/// `max_length` of a question: 64 for type_answer, absent otherwise.
-fn max_length(t: QuestionType) -> Option<u32> {
-    (t == QuestionType::TypeAnswer).then_some(MAX_TEXT_ANSWER_CHARS as u32)
 }
 
 impl AnswerResultMsg {
@@ -800,7 +794,7 @@ impl SnapshotMsg {
                     kind: q.kind.into(),
                     prompt: q.prompt.clone(),
                     options: q.options.clone(),
-                    max_length: max_length(q.kind),
+                    max_length: q.kind.max_length(),
                     points: q.points,
                     time_limit_ms: q.time_limit_ms,
                     opens_at: w.opens_at.0,

@@ -68,6 +68,12 @@ impl QuestionType {
         Self::ALL.into_iter().find(|t| t.name() == s)
     }
 
+    /// The longest answer a player may type, in characters: [`MAX_TEXT_ANSWER_CHARS`] for
+    /// type_answer, `None` for the other types.
+    pub fn max_length(self) -> Option<u32> {
+        (self == Self::TypeAnswer).then_some(MAX_TEXT_ANSWER_CHARS as u32)
+    }
+
     /// The answer field a player sends for this type: `option`, `options` or `text`.
     pub fn answer_field(self) -> &'static str {
         match self {
@@ -112,6 +118,14 @@ impl OptionSet {
     /// The set from its bits (bit `i` = option `i`); bits from [`MAX_OPTIONS`] up are dropped.
     pub fn from_bits(bits: u32) -> Self {
         Self((bits & ((1 << MAX_OPTIONS) - 1)) as u8)
+    }
+
+    /// Adds option `i`; returns whether it was not in the set yet.
+    pub fn insert(&mut self, i: OptionIndex) -> bool {
+        let bit = 1 << i.get();
+        let new = self.0 & bit == 0;
+        self.0 |= bit;
+        new
     }
 
     /// The bits (bit `i` = option `i`).
@@ -182,6 +196,15 @@ impl AnswerKey {
             Self::TrueFalse(_) => QuestionType::TrueFalse,
             Self::Poll => QuestionType::Poll,
             Self::TypeAnswer { .. } => QuestionType::TypeAnswer,
+        }
+    }
+
+    /// The one correct option of a single or true/false question (`None` for the other
+    /// types, multi included).
+    pub fn correct_option(&self) -> Option<usize> {
+        match self {
+            Self::Single(_) | Self::TrueFalse(_) => self.correct_options().iter().next(),
+            _ => None,
         }
     }
 
@@ -284,11 +307,17 @@ impl Grade {
 
     /// The grade of a stored result to a question of type `kind`.
     pub fn of(kind: QuestionType, r: &AnswerResult) -> Self {
+        Self::recorded(kind, r.correct, r.points)
+    }
+
+    /// The grade of an answer to a question of type `kind` recorded as `correct` with
+    /// `points` (a stored result, or a hosted game's kept answer).
+    pub fn recorded(kind: QuestionType, correct: bool, points: u32) -> Self {
         if kind == QuestionType::Poll {
             Self::Counted
-        } else if r.correct {
+        } else if correct {
             Self::Correct
-        } else if r.points > 0 {
+        } else if points > 0 {
             Self::Partial
         } else {
             Self::Wrong

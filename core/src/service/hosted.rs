@@ -113,6 +113,8 @@ pub const REVEAL_TEXTS: usize = 10;
 pub struct Reveal {
     /// The question's type.
     pub kind: QuestionType,
+    /// The one correct option of a single or true/false question.
+    pub correct_option: Option<usize>,
     /// The correct options (single, true/false, multi; empty for polls and typed answers).
     pub correct_options: OptionSet,
     /// The accepted answers (type_answer only).
@@ -403,6 +405,7 @@ impl QuizService {
         let Some(q) = quiz.questions().get(index) else {
             return Ok(Reveal {
                 kind: QuestionType::Single,
+                correct_option: None,
                 correct_options: OptionSet::EMPTY,
                 accepted: Vec::new(),
                 counts: Vec::new(),
@@ -436,6 +439,7 @@ impl QuizService {
         texts.truncate(REVEAL_TEXTS);
         Ok(Reveal {
             kind: q.kind(),
+            correct_option: q.key.correct_option(),
             correct_options: q.key.correct_options(),
             accepted: q.key.accepted().to_vec(),
             counts,

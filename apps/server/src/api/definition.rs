@@ -421,10 +421,9 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
             let mut set = OptionSet::EMPTY;
             for (i, item) in items.iter().enumerate() {
                 let o = index(item, &format!("{field}[{i}]"))?;
-                if set.contains(o.get()) {
+                if !set.insert(o) {
                     return fail(format!("{field}[{i}]"), "an option is listed twice");
                 }
-                set = OptionSet::from_bits(set.bits() | OptionSet::one(o).bits());
             }
             AnswerKey::Multi(set)
         }

@@ -4,7 +4,7 @@
 use poem_openapi::payload::Json;
 use quiz_core::game::{GameState, Phase};
 use quiz_core::service::{GameOpError, HostAction};
-use quiz_core::{QuestionType, QuizId, QuizService};
+use quiz_core::{QuizId, QuizService};
 
 use super::errors::{ApiError, ServerError, client, internal};
 use super::types::{GameOut, QuestionReportOut, ReportOut, TextCountOut};
@@ -74,15 +74,7 @@ pub(super) async fn report(svc: &QuizService, quiz: &QuizId) -> Result<ReportOut
                 id: r.id.to_string(),
                 prompt: r.prompt,
                 kind: r.reveal.kind.into(),
-                correct_option: Absent(
-                    matches!(
-                        r.reveal.kind,
-                        QuestionType::Single | QuestionType::TrueFalse
-                    )
-                    .then(|| r.reveal.correct_options.iter().next())
-                    .flatten()
-                    .map(|i| i as u64),
-                ),
+                correct_option: Absent(r.reveal.correct_option.map(|i| i as u64)),
                 correct_options: r.reveal.correct_options.iter().map(|i| i as u64).collect(),
                 accepted: r.reveal.accepted,
                 texts: r

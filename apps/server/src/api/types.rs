@@ -10,7 +10,7 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{Enum, Object, SecurityScheme};
 use quiz_contracts::ws::SnapshotMsg;
-use quiz_core::question::{MAX_TEXT_ANSWER_CHARS, MultiScoring};
+use quiz_core::question::MultiScoring;
 use quiz_core::service::QuizView;
 use quiz_core::{NameMode, QuestionType, QuizMode, QuizStatus, QuizSummary, ScoringKind};
 use serde_json::Value;
@@ -386,10 +386,7 @@ impl From<QuizView> for QuizOut {
                     kind: q.kind.into(),
                     prompt: q.prompt,
                     options: q.options,
-                    max_length: Absent(
-                        (q.kind == QuestionType::TypeAnswer)
-                            .then_some(MAX_TEXT_ANSWER_CHARS as u32),
-                    ),
+                    max_length: Absent(q.kind.max_length()),
                     points: q.points,
                     time_limit_ms: q.time_limit_ms,
                 })

@@ -23,7 +23,7 @@ use quiz_contracts::ws::{
 use quiz_core::board::{RoomBoards, ViewIndex};
 use quiz_core::game::{GameState, Phase};
 use quiz_core::ports::Names;
-use quiz_core::question::{Given, MAX_TEXT_ANSWER_CHARS};
+use quiz_core::question::Given;
 use quiz_core::service::Reveal;
 use quiz_core::{BoardEntry, Grade, PlayerId, QuestionType, Quiz, QuizId, QuizService};
 use tokio::sync::mpsc;
@@ -500,8 +500,7 @@ impl<'a> PhaseContext<'a> {
             kind: q.kind().into(),
             prompt: q.prompt.clone(),
             options: q.options.clone(),
-            max_length: (q.kind() == QuestionType::TypeAnswer)
-                .then_some(MAX_TEXT_ANSWER_CHARS as u32),
+            max_length: q.kind().max_length(),
             points: q.points,
             time_limit_ms: q.time_limit_ms,
             opens_at,
@@ -527,15 +526,7 @@ impl<'a> PhaseContext<'a> {
                         (Given::Picks(set), _) => (set.iter().next().map(|i| i as u32), None, None),
                         (Given::Text(t), _) => (None, None, Some(t.clone())),
                     };
-                    let grade = if q.kind() == QuestionType::Poll {
-                        Grade::Counted
-                    } else if a.correct {
-                        Grade::Correct
-                    } else if a.points > 0 {
-                        Grade::Partial
-                    } else {
-                        Grade::Wrong
-                    };
+                    let grade = Grade::recorded(q.kind(), a.correct, a.points);
                     YouMsg {
                         answered: true,
                         option,
@@ -559,13 +550,10 @@ impl<'a> PhaseContext<'a> {
                 },
             }
         });
-        let correct_options: Vec<u64> = r.correct_options.iter().map(|i| i as u64).collect();
         Some(RevealMsg {
             kind: r.kind.into(),
-            correct: matches!(r.kind, QuestionType::Single | QuestionType::TrueFalse)
-                .then(|| correct_options.first().copied())
-                .flatten(),
-            correct_options,
+            correct: r.correct_option.map(|i| i as u64),
+            correct_options: r.correct_options.iter().map(|i| i as u64).collect(),
             accepted: r.accepted.clone(),
             texts: r
                 .texts
