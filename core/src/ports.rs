@@ -130,6 +130,24 @@ pub trait Scoreboard: Send + Sync {
     /// never half); [`ScoreboardError::OutOfRange`].
     async fn record(&self, answer: &AnswerRecord) -> Result<Recorded, ScoreboardError>;
 
+    /// Records several answers, in order, each exactly as [`Self::record`] would one after
+    /// the other: a later answer sees the earlier ones (a repeat in the same call is a
+    /// duplicate of the first; a player's second answer extends the streak the first left),
+    /// and each gets its own result or error. The default records them one by one; an
+    /// adapter on a networked store does it in as few round trips as it can (the Redis
+    /// adapter: one script call per hash slot). An error for one answer says nothing about
+    /// the others.
+    async fn record_many(
+        &self,
+        answers: &[AnswerRecord],
+    ) -> Vec<Result<Recorded, ScoreboardError>> {
+        let mut out = Vec::with_capacity(answers.len());
+        for a in answers {
+            out.push(self.record(a).await);
+        }
+        out
+    }
+
     /// Up to `limit` players from rank `offset + 1` on, best first.
     ///
     /// # Errors

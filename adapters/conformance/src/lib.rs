@@ -57,6 +57,9 @@ macro_rules! scoreboard_suite {
             quizzes_are_isolated,
             concurrent_submitters_never_lose_or_double_an_increment,
             concurrent_retries_of_one_answer_apply_once,
+            a_batch_records_in_order_each_with_its_own_result,
+            a_refused_answer_in_a_batch_fails_alone,
+            concurrent_players_keep_their_own_order,
         );
     };
 }

@@ -548,3 +548,140 @@ pub async fn concurrent_retries_of_one_answer_apply_once<S: Scoreboard + ?Sized 
     }
     assert_eq!(applied, 1);
 }
+
+/// One `record_many` call with repeats, two and three answers of one player, and two
+/// quizzes: each answer gets the result recording them one by one in that order would give.
+pub async fn a_batch_records_in_order_each_with_its_own_result<S: Scoreboard + ?Sized>(sb: Arc<S>) {
+    let q = unique_quiz("sb-batch");
+    let other = unique_quiz("sb-batch-other");
+    let bonus = Some(StreakBonus { step: 10, cap: 50 });
+    let with_bonus = |mut a: quiz_core::AnswerRecord| {
+        a.streak = bonus;
+        a
+    };
+    let batch = vec![
+        with_bonus(answer(&q, "p1", "q0", true, 100, 1_000)),
+        with_bonus(answer(&q, "p2", "q0", false, 0, 1_100)),
+        // p1 again, next question: the streak the first answer left grows.
+        with_bonus(answer(&q, "p1", "q1", true, 100, 1_200)),
+        // A repeat of p1's first answer (another option, later): a duplicate of it.
+        with_bonus(answer(&q, "p1", "q0", false, 0, 1_300)),
+        // The same player id in another quiz: a player of its own.
+        with_bonus(answer(&other, "p1", "q0", true, 7, 1_400)),
+        with_bonus(answer(&q, "p1", "q2", true, 100, 1_500)),
+        // An exact repeat within the batch.
+        with_bonus(answer(&q, "p2", "q0", false, 0, 1_100)),
+    ];
+    let results = sb.record_many(&batch).await;
+    assert_eq!(results.len(), batch.len(), "one result per answer");
+    let got: Vec<(bool, u32, u32, u64, u32, u64)> = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.unwrap_or_else(|e| panic!("answer {i} of the batch: {e}"));
+            (
+                r.duplicate,
+                r.result.points,
+                r.result.streak,
+                r.total,
+                r.answers,
+                r.rank,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (false, 100, 1, 100, 1, 1),
+            (false, 0, 0, 0, 1, 2),
+            (false, 110, 2, 210, 2, 1),
+            (true, 100, 1, 210, 2, 1),
+            (false, 7, 1, 7, 1, 1),
+            (false, 120, 3, 330, 3, 1),
+            (true, 0, 0, 0, 1, 2),
+        ],
+        "(duplicate, points, streak, total, answers, rank) per answer"
+    );
+    // What the batch left is what one-by-one recording leaves.
+    assert_eq!(
+        scores(&sb.top(&q, 0, 10).await.unwrap()),
+        vec![("p1".to_owned(), 330, 1), ("p2".to_owned(), 0, 2)]
+    );
+    assert_eq!(sb.answers(&q, &player("p1")).await.unwrap().len(), 3);
+    assert_eq!(sb.answers(&q, &player("p2")).await.unwrap().len(), 1);
+    assert_eq!(sb.count(&other).await.unwrap(), 1);
+    // The batch's answers are deduplicated against later single records too.
+    let again = sb
+        .record(&answer(&q, "p1", "q1", true, 100, 9_000))
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!((again.result.points, again.total), (110, 330));
+    assert!(sb.record_many(&[]).await.is_empty());
+}
+
+/// An answer of a batch that is refused (its total would not fit the ranking's encoding)
+/// fails alone: the answers before and after it are recorded, it changes nothing.
+pub async fn a_refused_answer_in_a_batch_fails_alone<S: Scoreboard + ?Sized>(sb: Arc<S>) {
+    let q = unique_quiz("sb-batch-refused");
+    let max = u32::try_from(quiz_core::ranking::MAX_SCORE).unwrap();
+    sb.record(&answer(&q, "full", "q0", true, max, 500))
+        .await
+        .unwrap();
+    let batch = [
+        answer(&q, "p1", "q0", true, 10, 1_000),
+        answer(&q, "full", "q1", true, 1, 1_100),
+        answer(&q, "p2", "q0", true, 20, 1_200),
+    ];
+    let results = sb.record_many(&batch).await;
+    assert_eq!(results.len(), 3);
+    let mut results = results.into_iter();
+    let first = results.next().unwrap().unwrap();
+    assert_eq!((first.duplicate, first.total), (false, 10));
+    let refused = results.next().unwrap();
+    assert!(
+        matches!(
+            refused,
+            Err(quiz_core::ports::ScoreboardError::OutOfRange(_))
+        ),
+        "{refused:?}"
+    );
+    let last = results.next().unwrap().unwrap();
+    assert_eq!((last.duplicate, last.total), (false, 20));
+    let full = sb.answers(&q, &player("full")).await.unwrap();
+    assert_eq!(full.len(), 1, "the refused answer recorded nothing");
+    assert_eq!(sb.count(&q).await.unwrap(), 3);
+}
+
+/// Answers recorded concurrently from many tasks (which an adapter may gather into
+/// batches) in one quiz and another: each player's answers keep their order (the streak
+/// counts them in the order each task sent them), and nothing is lost or doubled.
+pub async fn concurrent_players_keep_their_own_order<S: Scoreboard + ?Sized + 'static>(sb: Arc<S>) {
+    const PLAYERS: u64 = 40;
+    const QUESTIONS: u64 = 6;
+    let quizzes = [unique_quiz("sb-order-a"), unique_quiz("sb-order-b")];
+    let mut tasks = Vec::new();
+    for p in 0..PLAYERS {
+        let sb = sb.clone();
+        let q = quizzes[usize::try_from(p % 2).unwrap()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut streaks = Vec::new();
+            for i in 0..QUESTIONS {
+                let mut a = answer(&q, &format!("p{p}"), &format!("q{i}"), true, 10, 100 * i);
+                a.streak = Some(StreakBonus { step: 1, cap: 100 });
+                streaks.push(sb.record(&a).await.unwrap().result.streak);
+            }
+            streaks
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), vec![1, 2, 3, 4, 5, 6]);
+    }
+    for q in &quizzes {
+        assert_eq!(sb.count(q).await.unwrap(), PLAYERS / 2);
+        for r in sb.top(q, 0, PLAYERS).await.unwrap() {
+            // 6 × 10 points plus bonuses 0 + 1 + … + 5.
+            assert_eq!(r.score(), 75, "{}", r.player);
+        }
+    }
+}

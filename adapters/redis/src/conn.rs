@@ -39,6 +39,10 @@ pub(crate) enum Failure {
     /// The operation gave up after concurrent changes kept invalidating it.
     #[error("redis {op}: gave up: {detail}")]
     Contended { op: &'static str, detail: String },
+    /// Redis refused one part of a batched call (the other parts went on), or the batched
+    /// call as a whole failed and this is its error, told to each of its parts.
+    #[error("redis {op} failed: {detail}")]
+    Refused { op: &'static str, detail: String },
 }
 
 impl Failure {
@@ -216,6 +220,15 @@ impl Connector {
         }
     }
 
+    /// The hash slot of `key` on a cluster; `None` on a standalone server, where one script
+    /// may touch any keys.
+    pub(crate) fn slot_of(&self, key: &str) -> Option<redis::cluster_routing::Slot> {
+        match self.maker {
+            Maker::Standalone(_) => None,
+            Maker::Cluster(_) => Some(redis::cluster_routing::Slot::for_key(key)),
+        }
+    }
+
     /// Runs one command, bounded by the operation timeout (connecting included).
     pub(crate) async fn query<T: FromRedisValue>(
         &self,
@@ -276,10 +289,7 @@ impl Connector {
         if want == 0 {
             return Ok(());
         }
-        let slot = match self.maker {
-            Maker::Standalone(_) => None,
-            Maker::Cluster(_) => Some(redis::cluster_routing::Slot::for_key(key)),
-        };
+        let slot = self.slot_of(key);
         let short = |f: &mut dyn FnMut(&mut ShortOfReplicas)| {
             let mut map = self
                 .short_of_replicas

@@ -78,6 +78,7 @@
 //! starts a throw-away `redis-server` of its own (Debian's, on `PATH`). Without the
 //! services the tests fail with a message saying how to start them; they never skip.
 
+mod batch;
 mod bus;
 mod conn;
 mod games;
@@ -195,6 +196,11 @@ pub struct RedisOptions {
     /// How long `WAIT` waits for the replicas (at most [`Self::response_timeout`] less
     /// 250 ms: the reply must come before the client gives up on it).
     pub wait_timeout: Duration,
+    /// At most this many answers go in one record script call. Concurrent answers (many
+    /// sockets) that arrive while earlier calls are out are recorded together, in arrival
+    /// order, each with its own result; no answer waits for a timer. 1 records every
+    /// answer with a call of its own (no batching).
+    pub record_batch: usize,
 }
 
 impl Default for RedisOptions {
@@ -207,6 +213,7 @@ impl Default for RedisOptions {
             bus_heartbeat: Duration::from_secs(5),
             wait_replicas: 0,
             wait_timeout: Duration::from_millis(500),
+            record_batch: 64,
         }
     }
 }

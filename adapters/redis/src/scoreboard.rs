@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 use quiz_core::ports::{Scoreboard, ScoreboardError};
-use quiz_core::ranking::{MAX_ELAPSED_MS, SortKeyError};
+use std::sync::Arc;
+
 use quiz_core::{
-    AnswerRecord, AnswerResult, ArchivedStanding, Grade, PlayerId, QuestionId, QuizId, Ranked,
-    Recorded, SortKey, Standing, Timestamp,
+    AnswerRecord, AnswerResult, ArchivedStanding, PlayerId, QuestionId, QuizId, Ranked, Recorded,
+    SortKey, Standing, Timestamp,
 };
 use redis::Value;
 
+use crate::batch::{self, Batcher};
 use crate::conn::{Failure, Shared};
 use crate::reply::{self, Items};
 use crate::{keys, scripts};
@@ -25,13 +27,19 @@ const MAX_AROUND: u64 = 1 << 50;
 ///
 /// `record` is one Lua script (dedupe, streak, points, total, sort key, answer count,
 /// stored result, rank), so it is atomic on a standalone server and on a cluster alike.
+/// Concurrent `record` calls are gathered into batches, one script call each (per hash
+/// slot), and `record_many` sends its answers the same way ([`crate::batch`]).
 pub struct RedisScoreboard {
     shared: Shared,
+    batcher: Arc<Batcher>,
 }
 
 impl RedisScoreboard {
     pub(crate) fn new(shared: Shared) -> Self {
-        Self { shared }
+        Self {
+            batcher: Arc::new(Batcher::new(shared.clone())),
+            shared,
+        }
     }
 
     /// Sets the canary ([`keys::CANARY`]): where none is (`NX`) when connecting, so a fresh
@@ -88,98 +96,18 @@ impl Scoreboard for RedisScoreboard {
     }
 
     async fn record(&self, a: &AnswerRecord) -> Result<Recorded, ScoreboardError> {
-        const OP: &str = "record";
-        let elapsed = a.at.since(a.quiz_created_at);
-        // Out of range is decided by the script, after the duplicate check: a late retry of
-        // an answer recorded in time still gets its stored result.
-        let elapsed_arg = if elapsed > MAX_ELAPSED_MS {
-            "-1".to_owned()
-        } else {
-            elapsed.to_string()
-        };
-        let (has_bonus, step, cap) = match a.streak {
-            Some(s) => ("1", s.step, s.cap),
-            None => ("0", 0, 0),
-        };
-        let reply: Value = self
-            .shared
-            .eval(
-                &scripts::RECORD,
-                &[
-                    keys::board(&a.quiz),
-                    keys::player_state(&a.quiz, &a.player),
-                    keys::player_answers(&a.quiz, &a.player),
-                ],
-                &[
-                    a.player.to_string(),
-                    a.question.to_string(),
-                    match a.grade {
-                        Grade::Correct => "1",
-                        Grade::Wrong => "0",
-                        Grade::Partial => "p",
-                        Grade::Counted => "n",
-                    }
-                    .to_owned(),
-                    a.base_points.to_string(),
-                    has_bonus.to_owned(),
-                    step.to_string(),
-                    cap.to_string(),
-                    a.at.millis().to_string(),
-                    elapsed_arg,
-                    a.opened
-                        .after
-                        .as_ref()
-                        .map_or_else(String::new, ToString::to_string),
-                    a.opened.at.millis().to_string(),
-                ],
-            )
-            .await
-            .map_err(unavailable)?;
-        // Acknowledged only once the replicas asked for have it (none by default).
-        self.shared
-            .wait_replicas(&keys::board(&a.quiz))
-            .await
-            .map_err(unavailable)?;
-        let mut items = Items::of(OP, reply).map_err(unavailable)?;
-        let status = items.text("status").map_err(unavailable)?;
-        let duplicate = match status.as_str() {
-            "new" => false,
-            "dup" => true,
-            "score" => {
-                let total = items.uint("total").map_err(unavailable)?;
-                return Err(SortKeyError::Score(total).into());
-            }
-            "elapsed" => return Err(SortKeyError::Elapsed(elapsed).into()),
-            other => {
-                return Err(unavailable(Failure::malformed(
-                    OP,
-                    format!("unknown status {other:?}"),
-                )));
-            }
-        };
-        let parse = |items: &mut Items| -> Result<Recorded, Failure> {
-            let result = reply::decode_result(OP, &items.text("result")?)?;
-            let total = items.uint("total")?;
-            let answers = items.uint("answers")?;
-            let answers = u32::try_from(answers)
-                .map_err(|_| Failure::malformed(OP, format!("answer count {answers}")))?;
-            let rank = items.uint("rank")?;
-            let reached = items.text("reached_at")?;
-            let reached_at = Timestamp(
-                reached
-                    .parse()
-                    .map_err(|_| Failure::malformed(OP, format!("reached_at {reached:?}")))?,
-            );
-            Ok(Recorded {
-                result,
-                total,
-                answers,
-                rank,
-                reached_at,
-                duplicate,
-            })
-        };
-        parse(&mut items).map_err(unavailable)
+        self.batcher.record(a).await
+    }
+
+    async fn record_many(
+        &self,
+        answers: &[AnswerRecord],
+    ) -> Vec<Result<Recorded, ScoreboardError>> {
+        let mut out = Vec::with_capacity(answers.len());
+        for chunk in answers.chunks(self.shared.options().record_batch.max(1)) {
+            out.extend(batch::record_batch(&self.shared, chunk).await);
+        }
+        out
     }
 
     async fn top(

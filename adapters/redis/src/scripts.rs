@@ -12,102 +12,129 @@ use std::sync::LazyLock;
 
 use crate::conn::Lua;
 
-/// Records one answer at most once. See [`crate::RedisScoreboard`]'s `record`.
+/// Records answers, each at most once, in order, in one call: a batch of answers whose keys
+/// all live in one hash slot (one quiz on a cluster; any quizzes on a standalone server).
+/// See [`crate::RedisScoreboard`]'s `record`.
 ///
-/// KEYS: 1 board, 2 player state, 3 player answers.
-/// ARGV: 1 player id, 2 question id, 3 grade (`1` correct, `0` wrong, `p` partial, `n`
-/// counted: a poll vote), 4 base points, 5 has streak bonus (`1`/`0`), 6 streak step,
-/// 7 streak cap, 8 `at` (ms, text), 9 ms since quiz creation (0..=2^32-1), or `-1` when
-/// past the encoding's range, 10 the question answered before (`''` for none), 11 the
-/// question's opening for the player (ms, text). The answer time stored in the result
-/// counts from the player's answer to question 10 if there is one, else from 11.
+/// KEYS: per answer `i` (from 0), `3i+1` board, `3i+2` player state, `3i+3` player answers.
+/// ARGV: 1 the number of answers `n`, then 11 per answer from `2 + 11i`: player id,
+/// question id, grade (`1` correct, `0` wrong, `p` partial, `n` counted: a poll vote), base
+/// points, has streak bonus (`1`/`0`), streak step, streak cap, `at` (ms, text), ms since
+/// quiz creation (0..=2^32-1) or `-1` when past the encoding's range, the question answered
+/// before (`''` for none), the question's opening for the player (ms, text). The answer
+/// time stored in the result counts from the player's answer to the question before if
+/// there is one, else from the opening.
 ///
-/// Replies: `{"dup"|"new", result, total, answers, rank, reached_at}`, or `{"score", total}`
-/// when the new total does not fit the encoding, or `{"elapsed"}` when `at` does not; both
-/// errors change nothing. The error order (score first) is the core's `SortKey::encode`'s.
+/// Each answer is recorded in turn, so a later answer sees the earlier ones' writes (a
+/// repeat is a duplicate; a player's next answer continues the streak). Each one runs under
+/// `pcall`, and reads everything it needs before its first write: an answer whose keys hold
+/// something else (`WRONGTYPE`) fails alone, having written nothing, and the rest of the
+/// batch goes on.
+///
+/// Replies: one entry per answer: `{"dup"|"new", result, total, answers, rank, reached_at}`;
+/// `{"score", total}` when the new total does not fit the encoding, or `{"elapsed"}` when
+/// `at` does not (both change nothing; the error order, score first, is the core's
+/// `SortKey::encode`'s); `{"err", message}` when Redis refused one of its commands.
 pub(crate) static RECORD: LazyLock<Lua> = LazyLock::new(|| {
     Lua::new(
         "record",
         r#"
 local MAX_SCORE = 2097151
 local TWO_32 = 4294967296
-local board, state, answers_key = KEYS[1], KEYS[2], KEYS[3]
-local player, question = ARGV[1], ARGV[2]
 
-local stored = redis.call('HGET', answers_key, question)
-if stored then
-  local st = redis.call('HMGET', state, 'total', 'answers', 'reached_at')
+local function record(k, a)
+  local board, state, answers_key = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local player, question = ARGV[a], ARGV[a + 1]
+  local stored = redis.call('HGET', answers_key, question)
+  if stored then
+    local st = redis.call('HMGET', state, 'total', 'answers', 'reached_at')
+    local rank = redis.call('ZRANK', board, player)
+    if not rank then
+      return {'err', 'answered player ' .. player .. ' is not on the board'}
+    end
+    return {'dup', stored, tonumber(st[1]) or 0, tonumber(st[2]) or 0, rank + 1, st[3] or ''}
+  end
+
+  local st = redis.call('HMGET', state, 'total', 'answers', 'streak', 'reached_at')
+  local total = tonumber(st[1]) or 0
+  local answers = tonumber(st[2]) or 0
+  local streak = tonumber(st[3]) or 0
+  local reached = st[4]
+  local at = ARGV[a + 7]
+
+  local grade = ARGV[a + 2]
+  local correct = grade == '1'
+  local points = 0
+  if correct then
+    streak = streak + 1
+    points = tonumber(ARGV[a + 3])
+    if ARGV[a + 4] == '1' then
+      points = points + math.min(tonumber(ARGV[a + 5]) * (streak - 1), tonumber(ARGV[a + 6]))
+    end
+  elseif grade == 'p' then
+    streak = 0
+    points = tonumber(ARGV[a + 3])
+  elseif grade ~= 'n' then
+    streak = 0
+  end
+  total = total + points
+  if total > MAX_SCORE then
+    return {'score', total}
+  end
+  local elapsed = tonumber(ARGV[a + 8])
+  if elapsed < 0 then
+    return {'elapsed'}
+  end
+
+  local on_board = redis.call('ZSCORE', board, player)
+  local opened = ARGV[a + 10]
+  if ARGV[a + 9] ~= '' then
+    local prev = redis.call('HGET', answers_key, ARGV[a + 9])
+    local prev_at = prev and string.match(prev, '^[^:]*:[^:]*:[^:]*:(%d+)')
+    if prev_at then
+      opened = prev_at
+    end
+  end
+  local took = tonumber(at) - tonumber(opened)
+  if took < 0 then
+    took = 0
+  end
+
+  -- Every read is done: the writes.
+  if points > 0 or not on_board then
+    reached = at
+    local key = (MAX_SCORE - total) * TWO_32 + elapsed
+    redis.call('ZADD', board, string.format('%.0f', key), player)
+  end
+  if not reached then
+    reached = at
+  end
+  answers = answers + 1
+  local result = (correct and '1' or '0') .. ':' .. string.format('%.0f', points) .. ':'
+    .. string.format('%.0f', streak) .. ':' .. at .. ':' .. string.format('%.0f', took)
+  redis.call('HSET', answers_key, question, result)
+  redis.call('HSET', state,
+    'total', string.format('%.0f', total),
+    'answers', string.format('%.0f', answers),
+    'streak', string.format('%.0f', streak),
+    'reached_at', reached)
   local rank = redis.call('ZRANK', board, player)
-  if not rank then
-    return redis.error_reply('quiz-redis: answered player ' .. player .. ' is not on the board')
-  end
-  return {'dup', stored, tonumber(st[1]) or 0, tonumber(st[2]) or 0, rank + 1, st[3] or ''}
+  return {'new', result, total, answers, rank + 1, reached}
 end
 
-local st = redis.call('HMGET', state, 'total', 'answers', 'streak', 'reached_at')
-local total = tonumber(st[1]) or 0
-local answers = tonumber(st[2]) or 0
-local streak = tonumber(st[3]) or 0
-local reached = st[4]
-
-local grade = ARGV[3]
-local correct = grade == '1'
-local points = 0
-if correct then
-  streak = streak + 1
-  points = tonumber(ARGV[4])
-  if ARGV[5] == '1' then
-    points = points + math.min(tonumber(ARGV[6]) * (streak - 1), tonumber(ARGV[7]))
-  end
-elseif grade == 'p' then
-  streak = 0
-  points = tonumber(ARGV[4])
-elseif grade ~= 'n' then
-  streak = 0
-end
-total = total + points
-if total > MAX_SCORE then
-  return {'score', total}
-end
-local elapsed = tonumber(ARGV[9])
-if elapsed < 0 then
-  return {'elapsed'}
-end
-
-local on_board = redis.call('ZSCORE', board, player)
-if points > 0 or not on_board then
-  reached = ARGV[8]
-  local key = (MAX_SCORE - total) * TWO_32 + elapsed
-  redis.call('ZADD', board, string.format('%.0f', key), player)
-end
-if not reached then
-  reached = ARGV[8]
-end
-answers = answers + 1
-
-local opened = ARGV[11]
-if ARGV[10] ~= '' then
-  local prev = redis.call('HGET', answers_key, ARGV[10])
-  local prev_at = prev and string.match(prev, '^[^:]*:[^:]*:[^:]*:(%d+)')
-  if prev_at then
-    opened = prev_at
+local n = tonumber(ARGV[1])
+local replies = {}
+for i = 0, n - 1 do
+  local ok, reply = pcall(record, 3 * i, 2 + 11 * i)
+  if ok then
+    replies[i + 1] = reply
+  elseif type(reply) == 'table' and reply.err then
+    replies[i + 1] = {'err', reply.err}
+  else
+    replies[i + 1] = {'err', tostring(reply)}
   end
 end
-local took = tonumber(ARGV[8]) - tonumber(opened)
-if took < 0 then
-  took = 0
-end
-
-local result = (correct and '1' or '0') .. ':' .. string.format('%.0f', points) .. ':'
-  .. string.format('%.0f', streak) .. ':' .. ARGV[8] .. ':' .. string.format('%.0f', took)
-redis.call('HSET', answers_key, question, result)
-redis.call('HSET', state,
-  'total', string.format('%.0f', total),
-  'answers', string.format('%.0f', answers),
-  'streak', string.format('%.0f', streak),
-  'reached_at', reached)
-local rank = redis.call('ZRANK', board, player)
-return {'new', result, total, answers, rank + 1, reached}
+return replies
 "#,
     )
 });

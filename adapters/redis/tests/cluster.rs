@@ -148,3 +148,77 @@ async fn unreachable_nodes_give_unavailable_in_bounded_time() {
     common::every_operation_reports_unavailable(&redis).await;
     common::connect_refuses_an_unreachable_target(target).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_failing_half_way_records_the_rest() {
+    let cluster = redis::cluster::ClusterClient::new(node_urls()).unwrap();
+    let mut raw = cluster.get_async_connection().await.unwrap();
+    common::a_batch_failing_half_way_records_the_rest(&adapters(URLS).await, &mut raw).await;
+}
+
+/// A quiz whose slot lies in the given third of the slot space (a 3-primary cluster, as
+/// `cargo xtask services up` makes, gives each primary one third).
+fn quiz_in_third(third: u16) -> quiz_core::QuizId {
+    (0..)
+        .map(|i| unique_quiz(&format!("rd-third{third}-{i}")))
+        .find(|q| slot_number(Slot::for_key(quiz_redis::keys::board(q))) / 5462 == third)
+        .unwrap()
+}
+
+/// The slot's number (the type shows it only through `Debug`).
+fn slot_number(slot: Slot) -> u16 {
+    format!("{slot:?}")
+        .trim_start_matches("Slot(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
+}
+
+/// One batch with answers of two quizzes in different slots (on different primaries):
+/// the adapter splits it into one script call per slot, and every answer gets its own
+/// result, in order, as if recorded one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_spanning_two_slots_is_split_per_slot() {
+    use quiz_conformance::fixtures::{answer, player};
+    use quiz_core::ports::Scoreboard;
+    let redis = adapters(URLS).await;
+    let a = quiz_in_third(0);
+    let b = quiz_in_third(2);
+    assert_ne!(
+        Slot::for_key(quiz_redis::keys::board(&a)),
+        Slot::for_key(quiz_redis::keys::board(&b))
+    );
+    let batch = [
+        answer(&a, "p1", "q0", true, 10, 1_000),
+        answer(&b, "p1", "q0", true, 20, 1_000),
+        answer(&a, "p2", "q0", true, 30, 1_100),
+        answer(&b, "p1", "q1", true, 40, 1_200),
+        answer(&a, "p1", "q0", true, 10, 1_300),
+        answer(&b, "p2", "q0", false, 0, 1_400),
+    ];
+    let got: Vec<(bool, u64, u64)> = redis
+        .scoreboard
+        .record_many(&batch)
+        .await
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            (r.duplicate, r.total, r.rank)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (false, 10, 1),
+            (false, 20, 1),
+            (false, 30, 1),
+            (false, 60, 1),
+            (true, 10, 2),
+            (false, 0, 2),
+        ]
+    );
+    let sb = &redis.scoreboard;
+    assert_eq!(sb.count(&a).await.unwrap(), 2);
+    assert_eq!(sb.count(&b).await.unwrap(), 2);
+    assert_eq!(sb.answers(&b, &player("p1")).await.unwrap().len(), 2);
+}

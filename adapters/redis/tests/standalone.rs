@@ -377,3 +377,10 @@ async fn dropped_subscriptions_release_their_connections() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_failing_half_way_records_the_rest() {
+    let client = redis::Client::open(quiz_conformance::service_url(URL)).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    common::a_batch_failing_half_way_records_the_rest(&adapters(URL).await, &mut raw).await;
+}

@@ -76,6 +76,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         let options = quiz_redis::RedisOptions {
             wait_replicas: config.redis_wait_replicas,
             wait_timeout: Duration::from_millis(config.redis_wait_timeout_ms),
+            record_batch: usize::try_from(config.redis_record_batch).unwrap_or(1),
             ..quiz_redis::RedisOptions::default()
         };
         let redis = quiz_redis::RedisAdapters::connect(target, options)

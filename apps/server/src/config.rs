@@ -131,6 +131,13 @@ pub struct Config {
     #[arg(long, env = "QUIZ_REDIS_WAIT_TIMEOUT_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=1_750))]
     pub redis_wait_timeout_ms: u64,
 
+    /// At most this many answers in one Redis record script call. Answers of many sockets
+    /// that arrive while earlier calls are out are recorded together (each with its own
+    /// result, in arrival order; none waits for a timer), which cuts Redis round trips and
+    /// script invocations under load (BENCHMARKS.md). 1 gives every answer a call of its own.
+    #[arg(long, env = "QUIZ_REDIS_RECORD_BATCH", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=512))]
+    pub redis_record_batch: u64,
+
     /// A file of words no display name may contain (one per line, `#` comments), added to
     /// the built-in list. Matched after normalisation and look-alike substitutions
     /// (README, "Names").

@@ -16,6 +16,7 @@
 mod loadgen;
 mod probe;
 mod process;
+mod redis_stats;
 mod report;
 mod scenarios;
 mod server;
@@ -36,6 +37,8 @@ fn usage() -> String {
        idle       (d) 50,000 idle sockets: connection capacity and memory per socket\n  \
        live-room  (e) one quiz, 2,000 players answering about once a second: CPU per answer with its fan-out\n  \
        idle-100q  (f) 10,000 idle players of 100-question quizzes: memory per socket after a large snapshot\n  \
+       redis      (g) server on Redis alone, 10,000 answers/s: server and Redis CPU per answer, ack latency\n  \
+       redis-kafka  (h) server on Redis + Kafka (no worker), 10,000 answers/s\n  \
        all        a, b, c and d in turn\n  \
        --smoke    a few seconds of tiny load on the embedded server; checks the report\n\
      \n\
@@ -69,7 +72,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--no-build" => no_build = true,
             "all" => scenarios.extend(["embedded", "fanout", "fullstack", "idle"]),
             "embedded" | "embedded-mix" | "fanout" | "fullstack" | "idle" | "live-room"
-            | "idle-100q" => scenarios.push(a.as_str()),
+            | "idle-100q" | "redis" | "redis-kafka" => scenarios.push(a.as_str()),
             "-h" | "--help" | "help" => {
                 println!("{}", usage());
                 return Ok(());
@@ -105,6 +108,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "idle" => scenarios::idle(&bins, &extra),
             "live-room" => scenarios::live_room(&bins, &extra),
             "idle-100q" => scenarios::idle_large(&bins, &extra),
+            "redis" => scenarios::networked(&bins, "redis", false, &extra),
+            "redis-kafka" => scenarios::networked(&bins, "redis-kafka", true, &extra),
             _ => Err(format!("unknown scenario {s}")),
         };
         if let Err(e) = result {

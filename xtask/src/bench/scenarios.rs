@@ -8,6 +8,7 @@ use super::Bins;
 use super::loadgen::{Target, loadgen};
 use super::probe::{http_get, metric_sum};
 use super::process::{Proc, reachable_nofile};
+use super::redis_stats;
 use super::report::{fresh_dir, out_dir, verify};
 use super::server::start_server;
 use crate::run as run_cmd;
@@ -246,6 +247,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
         dir: &dir,
         scenario: "fullstack",
     };
+    let redis_before = redis_stats::read(REDIS_PORT);
     let lg = loadgen(
         bins,
         &t,
@@ -273,20 +275,110 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
         None,
     )?;
     let result = lg.wait();
+    let redis_after = redis_stats::read(REDIS_PORT);
     server.check_alive()?;
     worker.check_alive()?;
     let server_addr = target.trim_start_matches("http://").to_owned();
+    let redis = redis_stats::report(redis_before, redis_after, accepted_answers(&server_addr));
     let archive = archive_catch_up(&server_addr, &worker_addr, ARCHIVE_WAIT);
     eprintln!("xtask bench: {archive}");
     server.stop();
     worker.stop();
     result?;
+    append_summary(&dir, &redis)?;
+    append_summary(&dir, &archive)?;
+    verify(bins, &dir, false)
+}
+
+/// The standalone Redis of `cargo xtask services up`.
+const REDIS_PORT: u16 = 6390;
+
+/// (g) The server on Redis alone (events in memory), or (h) on Redis and Kafka (no worker,
+/// no MongoDB): 10,000 answers/s offered by 1,000 players of 20 quizzes, the figures of
+/// the networked answer path without the archive's inserts on the same cores. The summary
+/// adds what Redis spent (script calls, script time and Redis CPU per answer).
+pub(super) fn networked(
+    bins: &Bins,
+    scenario: &str,
+    kafka: bool,
+    extra: &[String],
+) -> Result<(), String> {
+    let dir = out_dir(scenario);
+    fresh_dir(&dir)?;
+    crate::services::run(&["up".to_owned()])?;
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let topic = format!("quiz-bench-{stamp}");
+    let mut backends = strings(&["--redis-url", "redis://127.0.0.1:6390/"]);
+    if kafka {
+        backends.extend(strings(&[
+            "--kafka-brokers",
+            "127.0.0.1:19092",
+            "--kafka-topic",
+            &topic,
+        ]));
+    }
+    let (mut server, target) = start_server(bins, &dir, "server", &backends)?;
+    let t = Target {
+        url: &target,
+        server_pid: server.pid(),
+        dir: &dir,
+        scenario,
+    };
+    let before = redis_stats::read(REDIS_PORT);
+    let lg = loadgen(
+        bins,
+        &t,
+        &strings(&[
+            "--rate",
+            "10000",
+            "--players",
+            "1000",
+            "--quizzes",
+            "20",
+            "--questions",
+            "200",
+            "--in-flight",
+            "4",
+            "--observers-per-quiz",
+            "1",
+            "--ramp-up",
+            "5",
+            "--steady",
+            "30",
+            "--ramp-down",
+            "3",
+        ]),
+        extra,
+        None,
+    )?;
+    let result = lg.wait();
+    let after = redis_stats::read(REDIS_PORT);
+    server.check_alive()?;
+    let server_addr = target.trim_start_matches("http://").to_owned();
+    let accepted = accepted_answers(&server_addr);
+    server.stop();
+    result?;
+    append_summary(&dir, &redis_stats::report(before, after, accepted))?;
+    verify(bins, &dir, false)
+}
+
+/// The answers the server at `addr` accepted so far (0 when /metrics cannot be read).
+fn accepted_answers(addr: &str) -> u64 {
+    http_get(addr, "/metrics").map_or(0, |m| {
+        metric_sum(&m, "quiz_answers_total", Some(r#"outcome="accepted""#))
+    })
+}
+
+/// Adds a paragraph to the scenario's `summary.md`.
+fn append_summary(dir: &std::path::Path, text: &str) -> Result<(), String> {
+    eprintln!("xtask bench: {text}");
     let summary = dir.join("summary.md");
     let mut md =
         std::fs::read_to_string(&summary).map_err(|e| format!("{}: {e}", summary.display()))?;
-    md.push_str(&format!("\n{archive}\n"));
-    std::fs::write(&summary, md).map_err(|e| format!("{}: {e}", summary.display()))?;
-    verify(bins, &dir, false)
+    md.push_str(&format!("\n{text}\n"));
+    std::fs::write(&summary, md).map_err(|e| format!("{}: {e}", summary.display()))
 }
 
 /// How long the full-stack run waits, after the load, for the worker to archive every

@@ -540,3 +540,81 @@ impl Drop for PrivateRedis {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A batch whose middle answer's keys hold something the record script cannot use (another
+/// program wrote a string where the player's state hash belongs): that answer fails alone,
+/// with `Unavailable` naming Redis' refusal, and writes nothing; the answers before and
+/// after it in the same script call are recorded; a later batch works as before.
+pub async fn a_batch_failing_half_way_records_the_rest<C>(redis: &RedisAdapters, raw: &mut C)
+where
+    C: redis::aio::ConnectionLike + Send,
+{
+    let q = unique_quiz("rd-half");
+    let spoiled = player("spoiled");
+    let state_key = quiz_redis::keys::player_state(&q, &spoiled);
+    let _: () = redis::cmd("SET")
+        .arg(&state_key)
+        .arg("not a hash")
+        .query_async(raw)
+        .await
+        .unwrap();
+    let sb = redis.scoreboard.clone();
+    let batch = [
+        answer(&q, "p1", "q0", true, 10, 1_000),
+        answer(&q, "spoiled", "q0", true, 20, 1_100),
+        answer(&q, "p1", "q1", true, 30, 1_200),
+        answer(&q, "p2", "q0", true, 40, 1_300),
+    ];
+    let results = sb.record_many(&batch).await;
+    assert_eq!(results.len(), 4);
+    let mut results = results.into_iter();
+    let first = results.next().unwrap().unwrap();
+    assert_eq!((first.duplicate, first.total), (false, 10));
+    let failed = results.next().unwrap();
+    match &failed {
+        Err(ScoreboardError::Unavailable(e)) => {
+            let text = error_chain(e.as_ref());
+            assert!(text.contains("WRONGTYPE"), "{text}");
+        }
+        other => panic!("the spoiled answer should fail alone: {other:?}"),
+    }
+    let third = results.next().unwrap().unwrap();
+    assert_eq!(
+        (third.duplicate, third.total, third.answers),
+        (false, 40, 2)
+    );
+    let fourth = results.next().unwrap().unwrap();
+    assert_eq!(
+        (fourth.duplicate, fourth.total, fourth.rank),
+        (false, 40, 2)
+    );
+    // Nothing of the failed answer: not on the board, no result stored, the foreign value
+    // untouched.
+    assert!(sb.standing(&q, &spoiled).await.unwrap().is_none());
+    assert!(sb.answers(&q, &spoiled).await.unwrap().is_empty());
+    let kept: String = redis::cmd("GET")
+        .arg(&state_key)
+        .query_async(raw)
+        .await
+        .unwrap();
+    assert_eq!(kept, "not a hash");
+    assert_eq!(sb.count(&q).await.unwrap(), 2);
+    // The same answers again are duplicates; the spoiled one still fails, alone.
+    let again = sb.record_many(&batch).await;
+    assert!(again[0].as_ref().unwrap().duplicate);
+    assert!(again[1].is_err());
+    assert!(again[2].as_ref().unwrap().duplicate);
+    assert!(again[3].as_ref().unwrap().duplicate);
+}
+
+/// An error and its sources, as one line.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
