@@ -45,7 +45,9 @@ local TWO_32 = 4294967296
 local function record(k, a)
   local board, state, answers_key = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local player, question = ARGV[a], ARGV[a + 1]
-  local stored = redis.call('HGET', answers_key, question)
+  -- This answer's stored result (a repeat) and the one of the question before, together.
+  local got = redis.call('HMGET', answers_key, question, ARGV[a + 9])
+  local stored = got[1]
   if stored then
     local st = redis.call('HMGET', state, 'total', 'answers', 'reached_at')
     local rank = redis.call('ZRANK', board, player)
@@ -59,7 +61,10 @@ local function record(k, a)
   local total = tonumber(st[1]) or 0
   local answers = tonumber(st[2]) or 0
   local streak = tonumber(st[3]) or 0
+  -- Enrolling and recording write reached_at when they put the player on the board, and
+  -- removing deletes both: a player with one is on the board.
   local reached = st[4]
+  local on_board = reached ~= false and reached ~= nil
   local at = ARGV[a + 7]
 
   local grade = ARGV[a + 2]
@@ -86,14 +91,10 @@ local function record(k, a)
     return {'elapsed'}
   end
 
-  local on_board = redis.call('ZSCORE', board, player)
   local opened = ARGV[a + 10]
-  if ARGV[a + 9] ~= '' then
-    local prev = redis.call('HGET', answers_key, ARGV[a + 9])
-    local prev_at = prev and string.match(prev, '^[^:]*:[^:]*:[^:]*:(%d+)')
-    if prev_at then
-      opened = prev_at
-    end
+  local prev_at = got[2] and string.match(got[2], '^[^:]*:[^:]*:[^:]*:(%d+)')
+  if prev_at then
+    opened = prev_at
   end
   local took = tonumber(at) - tonumber(opened)
   if took < 0 then
@@ -103,11 +104,7 @@ local function record(k, a)
   -- Every read is done: the writes.
   if points > 0 or not on_board then
     reached = at
-    local key = (MAX_SCORE - total) * TWO_32 + elapsed
-    redis.call('ZADD', board, string.format('%.0f', key), player)
-  end
-  if not reached then
-    reached = at
+    redis.call('ZADD', board, string.format('%.0f', (MAX_SCORE - total) * TWO_32 + elapsed), player)
   end
   answers = answers + 1
   local result = (correct and '1' or '0') .. ':' .. string.format('%.0f', points) .. ':'
@@ -119,6 +116,12 @@ local function record(k, a)
     'streak', string.format('%.0f', streak),
     'reached_at', reached)
   local rank = redis.call('ZRANK', board, player)
+  if not rank then
+    -- Only if something else took the player off the board and left their state (an
+    -- eviction): put them back where their score belongs.
+    redis.call('ZADD', board, string.format('%.0f', (MAX_SCORE - total) * TWO_32 + elapsed), player)
+    rank = redis.call('ZRANK', board, player)
+  end
   return {'new', result, total, answers, rank + 1, reached}
 end
 
