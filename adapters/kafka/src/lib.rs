@@ -59,7 +59,7 @@ mod error;
 mod producer;
 
 pub use admin::ensure_topic;
-pub use config::{DEFAULT_TOPIC, KafkaConfig};
+pub use config::{Compression, DEFAULT_TOPIC, KafkaConfig};
 pub use consumer::{Batch, KafkaEventStream};
 pub use error::{KafkaFailure, SetupError, StreamError};
 pub use producer::KafkaEventLog;

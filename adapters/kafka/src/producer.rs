@@ -75,6 +75,7 @@ impl KafkaEventLog {
             )
             .set("message.timeout.ms", config.delivery_timeout_ms())
             .set("linger.ms", config.linger_ms())
+            .set("compression.type", config.compression.as_str())
             .create()
             .map_err(|e| setup_error("creating the Kafka producer", &e))?;
         Ok(Self {

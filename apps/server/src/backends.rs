@@ -108,6 +108,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         kc.topic = config.kafka_topic.clone();
         kc.partitions = config.kafka_partitions;
         kc.linger = Duration::from_millis(config.kafka_linger_ms);
+        kc.compression = config.kafka_compression.into();
         kc.ack_timeout = Duration::from_millis(config.kafka_ack_timeout_ms);
         let log = quiz_kafka::KafkaEventLog::connect(&kc)
             .await

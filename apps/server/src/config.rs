@@ -6,6 +6,30 @@ use std::net::SocketAddr;
 use clap::{Parser, Subcommand};
 pub use quiz_common::LogFormat;
 
+/// The Kafka producer's compression codec (`--kafka-compression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KafkaCompression {
+    /// Uncompressed.
+    None,
+    /// LZ4.
+    Lz4,
+    /// Snappy.
+    Snappy,
+    /// Gzip.
+    Gzip,
+}
+
+impl From<KafkaCompression> for quiz_kafka::Compression {
+    fn from(c: KafkaCompression) -> Self {
+        match c {
+            KafkaCompression::None => Self::None,
+            KafkaCompression::Lz4 => Self::Lz4,
+            KafkaCompression::Snappy => Self::Snappy,
+            KafkaCompression::Gzip => Self::Gzip,
+        }
+    }
+}
+
 /// The quiz server.
 ///
 /// With no options it runs everything in this process on in-memory adapters, serves the
@@ -161,6 +185,11 @@ pub struct Config {
     /// latency; librdkafka still batches whatever queues up while requests are in flight.
     #[arg(long, env = "QUIZ_KAFKA_LINGER_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub kafka_linger_ms: u64,
+
+    /// How the Kafka producer compresses its batches: none, lz4, snappy or gzip. Less to
+    /// send and store for some CPU on the server and the worker (BENCHMARKS.md measures lz4).
+    #[arg(long, env = "QUIZ_KAFKA_COMPRESSION", value_enum, default_value_t = KafkaCompression::None)]
+    pub kafka_compression: KafkaCompression,
 
     /// How long an answer waits for Kafka's acknowledgement before the player is told to
     /// try again, in milliseconds (the event is still delivered in the background if Kafka
