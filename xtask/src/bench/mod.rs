@@ -13,6 +13,7 @@
 //! Nothing here asserts a speed: the numbers are measured and reported. Only `--smoke`
 //! checks something (that the report files exist and are complete), for CI.
 
+mod cpu;
 mod loadgen;
 mod probe;
 mod process;

@@ -8,9 +8,9 @@ use super::Bins;
 use super::loadgen::{Target, loadgen};
 use super::probe::{http_get, metric_sum};
 use super::process::{Proc, reachable_nofile};
-use super::redis_stats;
 use super::report::{fresh_dir, out_dir, verify};
 use super::server::start_server;
+use super::{cpu, redis_stats};
 use crate::run as run_cmd;
 use crate::suites::free_port;
 
@@ -248,6 +248,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
         scenario: "fullstack",
     };
     let redis_before = redis_stats::read(REDIS_PORT);
+    let cpu_before = cpu::read();
     let lg = loadgen(
         bins,
         &t,
@@ -275,6 +276,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
         None,
     )?;
     let result = lg.wait();
+    let cpu_after = cpu::read();
     let redis_after = redis_stats::read(REDIS_PORT);
     server.check_alive()?;
     worker.check_alive()?;
@@ -286,6 +288,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
     worker.stop();
     result?;
     append_summary(&dir, &redis)?;
+    append_summary(&dir, &cpu::report(&cpu_before, &cpu_after))?;
     append_summary(&dir, &archive)?;
     verify(bins, &dir, false)
 }
@@ -327,6 +330,7 @@ pub(super) fn networked(
         scenario,
     };
     let before = redis_stats::read(REDIS_PORT);
+    let cpu_before = cpu::read();
     let lg = loadgen(
         bins,
         &t,
@@ -354,6 +358,7 @@ pub(super) fn networked(
         None,
     )?;
     let result = lg.wait();
+    let cpu_after = cpu::read();
     let after = redis_stats::read(REDIS_PORT);
     server.check_alive()?;
     let server_addr = target.trim_start_matches("http://").to_owned();
@@ -361,6 +366,7 @@ pub(super) fn networked(
     server.stop();
     result?;
     append_summary(&dir, &redis_stats::report(before, after, accepted))?;
+    append_summary(&dir, &cpu::report(&cpu_before, &cpu_after))?;
     verify(bins, &dir, false)
 }
 
