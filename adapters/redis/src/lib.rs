@@ -64,7 +64,11 @@
 //!
 //! Atomicity: `record`, `enroll`, `restore` and `join` are each one Lua script (run by SHA,
 //! falling back to `EVAL` when a node lacks it); `standing` and `around` read through a
-//! script too, so rank and score come from the same instant. The registry's `restore` is
+//! script too, so rank and score come from the same instant. Answers are recorded in
+//! batches: concurrent `record` calls (many sockets) that arrive while earlier calls are
+//! out go together in one script call per hash slot, each answer atomic and recorded in
+//! arrival order with its own result ([`RedisOptions::record_batch`]; `record_many` sends
+//! a given list the same way). The registry's `restore` is
 //! one script per chunk of [`PLAYER_RESTORE_CHUNK`] players, each chunk atomic (see
 //! [`RedisRegistry`]).
 //!

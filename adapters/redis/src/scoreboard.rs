@@ -28,7 +28,7 @@ const MAX_AROUND: u64 = 1 << 50;
 /// `record` is one Lua script (dedupe, streak, points, total, sort key, answer count,
 /// stored result, rank), so it is atomic on a standalone server and on a cluster alike.
 /// Concurrent `record` calls are gathered into batches, one script call each (per hash
-/// slot), and `record_many` sends its answers the same way ([`crate::batch`]).
+/// slot), and `record_many` sends its answers the same way.
 pub struct RedisScoreboard {
     shared: Shared,
     batcher: Arc<Batcher>,
