@@ -105,6 +105,8 @@ async fn record_group(
         keys_arg.push(keys::player_answers(&a.quiz, &a.player));
         push_args(&mut args, a);
     }
+    metrics::counter!(crate::RECORD_CALLS_METRIC).increment(1);
+    metrics::counter!(crate::RECORD_ANSWERS_METRIC).increment(group.len() as u64);
     let call = async {
         let reply: Value = shared.eval(&scripts::RECORD, &keys_arg, &args).await?;
         // Acknowledged only once the replicas asked for have it (none by default).

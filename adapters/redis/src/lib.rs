@@ -171,6 +171,13 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
+/// Counter (through the `metrics` facade): record script calls made, batched or not.
+pub const RECORD_CALLS_METRIC: &str = "quiz_redis_record_calls_total";
+
+/// Counter (through the `metrics` facade): answers those calls carried. Divided by
+/// [`RECORD_CALLS_METRIC`], the mean batch size.
+pub const RECORD_ANSWERS_METRIC: &str = "quiz_redis_record_answers_total";
+
 /// Timeouts and retry settings. The defaults make an unreachable server an error within
 /// about five seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,6 +85,16 @@ fn register_all() {
     );
     metrics::describe_counter!(BOARDS_SENT, "Boards pushed to sockets.");
     metrics::counter!(BOARDS_SENT).absolute(0);
+    metrics::describe_counter!(
+        quiz_redis::RECORD_CALLS_METRIC,
+        "Redis record script calls (with --redis-url; each may carry several answers)."
+    );
+    metrics::counter!(quiz_redis::RECORD_CALLS_METRIC).absolute(0);
+    metrics::describe_counter!(
+        quiz_redis::RECORD_ANSWERS_METRIC,
+        "Answers carried by Redis record script calls (divided by the calls: the mean batch)."
+    );
+    metrics::counter!(quiz_redis::RECORD_ANSWERS_METRIC).absolute(0);
     metrics::describe_histogram!(
         BROADCAST_LATENCY,
         Unit::Seconds,

@@ -20,6 +20,8 @@ async fn metrics_are_exported_from_the_first_second() {
         "quiz_answers_total{outcome=\"accepted\"} 0",
         "quiz_joins_total{outcome=\"joined\"} 0",
         "quiz_boards_sent_total 0",
+        "quiz_redis_record_calls_total 0",
+        "quiz_redis_record_answers_total 0",
         "quiz_connections_refused_total 0",
         "quiz_http_refused_total{code=\"payload_too_large\"} 0",
         "quiz_answer_latency_seconds_count 0",

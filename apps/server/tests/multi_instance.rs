@@ -79,6 +79,22 @@ async fn players_on_different_instances_see_each_other_through_nginx() {
         (r["correct"].as_bool(), r["total"].as_u64()),
         (Some(true), Some(100))
     );
+    // The answer went through a Redis record call, counted on /metrics (the recorder is
+    // process-wide: other tests may add to the counts, never take from them).
+    let (status, metrics) = a.http("GET", "/metrics", None, &[]).await;
+    assert_eq!(status, 200);
+    let metrics = metrics.as_str().unwrap_or_default().to_owned();
+    for name in [
+        "quiz_redis_record_calls_total",
+        "quiz_redis_record_answers_total",
+    ] {
+        let n: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{metrics}"));
+        assert!(n >= 1.0, "{name} = {n}");
+    }
     let alice_id = alice_join["player_id"].as_str().unwrap();
     let sent = Instant::now();
     loop {
