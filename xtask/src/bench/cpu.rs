@@ -14,7 +14,7 @@ const PROCESSES: &[(&str, &str)] = &[
 ];
 
 /// The clock ticks per second of `/proc/<pid>/stat` (100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
+pub(super) const TICKS_PER_SECOND: f64 = 100.0;
 
 /// A reading of every matching process's CPU time.
 pub(super) struct Reading {
@@ -22,7 +22,8 @@ pub(super) struct Reading {
     ticks: Vec<(&'static str, u64)>,
 }
 
-fn ticks_of(pid: &str) -> Option<u64> {
+/// A process's user + system CPU time so far, in clock ticks.
+pub(super) fn ticks_of(pid: &str) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = stat.rsplit_once(") ")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();

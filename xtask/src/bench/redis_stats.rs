@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use super::cpu;
+
 /// One reading of the standalone Redis the networked scenarios use.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct RedisReading {
@@ -13,9 +15,6 @@ pub(super) struct RedisReading {
     /// The Redis process's user + system CPU, in clock ticks.
     cpu_ticks: u64,
 }
-
-/// The clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux).
-const TICKS_PER_SECOND: u64 = 100;
 
 fn redis_cli(port: u16, section: &str) -> Option<String> {
     let out = Command::new("redis-cli")
@@ -35,17 +34,6 @@ fn stat_field(line: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn process_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may contain spaces) start after ") ".
-    let rest = stat.rsplit_once(") ")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
 /// Reads the Redis on `port`; `None` when it does not answer.
 pub(super) fn read(port: u16) -> Option<RedisReading> {
     let stats = redis_cli(port, "commandstats")?;
@@ -62,7 +50,7 @@ pub(super) fn read(port: u16) -> Option<RedisReading> {
         .find_map(|l| l.strip_prefix("process_id:"))?
         .trim()
         .to_owned();
-    r.cpu_ticks = process_ticks(&pid).unwrap_or(0);
+    r.cpu_ticks = cpu::ticks_of(&pid).unwrap_or(0);
     Some(r)
 }
 
@@ -89,8 +77,8 @@ pub(super) fn report(
         answers as f64 / calls.max(1) as f64,
         per(usec as f64),
         usec as f64 / calls.max(1) as f64,
-        per(ticks as f64 * 1e6 / TICKS_PER_SECOND as f64),
-        ticks as f64 / TICKS_PER_SECOND as f64,
+        per(ticks as f64 * 1e6 / cpu::TICKS_PER_SECOND),
+        ticks as f64 / cpu::TICKS_PER_SECOND,
     )
 }
 
