@@ -197,9 +197,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
         return Err(why);
     }
     crate::services::run(&["up".to_owned()])?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let stamp = run_stamp();
     // A topic and database of its own, so the worker does not replay other runs' events.
     let topic = format!("quiz-bench-{stamp}");
     let db = format!("quiz_bench_{stamp}");
@@ -249,32 +247,7 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
     };
     let redis_before = redis_stats::read(REDIS_PORT);
     let cpu_before = cpu::read();
-    let lg = loadgen(
-        bins,
-        &t,
-        &strings(&[
-            "--rate",
-            "20000",
-            "--players",
-            "1000",
-            "--quizzes",
-            "20",
-            "--questions",
-            "200",
-            "--in-flight",
-            "4",
-            "--observers-per-quiz",
-            "1",
-            "--ramp-up",
-            "10",
-            "--steady",
-            "30",
-            "--ramp-down",
-            "3",
-        ]),
-        extra,
-        None,
-    )?;
+    let lg = loadgen(bins, &t, &stack_load("20000", "10"), extra, None)?;
     let result = lg.wait();
     let cpu_after = cpu::read();
     let redis_after = redis_stats::read(REDIS_PORT);
@@ -293,6 +266,39 @@ pub(super) fn fullstack(bins: &Bins, extra: &[String]) -> Result<(), String> {
     verify(bins, &dir, false)
 }
 
+/// The load of the scenarios on the service stack: `rate` answers/s offered by 1,000
+/// players of 20 quizzes of 200 questions (4 answers in flight each, one observer per
+/// quiz), ramping up over `ramp_up` seconds, 30 s steady, 3 s down.
+fn stack_load(rate: &str, ramp_up: &str) -> Vec<String> {
+    strings(&[
+        "--rate",
+        rate,
+        "--players",
+        "1000",
+        "--quizzes",
+        "20",
+        "--questions",
+        "200",
+        "--in-flight",
+        "4",
+        "--observers-per-quiz",
+        "1",
+        "--ramp-up",
+        ramp_up,
+        "--steady",
+        "30",
+        "--ramp-down",
+        "3",
+    ])
+}
+
+/// Seconds since the epoch: names a run's own Kafka topic and database.
+fn run_stamp() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// The standalone Redis of `cargo xtask services up`.
 const REDIS_PORT: u16 = 6390;
 
@@ -309,9 +315,7 @@ pub(super) fn networked(
     let dir = out_dir(scenario);
     fresh_dir(&dir)?;
     crate::services::run(&["up".to_owned()])?;
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let stamp = run_stamp();
     let topic = format!("quiz-bench-{stamp}");
     let mut backends = strings(&["--redis-url", "redis://127.0.0.1:6390/"]);
     if kafka {
@@ -331,32 +335,7 @@ pub(super) fn networked(
     };
     let before = redis_stats::read(REDIS_PORT);
     let cpu_before = cpu::read();
-    let lg = loadgen(
-        bins,
-        &t,
-        &strings(&[
-            "--rate",
-            "10000",
-            "--players",
-            "1000",
-            "--quizzes",
-            "20",
-            "--questions",
-            "200",
-            "--in-flight",
-            "4",
-            "--observers-per-quiz",
-            "1",
-            "--ramp-up",
-            "5",
-            "--steady",
-            "30",
-            "--ramp-down",
-            "3",
-        ]),
-        extra,
-        None,
-    )?;
+    let lg = loadgen(bins, &t, &stack_load("10000", "5"), extra, None)?;
     let result = lg.wait();
     let cpu_after = cpu::read();
     let after = redis_stats::read(REDIS_PORT);
