@@ -49,7 +49,7 @@ pub struct RoomBoards {
     /// Names of shown players the caller did not know yet (read from the registry).
     pub new_names: Names,
     /// Set when reading those names failed (the lines then show ids).
-    pub names_failed: Option<crate::service::Unavailable>,
+    pub names_failed: Option<crate::unavailable::Unavailable>,
 }
 
 /// The views of `viewers` over a full board `lines` (rank order), `k` neighbours each side.

@@ -166,6 +166,32 @@ impl Phase {
             Phase::Podium => "podium",
         }
     }
+
+    /// The phase a pause holds, or this phase when it is not a pause: what a paused game
+    /// shows (its question, its reveal, its board) under the pause.
+    pub fn unpaused(&self) -> &Phase {
+        match self {
+            Phase::Paused { from, .. } => from,
+            p => p,
+        }
+    }
+
+    /// The index of the question this phase holds open for answers: `Some` only for a
+    /// running question (a paused one takes no answers; see [`Phase::unpaused`]).
+    pub fn open_question(&self) -> Option<usize> {
+        match self {
+            Phase::Question { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// The players a question (running or paused) waited for when it opened.
+    pub fn expected(&self) -> Option<u64> {
+        match self.unpaused() {
+            Phase::Question { expected, .. } => Some(*expected),
+            _ => None,
+        }
+    }
 }
 
 impl GameState {
@@ -415,12 +441,13 @@ fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Ti
 /// Where a phase stands in the game's order: (question index, step within it), with the
 /// lobby first and the podium last. A pause stands where the phase it paused stands.
 pub fn order(phase: &Phase) -> (u64, u8) {
-    match phase {
+    match phase.unpaused() {
         Phase::Lobby { .. } => (0, 0),
         Phase::Question { index, .. } => (*index as u64 + 1, 1),
         Phase::Reveal { index, .. } => (*index as u64 + 1, 2),
         Phase::Board { index, .. } => (*index as u64 + 1, 3),
-        Phase::Paused { from, .. } => order(from),
+        // A pause never holds a pause.
+        Phase::Paused { .. } => (0, 0),
         Phase::Podium => (u64::MAX, 0),
     }
 }

@@ -29,6 +29,7 @@ pub mod scoring;
 pub mod service;
 pub mod throttle;
 pub mod time;
+pub mod unavailable;
 
 pub use ids::{IdError, OptionIndex, PlayerId, PlayerName, QuestionId, QuizId};
 pub use model::*;

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
-use crate::question::Grade;
 use crate::ranking::{SortKey, SortKeyError};
 use crate::scoring::StreakBonus;
 use crate::time::Timestamp;
@@ -253,5 +252,28 @@ pub struct QuizSummary {
     /// How many questions.
     pub questions: usize,
     /// Open or closed.
-    pub status: crate::quiz::QuizStatus,
+    pub status: QuizStatus,
+}
+
+/// Whether a quiz accepts joins and answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizStatus {
+    /// Players may join and answer.
+    Open,
+    /// No joins, no answers; the board stays readable.
+    Closed,
+}
+
+/// How one answer was graded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Grade {
+    /// Right: earns the question's (weighted) points and extends the streak.
+    Correct,
+    /// A `multi` answer partly right under partial scoring: some points, the streak ends.
+    Partial,
+    /// Wrong: no points, the streak ends.
+    Wrong,
+    /// A poll vote: no points, the streak is kept.
+    Counted,
 }

@@ -523,13 +523,13 @@ pub trait GameStore: Send + Sync {
     ///
     /// # Errors
     /// [`GameStoreError::Unavailable`] only.
-    async fn kick(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError>;
+    async fn remove_player(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError>;
 
     /// The players the host removed.
     ///
     /// # Errors
     /// [`GameStoreError::Unavailable`] only.
-    async fn kicked(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError>;
+    async fn removed_players(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError>;
 
     /// Forgets the game, its answers to the first `questions` questions and its removed
     /// players (the quiz is reset or deleted).

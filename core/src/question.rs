@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{MAX_OPTIONS, OptionIndex, QuestionId};
 use crate::model::AnswerResult;
+pub use crate::model::Grade;
+pub use crate::scoring::MultiScoring;
 
 /// Longest typed answer, and longest accepted answer, in characters.
 pub const MAX_TEXT_ANSWER_CHARS: usize = 64;
@@ -82,19 +84,6 @@ impl QuestionType {
             Self::TypeAnswer => "text",
         }
     }
-}
-
-/// How a `multi` question scores a set that is not exactly right.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MultiScoring {
-    /// Only the exact set of correct options earns points.
-    #[default]
-    AllOrNothing,
-    /// `points × (right picks − wrong picks) / correct options`, never below 0, rounded
-    /// half up (`points` being what a correct answer earns at that moment, speed weighting
-    /// included). Only the exact set counts as correct (for streaks and counts).
-    Partial,
 }
 
 /// A set of option indexes (each below [`MAX_OPTIONS`]).
@@ -279,19 +268,6 @@ pub enum Given {
     Picks(OptionSet),
     /// The typed answer, normalised as the question compares it.
     Text(String),
-}
-
-/// How one answer was graded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Grade {
-    /// Right: earns the question's (weighted) points and extends the streak.
-    Correct,
-    /// A `multi` answer partly right under partial scoring: some points, the streak ends.
-    Partial,
-    /// Wrong: no points, the streak ends.
-    Wrong,
-    /// A poll vote: no points, the streak is kept.
-    Counted,
 }
 
 impl Grade {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::game::HostedOptions;
 use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, QuestionId, QuizId};
 use crate::model::Opened;
+pub use crate::model::QuizStatus;
 pub use crate::question::{
     Answer, AnswerKey, Given, Grade, MAX_ACCEPTED, MAX_TEXT_ANSWER_CHARS, MultiScoring, OptionSet,
     QuestionType, ShapeError, TRUE_FALSE_OPTIONS,
@@ -37,16 +38,6 @@ pub const MAX_TIME_LIMIT_MS: u32 = 600_000;
 pub const MAX_TEXT_CHARS: usize = 500;
 /// Longest option text, in characters.
 pub const MAX_OPTION_CHARS: usize = 200;
-
-/// Whether a quiz accepts joins and answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuizStatus {
-    /// Players may join and answer.
-    Open,
-    /// No joins, no answers; the board stays readable.
-    Closed,
-}
 
 /// One question, including its answer key. The key never leaves the server: client-facing
 /// views are built with [`Question::public`].

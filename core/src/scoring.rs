@@ -7,7 +7,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::question::MultiScoring;
+/// How a `multi` question scores a set that is not exactly right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiScoring {
+    /// Only the exact set of correct options earns points.
+    #[default]
+    AllOrNothing,
+    /// `points × (right picks − wrong picks) / correct options`, never below 0, rounded
+    /// half up (`points` being what a correct answer earns at that moment, speed weighting
+    /// included). Only the exact set counts as correct (for streaks and counts).
+    Partial,
+}
 
 /// How a correct answer's base points are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -159,17 +159,17 @@ pub async fn first_answer_stays_and_counts_are_exact<G: GameStore + ?Sized + 'st
 
 /// Removed players are remembered once each, per quiz.
 pub async fn removed_players_are_remembered<G: GameStore + ?Sized>(games: Arc<G>) {
-    let q = unique_quiz("game-kick");
-    assert!(games.kicked(&q).await.unwrap().is_empty());
-    games.kick(&q, &player("p2")).await.unwrap();
-    games.kick(&q, &player("p2")).await.unwrap();
-    games.kick(&q, &player("p5")).await.unwrap();
-    let mut kicked = games.kicked(&q).await.unwrap();
-    kicked.sort();
-    assert_eq!(kicked, vec![player("p2"), player("p5")]);
+    let q = unique_quiz("game-remove");
+    assert!(games.removed_players(&q).await.unwrap().is_empty());
+    games.remove_player(&q, &player("p2")).await.unwrap();
+    games.remove_player(&q, &player("p2")).await.unwrap();
+    games.remove_player(&q, &player("p5")).await.unwrap();
+    let mut removed = games.removed_players(&q).await.unwrap();
+    removed.sort();
+    assert_eq!(removed, vec![player("p2"), player("p5")]);
     assert!(
         games
-            .kicked(&unique_quiz("game-kick-other"))
+            .removed_players(&unique_quiz("game-remove-other"))
             .await
             .unwrap()
             .is_empty()
@@ -189,11 +189,11 @@ pub async fn clear_forgets_the_game<G: GameStore + ?Sized>(games: Arc<G>) {
         .record_answer(&q, 1, &answer("p1", 0, true, 5))
         .await
         .unwrap();
-    games.kick(&q, &player("p3")).await.unwrap();
+    games.remove_player(&q, &player("p3")).await.unwrap();
     games.clear(&q, 2).await.unwrap();
     assert_eq!(games.get(&q).await.unwrap(), None);
     assert_eq!(games.answer_count(&q, 1).await.unwrap(), 0);
-    assert!(games.kicked(&q).await.unwrap().is_empty());
+    assert!(games.removed_players(&q).await.unwrap().is_empty());
     assert!(
         games
             .compare_and_set(&q, None, &GameState::lobby())

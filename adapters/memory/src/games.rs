@@ -13,7 +13,7 @@ use quiz_core::{PlayerId, QuizId};
 struct Game {
     state: Option<GameState>,
     answers: HashMap<usize, HashMap<PlayerId, GameAnswer>>,
-    kicked: HashSet<PlayerId>,
+    removed: HashSet<PlayerId>,
 }
 
 /// Hosted games in process memory.
@@ -91,13 +91,13 @@ impl GameStore for MemoryGames {
         }))
     }
 
-    async fn kick(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
-        self.with(quiz, |g| g.kicked.insert(player.clone()));
+    async fn remove_player(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
+        self.with(quiz, |g| g.removed.insert(player.clone()));
         Ok(())
     }
 
-    async fn kicked(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
-        Ok(self.with(quiz, |g| g.kicked.iter().cloned().collect()))
+    async fn removed_players(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
+        Ok(self.with(quiz, |g| g.removed.iter().cloned().collect()))
     }
 
     async fn clear(&self, quiz: &QuizId, _questions: usize) -> Result<(), GameStoreError> {

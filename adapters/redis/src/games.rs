@@ -121,21 +121,21 @@ impl GameStore for RedisGames {
             .collect()
     }
 
-    async fn kick(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
+    async fn remove_player(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
         let mut cmd = redis::cmd("SADD");
-        cmd.arg(keys::game_kicked(quiz)).arg(player.as_str());
+        cmd.arg(keys::game_removed(quiz)).arg(player.as_str());
         let _: Value = self
             .shared
-            .query("game kick", &cmd)
+            .query("game remove player", &cmd)
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    async fn kicked(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
-        const OP: &str = "game kicked";
+    async fn removed_players(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
+        const OP: &str = "game removed players";
         let mut cmd = redis::cmd("SMEMBERS");
-        cmd.arg(keys::game_kicked(quiz));
+        cmd.arg(keys::game_removed(quiz));
         let ids: Vec<String> = self.shared.query(OP, &cmd).await.map_err(unavailable)?;
         ids.into_iter()
             .map(|id| {
@@ -148,7 +148,7 @@ impl GameStore for RedisGames {
 
     async fn clear(&self, quiz: &QuizId, questions: usize) -> Result<(), GameStoreError> {
         let mut cmd = redis::cmd("DEL");
-        cmd.arg(keys::game(quiz)).arg(keys::game_kicked(quiz));
+        cmd.arg(keys::game(quiz)).arg(keys::game_removed(quiz));
         for i in 0..questions {
             cmd.arg(keys::game_answers(quiz, i));
         }

@@ -75,8 +75,9 @@ pub fn game_answers(quiz: &QuizId, index: usize) -> String {
     format!("quiz:{{{quiz}}}:game:q:{index}")
 }
 
-/// The players removed from a hosted game.
-pub fn game_kicked(quiz: &QuizId) -> String {
+/// The players removed from a hosted game (the key keeps the protocol's word `kick`, so
+/// games stored by earlier releases read unchanged).
+pub fn game_removed(quiz: &QuizId) -> String {
     format!("quiz:{{{quiz}}}:game:kicked")
 }
 

@@ -5,13 +5,18 @@ use std::sync::Arc;
 use mockall::predicate::always;
 
 use super::*;
+use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::model::{AnswerResult, Player};
 use crate::model::{ArchivedStanding, Recorded};
+use crate::ports::{CatalogError, JoinError, PublishError, RegistryError, ScoreboardError, Source};
 use crate::ports::{
     MockPlayerRegistry, MockQuizCatalog, MockRoomBus, MockScoreArchive, MockScoreEventLog,
     MockScoreboard,
 };
 use crate::quiz::tests::draft;
+use crate::quiz::{AnswerError, Quiz, QuizDefError, QuizStatus};
 use crate::scoring::ScoringKind;
+use crate::time::Timestamp;
 
 struct Mocks {
     catalog: MockQuizCatalog,
@@ -125,7 +130,8 @@ async fn an_accepted_answer_is_recorded_published_then_announced() {
     m.bus.expect_announce().times(1).returning(|_| Ok(()));
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap();
     assert_eq!(
@@ -148,7 +154,8 @@ async fn when_the_event_log_fails_the_player_is_told_to_retry_and_nothing_is_ann
     m.bus.expect_announce().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(
@@ -169,7 +176,8 @@ async fn a_full_event_log_is_reported_as_backpressure() {
     m.bus.expect_announce().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(
@@ -189,7 +197,8 @@ async fn a_retry_republishes_the_event_but_announces_nothing() {
     m.bus.expect_announce().never();
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(1), Timestamp(12_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(1), Timestamp(12_000))
         .await
         .unwrap();
     assert!(out.duplicate);
@@ -209,7 +218,8 @@ async fn rejected_answers_touch_no_port_but_the_catalog() {
         m.bus.expect_announce().never();
         let err = m
             .service()
-            .submit_answer(&player(), &qid(q), &opt(o), Timestamp(at))
+            .answers()
+            .submit(&player(), &qid(q), &opt(o), Timestamp(at))
             .await
             .unwrap_err();
         assert!(format!("{err:?}").contains(want), "{err:?}");
@@ -225,7 +235,8 @@ async fn a_late_answer_is_refused_unless_it_repeats_an_accepted_one() {
     m.events.expect_publish().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(20_001))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(20_001))
         .await
         .unwrap_err();
     assert!(
@@ -244,7 +255,8 @@ async fn a_late_answer_is_refused_unless_it_repeats_an_accepted_one() {
     m.events.expect_publish().times(1).returning(|_| Ok(()));
     let out = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(99_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(99_000))
         .await
         .unwrap();
     assert!(out.duplicate);
@@ -259,7 +271,8 @@ async fn an_unreachable_scoreboard_fails_before_publishing() {
     m.events.expect_publish().never();
     let err = m
         .service()
-        .submit_answer(&player(), &qid("a"), &opt(0), Timestamp(11_000))
+        .answers()
+        .submit(&player(), &qid("a"), &opt(0), Timestamp(11_000))
         .await
         .unwrap_err();
     assert!(
@@ -304,6 +317,7 @@ async fn joining_checks_the_quiz_then_registers_and_enrolls() {
     m.bus.expect_announce().returning(|_| Ok(()));
     let p = m
         .service()
+        .players()
         .join(
             &QuizId::parse("q1").unwrap(),
             &PlayerName::parse("Bo").unwrap(),
@@ -320,6 +334,7 @@ async fn joining_a_closed_or_unknown_quiz_registers_nobody() {
     m.registry.expect_join().never();
     let err = m
         .service()
+        .players()
         .join(
             &QuizId::parse("q1").unwrap(),
             &PlayerName::parse("Bo").unwrap(),
@@ -334,6 +349,7 @@ async fn joining_a_closed_or_unknown_quiz_registers_nobody() {
     m.registry.expect_join().never();
     let err = m
         .service()
+        .players()
         .join(
             &QuizId::parse("nope").unwrap(),
             &PlayerName::parse("Bo").unwrap(),
@@ -353,6 +369,7 @@ async fn registry_refusals_map_to_join_errors() {
     m.scoreboard.expect_enroll().never();
     let err = m
         .service()
+        .players()
         .join(
             &QuizId::parse("q1").unwrap(),
             &PlayerName::parse("Bo").unwrap(),
@@ -369,7 +386,7 @@ async fn invalid_or_duplicate_quizzes_are_refused() {
     m.catalog.expect_create().never();
     let mut bad = draft(ScoringKind::Fixed);
     bad.questions.clear();
-    let err = m.service().create_quiz(bad).await.unwrap_err();
+    let err = m.service().library().create(bad).await.unwrap_err();
     assert!(matches!(
         err,
         CreateQuizError::Invalid(QuizDefError::QuestionCount)
@@ -381,7 +398,8 @@ async fn invalid_or_duplicate_quizzes_are_refused() {
         .returning(|_| Err(CatalogError::AlreadyExists));
     let err = m
         .service()
-        .create_quiz(draft(ScoringKind::Fixed))
+        .library()
+        .create(draft(ScoringKind::Fixed))
         .await
         .unwrap_err();
     assert!(matches!(err, CreateQuizError::AlreadyExists));
@@ -435,7 +453,8 @@ async fn rebuild_restores_the_registry_then_the_board_from_the_archive() {
     m.bus.expect_announce().returning(|_| Ok(()));
     let n = m
         .service()
-        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .upkeep()
+        .rebuild_leaderboard(&QuizId::parse("q1").unwrap())
         .await
         .unwrap();
     assert_eq!(n, 2);
@@ -458,7 +477,8 @@ async fn rebuild_of_an_empty_archive_restores_nobody() {
     m.bus.expect_announce().returning(|_| Ok(()));
     let n = m
         .service()
-        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .upkeep()
+        .rebuild_leaderboard(&QuizId::parse("q1").unwrap())
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -478,7 +498,8 @@ async fn a_failed_registry_restore_leaves_the_board_untouched() {
     m.bus.expect_announce().never();
     let err = m
         .service()
-        .rebuild_scoreboard(&QuizId::parse("q1").unwrap())
+        .upkeep()
+        .rebuild_leaderboard(&QuizId::parse("q1").unwrap())
         .await
         .unwrap_err();
     assert!(

@@ -1,0 +1,426 @@
+//! Hosted games as use cases: reading a game (and applying a transition that fell due),
+//! the host's commands, removing a player, the roster, the lobby, and the checks an answer
+//! in a hosted game goes through.
+//!
+//! # Where the clock lives, and why a timed transition happens once
+//!
+//! The state machine ([`crate::game`]) has no clock; the game's state lives behind the
+//! [`GameStore`] port, shared by every instance. Whoever reads a game — a player's answer,
+//! the host's command, an instance's timer at the phase's deadline — first applies the
+//! transition that is due at its `now` ([`GameState::due`]) with a compare-and-set from
+//! the `seq` it read. Of any number of instances doing so at once, one succeeds and
+//! announces the change on the room bus; the others find the new state on their next
+//! read. So a question closes, or a reveal moves on, exactly once, and a read never
+//! returns a phase whose time is up.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::game::{GameError, GameState, HostCommand, HostedAnswerError, Phase};
+use crate::ids::{PlayerId, QuestionId, QuizId};
+use crate::model::BoardEntry;
+use crate::ports::{GameAnswer, GameStore, PlayerRegistry, RoomBus, Scoreboard};
+use crate::question::Answer;
+use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
+use crate::time::Timestamp;
+use crate::unavailable::Unavailable;
+
+use super::{Boards, Library, LookupError, Ports};
+
+/// How often a read or a command retries after losing a compare-and-set race before it
+/// reports the store as unavailable (each loss means another instance moved the game).
+const MAX_RACES: usize = 16;
+
+/// Errors of the hosted-game operations.
+#[derive(Debug, thiserror::Error)]
+pub enum GameOpError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// The quiz is self-paced: it has no game.
+    #[error("the quiz is self-paced, not hosted")]
+    NotHosted,
+    /// The command does not apply to the game's phase.
+    #[error(transparent)]
+    NotNow(#[from] GameError),
+    /// The player to remove is not in the quiz.
+    #[error("no such player in this quiz")]
+    UnknownPlayer,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl From<LookupError> for GameOpError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::UnknownQuiz => Self::UnknownQuiz,
+            LookupError::Unavailable(u) => Self::Unavailable(u),
+        }
+    }
+}
+
+/// What a host asks for: a phase command, or removing a player (the protocol's `kick`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAction {
+    /// Move the game (lock, start, next, …).
+    Phase(HostCommand),
+    /// Remove a player from the game: off the board, their sockets closed, their
+    /// answers refused.
+    Remove(PlayerId),
+}
+
+/// Who is in a hosted game.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Roster {
+    /// Players in the game: joined and not removed.
+    pub players: u64,
+    /// The players the host removed.
+    pub removed: Vec<PlayerId>,
+}
+
+/// The question an accepted hosted answer belongs to, to count the answer in afterwards.
+pub(super) struct OpenQuestion {
+    pub index: usize,
+    pub opens_at: Timestamp,
+    /// The game state the answer was accepted in.
+    pub state: GameState,
+}
+
+/// How an answer fared against the quiz's rules and, in a hosted quiz, its game.
+pub(super) enum Check {
+    /// Accepted: the check, and in a hosted game the question to count the answer in.
+    Accepted(Checked, Option<OpenQuestion>),
+    /// The question is no longer open: refused, unless it retries an answer accepted in
+    /// time (which still gets its result).
+    Closed(AnswerError),
+    /// Refused by the rules.
+    Rejected(AnswerError),
+}
+
+/// Hosted games.
+#[derive(Clone)]
+pub struct Games {
+    library: Library,
+    boards: Boards,
+    registry: Arc<dyn PlayerRegistry>,
+    scoreboard: Arc<dyn Scoreboard>,
+    store: Arc<dyn GameStore>,
+    bus: Arc<dyn RoomBus>,
+}
+
+impl Games {
+    pub(super) fn new(ports: &Ports, library: Library, boards: Boards) -> Self {
+        Self {
+            library,
+            boards,
+            registry: ports.registry.clone(),
+            scoreboard: ports.scoreboard.clone(),
+            store: ports.games.clone(),
+            bus: ports.bus.clone(),
+        }
+    }
+
+    pub(super) fn store(&self) -> &Arc<dyn GameStore> {
+        &self.store
+    }
+
+    pub(super) fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// A hosted quiz by id.
+    async fn hosted_quiz(&self, quiz: &QuizId) -> Result<Quiz, GameOpError> {
+        let quiz = self.library.quiz(quiz).await?;
+        if quiz.mode() != QuizMode::Hosted {
+            return Err(GameOpError::NotHosted);
+        }
+        Ok(quiz)
+    }
+
+    /// Who is in a game, from one read of the registry and one of the removed players.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn roster(&self, quiz: &QuizId) -> Result<Roster, Unavailable> {
+        let joined = self.registry.count(quiz).await?;
+        let removed = self.store.removed_players(quiz).await?;
+        Ok(Roster {
+            players: joined.saturating_sub(removed.len() as u64),
+            removed,
+        })
+    }
+
+    /// Whether the host removed `player` from the game of `quiz`.
+    pub(super) async fn is_removed(
+        &self,
+        quiz: &QuizId,
+        player: &PlayerId,
+    ) -> Result<bool, Unavailable> {
+        Ok(self.store.removed_players(quiz).await?.contains(player))
+    }
+
+    /// The game of `quiz` at `now`, with any transition that fell due applied (see the
+    /// module docs); a game is created in its lobby on first read.
+    ///
+    /// # Errors
+    /// [`GameOpError::NotHosted`] for a self-paced quiz, [`GameOpError::Unavailable`].
+    pub async fn current(&self, quiz: &Quiz, now: Timestamp) -> Result<GameState, GameOpError> {
+        if quiz.mode() != QuizMode::Hosted {
+            return Err(GameOpError::NotHosted);
+        }
+        Ok(self.read(quiz, now).await?)
+    }
+
+    /// [`Games::current`] of a quiz known to be hosted.
+    pub(super) async fn read(&self, quiz: &Quiz, now: Timestamp) -> Result<GameState, Unavailable> {
+        let id = quiz.id();
+        let limits = quiz.time_limits_ms();
+        let options = quiz.hosted();
+        for _ in 0..MAX_RACES {
+            let Some(state) = self.store.get(id).await? else {
+                self.store
+                    .compare_and_set(id, None, &GameState::lobby())
+                    .await?;
+                continue;
+            };
+            // Only a board moving on opens a question, and only then are players counted.
+            let connected = match state.phase {
+                Phase::Board { .. } if state.due(&options, &limits, 0, now).is_some() => {
+                    self.roster(id).await?.players
+                }
+                _ => 0,
+            };
+            let Some(next) = state.due(&options, &limits, connected, now) else {
+                return Ok(state);
+            };
+            if self
+                .store
+                .compare_and_set(id, Some(state.seq), &next)
+                .await?
+            {
+                let _ = self.bus.announce(id).await;
+            }
+        }
+        Err(contention())
+    }
+
+    /// Runs a host's command at `now` and returns the game after it. A phase change is
+    /// announced on the room bus, and so is a removal (each instance then closes the
+    /// removed player's sockets).
+    ///
+    /// # Errors
+    /// [`GameOpError`] naming why; on error nothing changed.
+    pub async fn host(
+        &self,
+        quiz: &QuizId,
+        action: HostAction,
+        now: Timestamp,
+    ) -> Result<GameState, GameOpError> {
+        let quiz = self.hosted_quiz(quiz).await?;
+        match action {
+            HostAction::Remove(player) => Ok(self.remove(&quiz, &player, now).await?),
+            HostAction::Phase(command) => self.command(&quiz, command, now).await,
+        }
+    }
+
+    async fn command(
+        &self,
+        quiz: &Quiz,
+        command: HostCommand,
+        now: Timestamp,
+    ) -> Result<GameState, GameOpError> {
+        let id = quiz.id();
+        let limits = quiz.time_limits_ms();
+        for _ in 0..MAX_RACES {
+            let state = self.read(quiz, now).await?;
+            let connected = match command {
+                HostCommand::Start | HostCommand::Next => self.roster(id).await?.players,
+                _ => 0,
+            };
+            let next = state.command(command, &limits, connected, now)?;
+            if self
+                .store
+                .compare_and_set(id, Some(state.seq), &next)
+                .await
+                .map_err(Unavailable::from)?
+            {
+                let _ = self.bus.announce(id).await;
+                return Ok(next);
+            }
+        }
+        Err(contention().into())
+    }
+
+    async fn remove(
+        &self,
+        quiz: &Quiz,
+        player: &PlayerId,
+        now: Timestamp,
+    ) -> Result<GameState, GameOpError> {
+        let id = quiz.id();
+        if self
+            .registry
+            .get(id, player)
+            .await
+            .map_err(Unavailable::from)?
+            .is_none()
+        {
+            return Err(GameOpError::UnknownPlayer);
+        }
+        self.store
+            .remove_player(id, player)
+            .await
+            .map_err(Unavailable::from)?;
+        // Off the board too: a removed name is not shown to the room.
+        self.scoreboard
+            .remove(id, player)
+            .await
+            .map_err(Unavailable::from)?;
+        let _ = self.bus.announce(id).await;
+        // Without them, everyone left may have answered already.
+        let state = self.read(quiz, now).await?;
+        let Some(index) = state.phase.open_question() else {
+            return Ok(state);
+        };
+        let answered = self
+            .store
+            .answer_count(id, index)
+            .await
+            .map_err(Unavailable::from)?;
+        self.close_if_everyone_answered(quiz, &state, answered, now)
+            .await?;
+        Ok(self.read(quiz, now).await?)
+    }
+
+    /// How many players have answered the question open (or paused) in `state`; `None`
+    /// when no question is.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn answered(
+        &self,
+        quiz: &QuizId,
+        state: &GameState,
+    ) -> Result<Option<u64>, Unavailable> {
+        match state.phase.unpaused().open_question() {
+            Some(index) => Ok(Some(self.store.answer_count(quiz, index).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The players in a game's lobby, in join order, up to `limit`, without removed ones.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn lobby(&self, quiz: &QuizId, limit: u64) -> Result<Vec<BoardEntry>, Unavailable> {
+        let removed: HashSet<PlayerId> = self
+            .store
+            .removed_players(quiz)
+            .await?
+            .into_iter()
+            .collect();
+        let mut page = self
+            .boards
+            .entries(quiz, 0, limit + removed.len() as u64)
+            .await?;
+        page.retain(|e| !removed.contains(&e.player));
+        page.sort_by_key(|e| e.player.issued_number());
+        page.truncate(limit as usize);
+        Ok(page)
+    }
+
+    /// Checks an answer to a hosted game's question at `now`: the question must be the
+    /// one open and the player not removed.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub(super) async fn check(
+        &self,
+        quiz: &Quiz,
+        player: &PlayerId,
+        question: &QuestionId,
+        answer: &Answer,
+        now: Timestamp,
+    ) -> Result<Check, Unavailable> {
+        let Some(index) = quiz.question_index(question) else {
+            return Ok(Check::Rejected(AnswerError::UnknownQuestion));
+        };
+        if self.is_removed(quiz.id(), player).await? {
+            return Ok(Check::Rejected(AnswerError::Removed));
+        }
+        let state = self.read(quiz, now).await?;
+        let closed = match state.accepts(index, now) {
+            Ok(opens_at) => {
+                let Phase::Question { closes_at, .. } = state.phase else {
+                    return Ok(Check::Rejected(AnswerError::NoOpenQuestion));
+                };
+                return Ok(
+                    match quiz.check_hosted(index, answer, opens_at, closes_at, now) {
+                        Ok(checked) => Check::Accepted(
+                            checked,
+                            Some(OpenQuestion {
+                                index,
+                                opens_at,
+                                state,
+                            }),
+                        ),
+                        Err(e) => Check::Rejected(e),
+                    },
+                );
+            }
+            Err(HostedAnswerError::NoOpenQuestion) => AnswerError::NoOpenQuestion,
+            Err(HostedAnswerError::NotTheOpenQuestion { open }) => match quiz.questions().get(open)
+            {
+                Some(q) => AnswerError::NotTheOpenQuestion { open: q.id.clone() },
+                None => AnswerError::NoOpenQuestion,
+            },
+        };
+        Ok(Check::Closed(closed))
+    }
+
+    /// Counts an accepted answer in its question and closes the question when everyone
+    /// in the game has answered (once, whoever else races to do the same).
+    pub(super) async fn count_answer(
+        &self,
+        quiz: &Quiz,
+        open: &OpenQuestion,
+        answer: &GameAnswer,
+        now: Timestamp,
+    ) -> Result<(), Unavailable> {
+        let answered = self
+            .store
+            .record_answer(quiz.id(), open.index, answer)
+            .await?;
+        self.close_if_everyone_answered(quiz, &open.state, answered, now)
+            .await
+    }
+
+    /// Closes the open question of `state` when `answered` is everyone in the game.
+    async fn close_if_everyone_answered(
+        &self,
+        quiz: &Quiz,
+        state: &GameState,
+        answered: u64,
+        now: Timestamp,
+    ) -> Result<(), Unavailable> {
+        let id = quiz.id();
+        if state.phase.open_question().is_none() {
+            return Ok(());
+        }
+        let in_game = self.roster(id).await?.players;
+        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, in_game, now)
+            && self
+                .store
+                .compare_and_set(id, Some(state.seq), &next)
+                .await?
+        {
+            let _ = self.bus.announce(id).await;
+        }
+        Ok(())
+    }
+}
+
+fn contention() -> Unavailable {
+    Unavailable::new("game store", "the game kept changing under this operation")
+}

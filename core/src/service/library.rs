@@ -1,0 +1,135 @@
+//! The quiz library: creating, reading, listing, opening and closing quizzes.
+
+use std::sync::Arc;
+
+use crate::game::HostedOptions;
+use crate::ids::QuizId;
+use crate::model::QuizSummary;
+use crate::ports::{CatalogError, QuizCatalog};
+use crate::quiz::{NameMode, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus};
+use crate::scoring::ScoringPolicy;
+use crate::unavailable::Unavailable;
+
+/// Errors of [`Library::create`].
+#[derive(Debug, thiserror::Error)]
+pub enum CreateQuizError {
+    /// The definition breaks a rule.
+    #[error(transparent)]
+    Invalid(#[from] QuizDefError),
+    /// The id is taken.
+    #[error("a quiz with that id already exists")]
+    AlreadyExists,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Errors of lookups by quiz id.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No such quiz.
+    #[error("unknown quiz")]
+    UnknownQuiz,
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// A quiz as players see it: no answer key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizView {
+    /// The id players join by.
+    pub id: QuizId,
+    /// The title shown above the questions.
+    pub title: String,
+    /// Whether joins and answers are accepted.
+    pub status: QuizStatus,
+    /// How answers earn points.
+    pub scoring: ScoringPolicy,
+    /// The questions without their key.
+    pub questions: Vec<PublicQuestion>,
+    /// The largest reachable total.
+    pub max_total: u64,
+    /// Self-paced (each player's own clock) or hosted (a host runs it).
+    pub mode: QuizMode,
+    /// How a hosted game runs.
+    pub hosted: HostedOptions,
+    /// Where players' display names come from.
+    pub names: NameMode,
+}
+
+impl From<&Quiz> for QuizView {
+    fn from(q: &Quiz) -> Self {
+        Self {
+            id: q.id().clone(),
+            title: q.title().to_owned(),
+            status: q.status(),
+            scoring: q.scoring(),
+            questions: q.public_questions(),
+            max_total: q.max_total(),
+            mode: q.mode(),
+            hosted: q.hosted(),
+            names: q.names(),
+        }
+    }
+}
+
+/// Creating, reading, listing, opening and closing quizzes.
+#[derive(Clone)]
+pub struct Library {
+    catalog: Arc<dyn QuizCatalog>,
+}
+
+impl Library {
+    pub(super) fn new(catalog: Arc<dyn QuizCatalog>) -> Self {
+        Self { catalog }
+    }
+
+    /// Validates and stores a new quiz.
+    ///
+    /// # Errors
+    /// [`CreateQuizError::Invalid`] naming the broken rule, [`CreateQuizError::AlreadyExists`],
+    /// [`CreateQuizError::Unavailable`].
+    pub async fn create(&self, draft: QuizDraft) -> Result<Quiz, CreateQuizError> {
+        let quiz = Quiz::try_from(draft)?;
+        match self.catalog.create(&quiz).await {
+            Ok(()) => Ok(quiz),
+            Err(CatalogError::AlreadyExists) => Err(CreateQuizError::AlreadyExists),
+            Err(e) => Err(Unavailable::from(e).into()),
+        }
+    }
+
+    /// A quiz with its key (for server-side use); a missing one is an error.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownQuiz`], [`LookupError::Unavailable`].
+    pub async fn quiz(&self, id: &QuizId) -> Result<Quiz, LookupError> {
+        self.catalog
+            .get(id)
+            .await
+            .map_err(Unavailable::from)?
+            .ok_or(LookupError::UnknownQuiz)
+    }
+
+    /// Every quiz, ordered by id whatever order the catalog keeps them in.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn list(&self) -> Result<Vec<QuizSummary>, Unavailable> {
+        let mut quizzes = self.catalog.list().await?;
+        quizzes.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(quizzes)
+    }
+
+    /// Opens or closes a quiz for joins and answers, and returns it with its new status.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownQuiz`], [`LookupError::Unavailable`].
+    pub async fn set_status(&self, quiz: &QuizId, status: QuizStatus) -> Result<Quiz, LookupError> {
+        match self.catalog.set_status(quiz, status).await {
+            Ok(()) => self.quiz(quiz).await,
+            Err(CatalogError::NotFound) => Err(LookupError::UnknownQuiz),
+            Err(e) => Err(Unavailable::from(e).into()),
+        }
+    }
+}
