@@ -71,7 +71,7 @@ fn client_messages_use_the_documented_shape() {
 
 #[test]
 fn host_command_names_are_the_documented_ones() {
-    for name in quiz_contracts::ws::HOST_COMMANDS {
+    for name in quiz_contracts::ws::HostCommandName::ALL.map(|c| c.name()) {
         let json = format!(r#"{{"type":"host","command":"{name}"}}"#);
         let m: ClientMessage = serde_json::from_str(&json).unwrap();
         assert!(
@@ -94,4 +94,48 @@ fn server_messages_are_tagged_by_type() {
         serde_json::to_string(&m).unwrap(),
         r#"{"type":"error","code":"bad_json","message":"not JSON"}"#
     );
+}
+
+/// The field rules the server checks before parsing are the shapes of the committed
+/// client-message schema: per `type`, the same fields, the same required ones.
+#[test]
+fn client_field_rules_are_the_schema_s_shapes() {
+    use std::collections::BTreeSet;
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            quiz_contracts::schema_dir().join("ws-client-message.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let variants = schema["oneOf"].as_array().unwrap();
+    assert_eq!(variants.len(), quiz_contracts::ws::CLIENT_RULES.len());
+    for (ty, fields) in quiz_contracts::ws::CLIENT_RULES {
+        let v = variants
+            .iter()
+            .find(|v| v["properties"]["type"]["const"] == *ty)
+            .unwrap_or_else(|| panic!("no schema variant for {ty}"));
+        let props: BTreeSet<&str> = v["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "type")
+            .collect();
+        let rules: BTreeSet<&str> = fields.iter().map(|f| f.name).collect();
+        assert_eq!(props, rules, "fields of {ty}");
+        let required: BTreeSet<&str> = v["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.as_str())
+            .filter(|k| *k != "type")
+            .collect();
+        let rules: BTreeSet<&str> = fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(required, rules, "required fields of {ty}");
+    }
 }

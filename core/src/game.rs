@@ -118,7 +118,7 @@ pub enum HostCommand {
     /// From a reveal to the board; from a board to the next question or the podium.
     Next,
     /// Close the open question now.
-    SkipToReveal,
+    Skip,
     /// Stop the clock.
     Pause,
     /// Restart the clock with the time that was left.
@@ -194,7 +194,69 @@ impl Phase {
     }
 }
 
+/// What a game's phase shows at one moment, whoever shows it (the WebSocket phase frame,
+/// the HTTP read of a game): a pause shows the phase it holds, with its clock stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseView {
+    /// Paused: the name of the phase the pause holds.
+    pub paused_from: Option<&'static str>,
+    /// Whether the lobby refuses new players.
+    pub locked: bool,
+    /// Question, reveal and board (paused or not): the question's index.
+    pub question: Option<usize>,
+    /// A question, running or paused: its clock and who it waits for.
+    pub open: Option<OpenView>,
+}
+
+/// The clock of a question, running or paused, and who it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenView {
+    /// When it opened for everyone.
+    pub opens_at: Timestamp,
+    /// When it closes by itself (moved on by a pause when it resumes).
+    pub closes_at: Timestamp,
+    /// Milliseconds left: frozen while paused.
+    pub remaining_ms: u64,
+    /// The players it waits for: those in the game when it opened, less any removed since.
+    pub expected: u64,
+}
+
 impl GameState {
+    /// What the game shows at `now` with `players` in the game (joined, not removed).
+    pub fn view(&self, now: Timestamp, players: u64) -> PhaseView {
+        let shown = self.phase.unpaused();
+        let paused = match &self.phase {
+            Phase::Paused { remaining_ms, .. } => Some(remaining_ms.unwrap_or(0)),
+            _ => None,
+        };
+        let question = match shown {
+            Phase::Question { index, .. }
+            | Phase::Reveal { index, .. }
+            | Phase::Board { index, .. } => Some(*index),
+            _ => None,
+        };
+        let open = match shown {
+            Phase::Question {
+                opens_at,
+                closes_at,
+                expected,
+                ..
+            } => Some(OpenView {
+                opens_at: *opens_at,
+                closes_at: *closes_at,
+                remaining_ms: paused.unwrap_or_else(|| closes_at.0.saturating_sub(now.0)),
+                expected: (*expected).min(players),
+            }),
+            _ => None,
+        };
+        PhaseView {
+            paused_from: paused.map(|_| shown.name()),
+            locked: matches!(shown, Phase::Lobby { locked: true }),
+            question,
+            open,
+        }
+    }
+
     /// A game whose lobby just opened.
     pub fn lobby() -> Self {
         Self {
@@ -242,12 +304,10 @@ impl GameState {
             (Phase::Lobby { .. }, HostCommand::Start) if !limits_ms.is_empty() => {
                 Ok(self.next(open(0)))
             }
-            (Phase::Question { index, .. }, HostCommand::SkipToReveal) => {
-                Ok(self.next(Phase::Reveal {
-                    index: *index,
-                    since: now,
-                }))
-            }
+            (Phase::Question { index, .. }, HostCommand::Skip) => Ok(self.next(Phase::Reveal {
+                index: *index,
+                since: now,
+            })),
             (Phase::Reveal { index, .. }, HostCommand::Next) => Ok(self.next(Phase::Board {
                 index: *index,
                 since: now,

@@ -63,7 +63,7 @@ pub async fn racing_transitions_succeed_once<G: GameStore + ?Sized + 'static>(ga
             let games = Arc::clone(&games);
             let q = q.clone();
             let reveal = question
-                .command(HostCommand::SkipToReveal, &LIMITS, 2, Timestamp(100 + i))
+                .command(HostCommand::Skip, &LIMITS, 2, Timestamp(100 + i))
                 .unwrap();
             tokio::spawn(async move { games.compare_and_set(&q, Some(1), &reveal).await.unwrap() })
         })

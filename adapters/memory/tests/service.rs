@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
 
 use proptest::prelude::*;
-use quiz_core::service::{QuizService, ServiceConfig, SubmitError};
+use quiz_core::service::{AdmitError, QuizService, ServiceConfig, SubmitError};
 use quiz_core::{Answer, QuestionId, Timestamp};
 
 fn service() -> QuizService {
@@ -37,13 +37,13 @@ proptest! {
             let (svc, ports) = service_with_ports();
             let qid = quiz_conformance::unique_quiz("svc-idem");
             let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 4);
-            svc.create_quiz(quiz.clone().into()).await.unwrap();
+            svc.library().create(quiz.clone().into()).await.unwrap();
             let now = quiz.created_at().plus_ms(1_000);
-            let p = svc.join(&qid, &quiz_conformance::fixtures::name("Ann"), now).await.unwrap();
+            let p = svc.players().join(&qid, &quiz_conformance::fixtures::name("Ann"), now).await.unwrap();
             let mut first: std::collections::HashMap<usize, u32> = Default::default();
             for (q, o) in subs {
                 let question = QuestionId::parse(format!("q{q}")).unwrap();
-                let out = svc.submit_answer(&p, &question, &Answer::Option(o as u32), now).await.unwrap();
+                let out = svc.answers().submit(&p, &question, &Answer::Option(o as u32), now).await.unwrap();
                 match first.get(&q) {
                     None => { prop_assert!(!out.duplicate); first.insert(q, out.result.points); }
                     Some(pts) => { prop_assert!(out.duplicate); prop_assert_eq!(out.result.points, *pts); }
@@ -63,25 +63,28 @@ async fn a_snapshot_has_no_answer_key_and_shows_the_board() {
     let svc = service();
     let qid = quiz_conformance::unique_quiz("svc-snap");
     let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 3);
-    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    svc.library().create(quiz.clone().into()).await.unwrap();
     let t = quiz.created_at().plus_ms(500);
     let ann = svc
+        .players()
         .join(&qid, &quiz_conformance::fixtures::name("Ann"), t)
         .await
         .unwrap();
     let ben = svc
+        .players()
         .join(&qid, &quiz_conformance::fixtures::name("Ben"), t)
         .await
         .unwrap();
-    svc.submit_answer(
-        &ben,
-        &QuestionId::parse("q0").unwrap(),
-        &Answer::Option(1),
-        t,
-    )
-    .await
-    .unwrap();
-    let snap = svc.snapshot(&ann, t).await.unwrap();
+    svc.answers()
+        .submit(
+            &ben,
+            &QuestionId::parse("q0").unwrap(),
+            &Answer::Option(1),
+            t,
+        )
+        .await
+        .unwrap();
+    let snap = svc.players().snapshot(&ann, t).await.unwrap();
     assert_eq!(snap.quiz.questions.len(), 3);
     assert_eq!(snap.windows.len(), 3);
     assert_eq!(snap.board.players, 2);
@@ -96,15 +99,17 @@ async fn a_late_answer_changes_nothing() {
     let svc = service();
     let qid = quiz_conformance::unique_quiz("svc-late");
     let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 1);
-    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    svc.library().create(quiz.clone().into()).await.unwrap();
     let t = quiz.created_at();
     let ann = svc
+        .players()
         .join(&qid, &quiz_conformance::fixtures::name("Ann"), t)
         .await
         .unwrap();
     let late = Timestamp(t.0 + 30_001);
     let err = svc
-        .submit_answer(
+        .answers()
+        .submit(
             &ann,
             &QuestionId::parse("q0").unwrap(),
             &Answer::Option(1),
@@ -114,7 +119,8 @@ async fn a_late_answer_changes_nothing() {
         .unwrap_err();
     assert!(matches!(err, SubmitError::Rejected(_)));
     assert_eq!(
-        svc.board(&qid, Some(&ann.id))
+        svc.boards()
+            .view(&qid, Some(&ann.id))
             .await
             .unwrap()
             .me
@@ -170,39 +176,72 @@ async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
     let (svc, ports) = service_with_ports();
     let qid = quiz_conformance::unique_quiz("svc-rebuild");
     let quiz = quiz_conformance::fixtures::quiz(qid.clone(), 3);
-    svc.create_quiz(quiz.clone().into()).await.unwrap();
+    svc.library().create(quiz.clone().into()).await.unwrap();
     let t = quiz.created_at();
     let name = quiz_conformance::fixtures::name;
-    let ann = svc.join(&qid, &name("Ann"), t.plus_ms(100)).await.unwrap();
-    let ben = svc.join(&qid, &name("Ben"), t.plus_ms(200)).await.unwrap();
+    let ann = svc
+        .players()
+        .join(&qid, &name("Ann"), t.plus_ms(100))
+        .await
+        .unwrap();
+    let ben = svc
+        .players()
+        .join(&qid, &name("Ben"), t.plus_ms(200))
+        .await
+        .unwrap();
     // Joined but never answered: not archived, so not restored.
-    let cy = svc.join(&qid, &name("Cy"), t.plus_ms(300)).await.unwrap();
+    let cy = svc
+        .players()
+        .join(&qid, &name("Cy"), t.plus_ms(300))
+        .await
+        .unwrap();
     let q = |s: &str| QuestionId::parse(s).unwrap();
     let right = &Answer::Option(1);
-    svc.submit_answer(&ann, &q("q0"), right, t.plus_ms(1_000))
+    svc.answers()
+        .submit(&ann, &q("q0"), right, t.plus_ms(1_000))
         .await
         .unwrap();
-    svc.submit_answer(&ann, &q("q1"), right, t.plus_ms(2_000))
+    svc.answers()
+        .submit(&ann, &q("q1"), right, t.plus_ms(2_000))
         .await
         .unwrap();
-    svc.submit_answer(&ben, &q("q0"), right, t.plus_ms(1_500))
+    svc.answers()
+        .submit(&ben, &q("q0"), right, t.plus_ms(1_500))
         .await
         .unwrap();
-    let before = svc.board(&qid, Some(&ann.id)).await.unwrap();
+    let before = svc.boards().view(&qid, Some(&ann.id)).await.unwrap();
 
     // The same catalog, event log and archive; a fresh board and registry.
     let mut ports = ports.clone();
     ports.scoreboard = Arc::new(quiz_memory::MemoryScoreboard::new());
     ports.registry = Arc::new(quiz_memory::MemoryRegistry::new());
     let svc = QuizService::new(ports, ServiceConfig::default());
-    assert_eq!(svc.player(&qid, &ann.id).await.unwrap(), None);
+    assert!(matches!(
+        svc.players().admit(&qid, &ann.id, ann.joined_at).await,
+        Err(AdmitError::UnknownPlayer)
+    ));
 
-    assert_eq!(svc.rebuild_scoreboard(&qid).await.unwrap(), 2);
-    assert_eq!(svc.player(&qid, &ann.id).await.unwrap(), Some(ann.clone()));
-    assert_eq!(svc.player(&qid, &ben.id).await.unwrap(), Some(ben.clone()));
-    assert_eq!(svc.player(&qid, &cy.id).await.unwrap(), None);
+    assert_eq!(svc.upkeep().rebuild_leaderboard(&qid).await.unwrap(), 2);
+    assert_eq!(
+        svc.players()
+            .admit(&qid, &ann.id, ann.joined_at)
+            .await
+            .unwrap(),
+        ann.clone()
+    );
+    assert_eq!(
+        svc.players()
+            .admit(&qid, &ben.id, ben.joined_at)
+            .await
+            .unwrap(),
+        ben.clone()
+    );
+    assert!(matches!(
+        svc.players().admit(&qid, &cy.id, cy.joined_at).await,
+        Err(AdmitError::UnknownPlayer)
+    ));
     // The same board, without Cy (on it with 0 points before, never archived).
-    let after = svc.board(&qid, Some(&ann.id)).await.unwrap();
+    let after = svc.boards().view(&qid, Some(&ann.id)).await.unwrap();
     let without_cy: Vec<_> = before
         .top
         .iter()
@@ -211,18 +250,34 @@ async fn a_rebuild_after_losing_the_live_stores_restores_players_and_board() {
         .collect();
     assert_eq!(after.top, without_cy);
     assert_eq!((after.me, after.players), (before.me, 2));
-    let snap = svc.snapshot(&ann, t.plus_ms(3_000)).await.unwrap();
+    let snap = svc
+        .players()
+        .snapshot(&ann, t.plus_ms(3_000))
+        .await
+        .unwrap();
     assert_eq!(snap.answered.len(), 2);
     assert_eq!(snap.board.me.map(|m| m.name), Some("Ann".to_owned()));
 
     let dee = svc
+        .players()
         .join(&qid, &name("Dee"), t.plus_ms(4_000))
         .await
         .unwrap();
     assert!(![&ann.id, &ben.id].contains(&&dee.id), "{}", dee.id);
     // Cy's name was not restored either.
-    assert!(svc.join(&qid, &name("Cy"), t.plus_ms(5_000)).await.is_ok());
+    assert!(
+        svc.players()
+            .join(&qid, &name("Cy"), t.plus_ms(5_000))
+            .await
+            .is_ok()
+    );
     // Rebuilding again is harmless.
-    assert_eq!(svc.rebuild_scoreboard(&qid).await.unwrap(), 2);
-    assert_eq!(svc.player(&qid, &dee.id).await.unwrap(), Some(dee));
+    assert_eq!(svc.upkeep().rebuild_leaderboard(&qid).await.unwrap(), 2);
+    assert_eq!(
+        svc.players()
+            .admit(&qid, &dee.id, dee.joined_at)
+            .await
+            .unwrap(),
+        dee
+    );
 }

@@ -49,6 +49,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, Json};
 use poem::{EndpointExt, IntoResponse, Route, get, handler};
 use poem_openapi::OpenApiService;
+use quiz_core::ports::RoomBus;
 use quiz_core::service::{CreateQuizError, Ports};
 use quiz_core::{QuizService, ServiceConfig};
 use tokio::sync::watch;
@@ -81,6 +82,9 @@ pub struct Limits {
 pub struct AppState {
     /// The application services.
     pub service: QuizService,
+    /// The room bus: this instance follows every instance's announcements on it and
+    /// announces its sockets' take-overs (transport only: no rule of the core applies).
+    pub bus: Arc<dyn RoomBus>,
     /// Player tokens.
     pub tokens: TokenSigner,
     /// This instance's rooms.
@@ -154,6 +158,7 @@ impl App {
             })?;
             deny = deny.and(&quiz_core::names::DenyList::parse(&text));
         }
+        let bus = ports.bus.clone();
         let service = QuizService::new(
             ports,
             ServiceConfig {
@@ -168,6 +173,7 @@ impl App {
         let state = Arc::new(AppState {
             rooms: rooms::Rooms::new(service.clone(), config.throttle_ms),
             service,
+            bus,
             tokens: TokenSigner::new(secret.as_bytes(), config.token_ttl_hours * 3_600_000),
             limits: Limits {
                 max_frame_bytes: config.max_frame_bytes as usize,
@@ -215,7 +221,8 @@ impl App {
         match self
             .state
             .service
-            .create_quiz(demo::demo_quiz(clock::now()))
+            .library()
+            .create(demo::demo_quiz(clock::now()))
             .await
         {
             Ok(_) | Err(CreateQuizError::AlreadyExists) => Ok(()),
@@ -263,7 +270,7 @@ impl App {
     ) -> std::io::Result<()> {
         let bus = tokio::spawn(rooms::follow_bus(
             self.state.rooms.clone(),
-            self.state.service.clone(),
+            self.state.bus.clone(),
         ));
         // The join limiter keeps a cell per client address: forget the quiet ones each
         // minute, so addresses that came and went do not add up.
@@ -332,10 +339,12 @@ async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
         match &*cached {
             Some((at, failing)) if at.elapsed() < READINESS_CACHE => failing.clone(),
             _ => {
-                let failing =
-                    tokio::time::timeout(READINESS_DEADLINE, state.service.unreachable_parts())
-                        .await
-                        .unwrap_or_else(|_| vec!["readiness checks timed out"]);
+                let failing = tokio::time::timeout(
+                    READINESS_DEADLINE,
+                    state.service.upkeep().unreachable_parts(),
+                )
+                .await
+                .unwrap_or_else(|_| vec!["readiness checks timed out"]);
                 *cached = Some((std::time::Instant::now(), failing.clone()));
                 failing
             }

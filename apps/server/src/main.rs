@@ -41,7 +41,7 @@ async fn rebuild(config: Config, quiz: &str) -> ExitCode {
     };
     let service =
         quiz_core::QuizService::new(backends.ports.clone(), quiz_core::ServiceConfig::default());
-    let result = service.rebuild_scoreboard(&quiz).await;
+    let result = service.upkeep().rebuild_leaderboard(&quiz).await;
     backends.shutdown().await;
     match result {
         Ok(n) => {

@@ -186,7 +186,7 @@ fn check_host_command(bytes: &[u8]) {
         return;
     };
     match definition::host_command(&value) {
-        Ok(quiz_core::service::HostAction::Kick(p)) => {
+        Ok(quiz_core::service::HostAction::Remove(p)) => {
             assert_eq!(value["command"], "kick");
             assert_eq!(value["player"], p.as_str());
         }

@@ -566,13 +566,14 @@ async fn racing_last_answers_close_the_question_exactly_once() {
     let mut draft = quiz_server::demo::demo_quiz(now());
     draft.id = QuizId::parse("race").unwrap();
     draft.mode = quiz_core::QuizMode::Hosted;
-    let quiz = svc.create_quiz(draft).await.unwrap();
+    let quiz = svc.library().create(draft).await.unwrap();
     let mut players = Vec::new();
     for i in 0..20 {
         let name = PlayerName::parse(format!("p{i}")).unwrap();
-        players.push(svc.join(quiz.id(), &name, now()).await.unwrap());
+        players.push(svc.players().join(quiz.id(), &name, now()).await.unwrap());
     }
     let started = svc
+        .games()
         .host(quiz.id(), HostAction::Phase(HostCommand::Start), now())
         .await
         .unwrap();
@@ -585,7 +586,8 @@ async fn racing_last_answers_close_the_question_exactly_once() {
             let svc = svc.clone();
             let q = q.clone();
             tokio::spawn(async move {
-                svc.submit_answer(&p, &q, &Answer::Option(0), now())
+                svc.answers()
+                    .submit(&p, &q, &Answer::Option(0), now())
                     .await
                     .map(|o| o.duplicate)
             })
@@ -598,7 +600,7 @@ async fn racing_last_answers_close_the_question_exactly_once() {
             "every answer accepted once"
         );
     }
-    let (_, state) = svc.game(quiz.id(), now()).await.unwrap();
+    let state = svc.games().current(&quiz, now()).await.unwrap();
     assert!(
         matches!(state.phase, Phase::Reveal { index: 0, .. }),
         "{state:?}"
@@ -608,15 +610,21 @@ async fn racing_last_answers_close_the_question_exactly_once() {
         started.seq + 1,
         "closed by exactly one transition"
     );
-    assert_eq!(svc.answered_count(quiz.id(), 0).await.unwrap(), 20);
+    assert_eq!(
+        svc.games().report(quiz.id(), now()).await.unwrap()[0].answered,
+        20,
+        "every answer counted in the question"
+    );
 
     // A late joiner's answer to the closed question is refused and changes nothing.
     let late = svc
+        .players()
         .join(quiz.id(), &PlayerName::parse("late").unwrap(), now())
         .await
         .unwrap();
     let refused = svc
-        .submit_answer(&late, &q, &Answer::Option(0), now())
+        .answers()
+        .submit(&late, &q, &Answer::Option(0), now())
         .await;
     assert!(
         matches!(
@@ -629,11 +637,12 @@ async fn racing_last_answers_close_the_question_exactly_once() {
     );
     let second = QuestionId::parse("v2").unwrap();
     assert!(
-        svc.submit_answer(&late, &second, &Answer::Option(0), now())
+        svc.answers()
+            .submit(&late, &second, &Answer::Option(0), now())
             .await
             .is_err()
     );
-    let (_, after) = svc.game(quiz.id(), now()).await.unwrap();
+    let after = svc.games().current(&quiz, now()).await.unwrap();
     assert_eq!(after, state, "nothing reopened");
 }
 

@@ -152,7 +152,8 @@ async fn a_burst_of_1000_answers_gives_each_socket_at_most_two_boards_then_the_f
     let mut players = Vec::new();
     for i in 0..100 {
         players.push(
-            svc.join(&quiz, &PlayerName::parse(format!("bot{i}")).unwrap(), now)
+            svc.players()
+                .join(&quiz, &PlayerName::parse(format!("bot{i}")).unwrap(), now)
                 .await
                 .unwrap(),
         );
@@ -180,14 +181,15 @@ async fn a_burst_of_1000_answers_gives_each_socket_at_most_two_boards_then_the_f
             } else {
                 1
             });
-            svc.submit_answer(
-                p,
-                &QuestionId::parse(format!("q{q}")).unwrap(),
-                opt,
-                quiz_server::clock::now(),
-            )
-            .await
-            .unwrap();
+            svc.answers()
+                .submit(
+                    p,
+                    &QuestionId::parse(format!("q{q}")).unwrap(),
+                    opt,
+                    quiz_server::clock::now(),
+                )
+                .await
+                .unwrap();
         }
     }
     let burst = t0.elapsed();
@@ -195,7 +197,7 @@ async fn a_burst_of_1000_answers_gives_each_socket_at_most_two_boards_then_the_f
         burst < Duration::from_millis(100),
         "the burst took {burst:?}; it must fit in 100 ms"
     );
-    let final_view = svc.board(&quiz, None).await.unwrap();
+    let final_view = svc.boards().view(&quiz, None).await.unwrap();
     let final_top: Vec<(String, u64)> = final_view
         .top
         .iter()

@@ -97,7 +97,7 @@ fn a_pause_keeps_the_time_that_was_left() {
         board_secs: Some(10),
     };
     let board = resumed
-        .command(HostCommand::SkipToReveal, &LIMITS, 2, t(61_000))
+        .command(HostCommand::Skip, &LIMITS, 2, t(61_000))
         .unwrap()
         .command(HostCommand::Next, &LIMITS, 2, t(62_000))
         .unwrap();
@@ -125,7 +125,7 @@ fn auto_advance_moves_reveal_and_board_on_and_opens_with_the_connected_players()
     let g = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 2, t(0))
         .unwrap()
-        .command(HostCommand::SkipToReveal, &LIMITS, 2, t(1_000))
+        .command(HostCommand::Skip, &LIMITS, 2, t(1_000))
         .unwrap();
     assert_eq!(g.next_deadline(&opts), Some(t(4_000)));
     let g = g.due(&opts, &LIMITS, 2, t(4_000)).unwrap();
@@ -221,7 +221,7 @@ fn step() -> impl Strategy<Value = Step> {
             HostCommand::Unlock,
             HostCommand::Start,
             HostCommand::Next,
-            HostCommand::SkipToReveal,
+            HostCommand::Skip,
             HostCommand::Pause,
             HostCommand::Resume,
             HostCommand::End,

@@ -2,7 +2,7 @@
 //! per-question report, with the refusals each maps to.
 
 use poem_openapi::payload::Json;
-use quiz_core::game::{GameState, Phase};
+use quiz_core::game::GameState;
 use quiz_core::service::{GameOpError, HostAction};
 use quiz_core::{QuizId, QuizService};
 
@@ -44,7 +44,8 @@ impl From<GameOpError> for Refusal {
 
 /// The game of `quiz` now.
 pub(super) async fn read(svc: &QuizService, quiz: &QuizId) -> Result<GameOut, Refusal> {
-    let (def, state) = svc.game(quiz, clock::now()).await?;
+    let def = svc.library().quiz(quiz).await.map_err(GameOpError::from)?;
+    let state = svc.games().current(&def, clock::now()).await?;
     out(svc, quiz, def.questions().len(), &state).await
 }
 
@@ -54,8 +55,9 @@ pub(super) async fn command(
     quiz: &QuizId,
     action: HostAction,
 ) -> Result<GameOut, Refusal> {
-    let state = svc.host(quiz, action, clock::now()).await?;
+    let state = svc.games().host(quiz, action, clock::now()).await?;
     let def = svc
+        .library()
         .quiz(quiz)
         .await
         .map_err(|e| Refusal::from(GameOpError::from(e)))?;
@@ -64,7 +66,7 @@ pub(super) async fn command(
 
 /// The per-question report.
 pub(super) async fn report(svc: &QuizService, quiz: &QuizId) -> Result<ReportOut, Refusal> {
-    let lines = svc.report(quiz, clock::now()).await?;
+    let lines = svc.games().report(quiz, clock::now()).await?;
     Ok(ReportOut {
         quiz: quiz.to_string(),
         questions: lines
@@ -112,57 +114,40 @@ async fn out(
     state: &GameState,
 ) -> Result<GameOut, Refusal> {
     let unavailable = |u: quiz_core::service::Unavailable| Refusal::Internal(internal(&u));
-    let players = svc.players_in_game(quiz).await.map_err(unavailable)?;
-    let now = clock::now().0;
-    let (phase, paused) = match &state.phase {
-        Phase::Paused { from, .. } => (&**from, true),
-        p => (p, false),
-    };
-    let mut g = GameOut {
+    let players = svc.games().roster(quiz).await.map_err(unavailable)?.players;
+    let now = clock::now();
+    let view = state.view(now, players);
+    let open = view.open.as_ref();
+    Ok(GameOut {
         quiz: quiz.to_string(),
         seq: state.seq,
         phase: state.phase.name().to_owned(),
-        server_time: now,
-        locked: matches!(phase, Phase::Lobby { locked: true }),
+        server_time: now.0,
+        locked: view.locked,
         players,
         question_count: questions as u64,
-        question_index: Absent(None),
-        opens_at: Absent(None),
-        closes_at: Absent(None),
-        remaining_ms: Absent(None),
-        answered: Absent(None),
-        expected: Absent(None),
-        paused_from: Absent(paused.then(|| phase.name().to_owned())),
-    };
-    match phase {
-        Phase::Question {
-            index,
-            opens_at,
-            closes_at,
-            expected,
-        } => {
-            g.question_index = Absent(Some(*index as u64));
-            g.remaining_ms = Absent(Some(match &state.phase {
-                Phase::Paused { remaining_ms, .. } => remaining_ms.unwrap_or(0),
-                _ => closes_at.0.saturating_sub(now),
-            }));
-            if !paused {
-                g.opens_at = Absent(Some(opens_at.0));
-                g.closes_at = Absent(Some(closes_at.0));
-            }
-            g.answered = Absent(Some(
-                svc.answered_count(quiz, *index)
-                    .await
-                    .map_err(unavailable)?,
-            ));
-            g.expected = Absent(Some((*expected).min(players)));
-        }
-        Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
-            g.question_index = Absent(Some(*index as u64));
-        }
-        _ => {}
-    }
-    Ok(g)
+        question_index: Absent(view.question.map(|i| i as u64)),
+        // A paused question's clock is stopped: it has no closing time until it resumes.
+        opens_at: Absent(
+            open.filter(|_| view.paused_from.is_none())
+                .map(|o| o.opens_at.0),
+        ),
+        closes_at: Absent(
+            open.filter(|_| view.paused_from.is_none())
+                .map(|o| o.closes_at.0),
+        ),
+        remaining_ms: Absent(open.map(|o| o.remaining_ms)),
+        answered: Absent(match open {
+            Some(_) => svc
+                .games()
+                .answered(quiz, state)
+                .await
+                .map_err(unavailable)?,
+            None => None,
+        }),
+        expected: Absent(open.map(|o| o.expected)),
+        paused_from: Absent(view.paused_from.map(str::to_owned)),
+    })
 }
 
 #[cfg(test)]

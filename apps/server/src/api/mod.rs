@@ -14,9 +14,13 @@
 pub mod definition;
 pub mod errors;
 mod game;
+mod missing;
 pub mod params;
 pub mod responses;
+mod results;
 pub mod types;
+
+pub use results::{csv_safe, results_csv};
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,12 +30,12 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::types::Any;
-use quiz_contracts::ws::{HostCommandName, SnapshotMsg};
-use quiz_core::game::HostCommand;
+use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::{CreateQuizError, JoinQuizError, LookupError, QuizView, RebuildError};
 use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizMode, QuizStatus};
 
-use self::errors::{ApiError, ServerError, at_field, client, internal, unknown_quiz};
+use self::errors::{ApiError, at_field, client, internal, unknown_quiz};
+use self::missing::{Missing, quiz_id};
 use self::params::{Bounded, Limit, Offset};
 use self::responses::{
     CreateQuizResponse, GetGameResponse, GetQuizResponse, HostCommandResponse, JoinResponse,
@@ -40,69 +44,17 @@ use self::responses::{
 };
 use self::types::{
     AdminKey, Document, EntryOut, HostCommandIn, JoinIn, JoinOut, LeaderboardOut, QuizIn, QuizOut,
-    QuizSummaryOut, RebuildOut, ResultOut, StandingOut,
+    QuizSummaryOut, RebuildOut, StandingOut,
 };
 use crate::pattern::{Matching, PlayerIdPattern, QuizIdPattern};
 use crate::strict::Absent;
 use crate::token::random_hex;
 use crate::{AppState, clock, telemetry};
 
-/// Why a quiz named in a path could not be used.
-enum Missing {
-    /// Malformed id (400).
-    BadId(Json<ApiError>),
-    /// No such quiz (404).
-    NotFound(Json<ApiError>),
-    /// The catalog failed (500).
-    Internal(Json<ServerError>),
-}
-
-macro_rules! from_missing {
-    ($($resp:ident),+) => {
-        $(
-            impl From<Missing> for $resp {
-                fn from(m: Missing) -> Self {
-                    match m {
-                        Missing::BadId(e) => Self::BadRequest(e),
-                        Missing::NotFound(e) => Self::NotFound(e),
-                        Missing::Internal(e) => Self::Internal(e),
-                    }
-                }
-            }
-        )+
-    };
-}
-
-from_missing!(
-    GetQuizResponse,
-    GetGameResponse,
-    HostCommandResponse,
-    ReportResponse,
-    LeaderboardResponse,
-    StandingResponse,
-    ResultsJsonResponse,
-    ResultsCsvResponse,
-    SetStatusResponse,
-    RebuildResponse
-);
-
-impl From<LookupError> for Missing {
-    fn from(e: LookupError) -> Self {
-        match e {
-            LookupError::UnknownQuiz => Self::NotFound(client("unknown_quiz", "no such quiz")),
-            LookupError::Unavailable(u) => Self::Internal(internal(&u)),
-        }
-    }
-}
-
 /// The API's operations.
 #[derive(Clone)]
 pub struct Api {
     pub(crate) state: Arc<AppState>,
-}
-
-fn quiz_id(raw: &str) -> Result<QuizId, Missing> {
-    QuizId::parse(raw).map_err(|e| Missing::BadId(at_field("bad_quiz_id", "quiz", e.to_string())))
 }
 
 /// The client's address: with `trust_forwarded`, the last `X-Forwarded-For` entry — the one
@@ -138,67 +90,11 @@ fn summary(q: &Quiz) -> QuizSummaryOut {
     }
 }
 
-/// Guards a CSV cell against spreadsheet formula injection.
-pub fn csv_safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
-
-/// The results as CSV (`rank,player,name,score,correct,fast_answers,fast_questions`; the
-/// fast questions' ids separated by spaces), names guarded against formulas.
-///
-/// # Errors
-/// The CSV writer's error (it writes to memory, so only on a bug).
-pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "rank",
-        "player",
-        "name",
-        "score",
-        "correct",
-        "fast_answers",
-        "fast_questions",
-    ])?;
-    for e in entries {
-        w.write_record([
-            e.rank.to_string(),
-            e.player,
-            csv_safe(&e.name),
-            e.score.to_string(),
-            e.correct.to_string(),
-            e.fast_answers.to_string(),
-            e.fast_questions.join(" "),
-        ])?;
-    }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// Whether `given` is the admin key, compared in constant time so the key cannot be
 /// guessed byte by byte from timing.
 pub(crate) fn is_admin_key(admin_key: &str, given: &str) -> bool {
     let (a, b) = (given.as_bytes(), admin_key.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The core's phase command for a host command name; `None` for `kick`, which is not a
-/// phase command.
-pub(crate) fn phase_command(c: HostCommandName) -> Option<HostCommand> {
-    Some(match c {
-        HostCommandName::Lock => HostCommand::Lock,
-        HostCommandName::Unlock => HostCommand::Unlock,
-        HostCommandName::Start => HostCommand::Start,
-        HostCommandName::Next => HostCommand::Next,
-        HostCommandName::Skip => HostCommand::SkipToReveal,
-        HostCommandName::Pause => HostCommand::Pause,
-        HostCommandName::Resume => HostCommand::Resume,
-        HostCommandName::End => HostCommand::End,
-        HostCommandName::Kick => return None,
-    })
 }
 
 impl Api {
@@ -212,57 +108,11 @@ impl Api {
 
     async fn lookup(&self, raw: &str) -> Result<Quiz, Missing> {
         let id = quiz_id(raw)?;
-        match self.state.service.quiz(&id).await {
+        match self.state.service.library().quiz(&id).await {
             Ok(q) => Ok(q),
             Err(LookupError::UnknownQuiz) => Err(Missing::NotFound(unknown_quiz(&id))),
             Err(e) => Err(e.into()),
         }
-    }
-
-    async fn all_entries(&self, quiz: &QuizId) -> Result<Vec<EntryOut>, Missing> {
-        let svc = &self.state.service;
-        let count = svc
-            .player_count(quiz)
-            .await
-            .map_err(|u| Missing::Internal(internal(&u)))?;
-        let page = svc
-            .board_page(quiz, 0, count)
-            .await
-            .map_err(|u| Missing::Internal(internal(&u)))?;
-        Ok(page.into_iter().map(entry).collect())
-    }
-
-    async fn results(&self, quiz: &Quiz) -> Result<Vec<ResultOut>, Missing> {
-        let entries = self.all_entries(quiz.id()).await?;
-        let ids: Vec<PlayerId> = entries
-            .iter()
-            .filter_map(|e| PlayerId::parse(&e.player).ok())
-            .collect();
-        let mut tallies = self
-            .state
-            .service
-            .tallies(quiz, &ids)
-            .await
-            .map_err(|u| Missing::Internal(internal(&u)))?;
-        Ok(entries
-            .into_iter()
-            .map(|e| {
-                let t = PlayerId::parse(&e.player)
-                    .ok()
-                    .and_then(|p| tallies.remove(&p))
-                    .unwrap_or_default();
-                (e, t)
-            })
-            .map(|(e, t)| ResultOut {
-                correct: t.correct,
-                fast_answers: t.fast.len() as u64,
-                fast_questions: t.fast.iter().map(ToString::to_string).collect(),
-                rank: e.rank,
-                player: e.player,
-                name: e.name,
-                score: e.score,
-            })
-            .collect())
     }
 
     /// Whether `key` is the quiz's host key or the admin key.
@@ -284,7 +134,7 @@ impl Api {
             Ok(id) => id,
             Err(m) => return m.into(),
         };
-        match self.state.service.set_status(&id, status).await {
+        match self.state.service.library().set_status(&id, status).await {
             Ok(q) => SetStatusResponse::Ok(Json(summary(&q))),
             Err(LookupError::UnknownQuiz) => SetStatusResponse::NotFound(unknown_quiz(&id)),
             Err(e) => Missing::from(e).into(),
@@ -318,7 +168,7 @@ impl Api {
                 ));
             }
         };
-        match self.state.service.create_quiz(draft).await {
+        match self.state.service.library().create(draft).await {
             Ok(q) => {
                 let mut out = QuizOut::from(QuizView::from(&q));
                 if q.mode() == QuizMode::Hosted {
@@ -343,7 +193,7 @@ impl Api {
     /// List quizzes.
     #[oai(path = "/quizzes", method = "get")]
     async fn list_quizzes(&self) -> ListQuizzesResponse {
-        match self.state.service.list_quizzes().await {
+        match self.state.service.library().list().await {
             Ok(l) => ListQuizzesResponse::Ok(Json(l.into_iter().map(Into::into).collect())),
             Err(u) => ListQuizzesResponse::Internal(internal(&u)),
         }
@@ -402,7 +252,7 @@ impl Api {
         }
         let svc = &self.state.service;
         let now = clock::now();
-        let player = match svc.join(&id, &name, now).await {
+        let player = match svc.players().join(&id, &name, now).await {
             Ok(p) => p,
             Err(e) => {
                 let (outcome, resp) = match e {
@@ -453,7 +303,7 @@ impl Api {
             }
         };
         metrics::counter!(telemetry::JOINS, "outcome" => "joined").increment(1);
-        let snapshot = match svc.snapshot(&player, now).await {
+        let snapshot = match svc.players().snapshot(&player, now).await {
             Ok(s) => s,
             Err(LookupError::UnknownQuiz) => return JoinResponse::NotFound(unknown_quiz(&id)),
             Err(LookupError::Unavailable(u)) => return JoinResponse::Internal(internal(&u)),
@@ -486,17 +336,19 @@ impl Api {
             Ok(q) => q,
             Err(m) => return m.into(),
         };
-        let svc = &self.state.service;
-        let page = svc.board_page(q.id(), offset.0.0, limit.0.0).await;
-        let players = svc.player_count(q.id()).await;
-        match (page, players) {
-            (Ok(entries), Ok(players)) => LeaderboardResponse::Ok(Json(LeaderboardOut {
+        let page = self
+            .state
+            .service
+            .boards()
+            .page(q.id(), offset.0.0, limit.0.0);
+        match page.await {
+            Ok(page) => LeaderboardResponse::Ok(Json(LeaderboardOut {
                 quiz: q.id().to_string(),
-                players,
+                players: page.players,
                 offset: offset.0.0,
-                entries: entries.into_iter().map(entry).collect(),
+                entries: page.entries.into_iter().map(entry).collect(),
             })),
-            (Err(u), _) | (_, Err(u)) => LeaderboardResponse::Internal(internal(&u)),
+            Err(u) => LeaderboardResponse::Internal(internal(&u)),
         }
     }
 
@@ -521,7 +373,7 @@ impl Api {
                 ));
             }
         };
-        match self.state.service.standing(q.id(), &pid).await {
+        match self.state.service.players().standing(q.id(), &pid).await {
             Ok(Some(s)) => StandingResponse::Ok(Json(StandingOut {
                 player: pid.to_string(),
                 name: s.player.name.to_string(),
@@ -676,33 +528,10 @@ impl Api {
             Ok(id) => id,
             Err(m) => return m.into(),
         };
-        match self.state.service.rebuild_scoreboard(&id).await {
+        match self.state.service.upkeep().rebuild_leaderboard(&id).await {
             Ok(n) => RebuildResponse::Ok(Json(RebuildOut { players: n as u64 })),
             Err(RebuildError::UnknownQuiz) => RebuildResponse::NotFound(unknown_quiz(&id)),
             Err(RebuildError::Unavailable(u)) => RebuildResponse::Internal(internal(&u)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_names_cannot_become_formulas() {
-        let text = results_csv(vec![ResultOut {
-            rank: 1,
-            player: "p1".into(),
-            name: "=1+1".into(),
-            score: 5,
-            correct: 2,
-            fast_answers: 2,
-            fast_questions: vec!["q1".into(), "q3".into()],
-        }])
-        .unwrap();
-        assert_eq!(
-            text,
-            "rank,player,name,score,correct,fast_answers,fast_questions\n1,p1,'=1+1,5,2,2,q1 q3\n"
-        );
     }
 }

@@ -223,7 +223,8 @@ operation! {
 operation! {
     /// Responses of the ResultsCsv operation.
     ResultsCsvResponse, bad_csv = "bad_csv", without_401;
-    /// CSV with header `rank,player,name,score,correct`, best first.
+    /// CSV with header `rank,player,name,score,correct,fast_answers,fast_questions` (the
+    /// fast questions' ids separated by spaces), best first.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Ok(PlainText<String>),
     /// Malformed quiz id (`bad_quiz_id`).

@@ -18,14 +18,14 @@ use std::time::Duration;
 
 use quiz_contracts::ws::{
     AnsweredCountMsg, EntryMsg, LobbyPlayerMsg, MoverMsg, PhaseBoardMsg, PhaseMsg,
-    PhaseQuestionMsg, RevealMsg, RosterMsg, ServerMessage, TextCountMsg, YouMsg, close,
+    PhaseQuestionMsg, QuestionMsg, RevealMsg, RosterMsg, ServerMessage, TextCountMsg, YouMsg,
+    close,
 };
 use quiz_core::board::{RoomBoards, ViewIndex};
 use quiz_core::game::{GameState, Phase};
 use quiz_core::ports::Names;
-use quiz_core::question::Given;
 use quiz_core::service::Reveal;
-use quiz_core::{BoardEntry, Grade, PlayerId, QuestionType, Quiz, QuizId, QuizService};
+use quiz_core::{BoardEntry, Grade, PlayerId, Quiz, QuizId, QuizService, Timestamp};
 use tokio::sync::mpsc;
 
 use super::{BoardWatch, Rooms, SocketEntry};
@@ -162,7 +162,7 @@ impl Rooms {
     async fn game_check(self: &Arc<Self>, def: &Quiz) {
         let quiz = def.id();
         let svc = &self.service;
-        let state = match svc.current_game(def, clock::now()).await {
+        let state = match svc.games().current(def, clock::now()).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(%quiz, error = %e, "game read failed; the next change retries");
@@ -170,8 +170,8 @@ impl Rooms {
             }
         };
         let sockets = self.game_sockets(quiz);
-        let (players, removed) = match svc.roster(quiz).await {
-            Ok(r) => r,
+        let (players, removed) = match svc.games().roster(quiz).await {
+            Ok(r) => (r.players, r.removed),
             Err(e) => {
                 tracing::warn!(%quiz, error = %e, "player count failed; the next change retries");
                 return;
@@ -200,15 +200,12 @@ impl Rooms {
                 })
             })
             .collect();
-        let answered = match open_question(&state.phase) {
-            Some(index) => match svc.answered_count(quiz, index).await {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    tracing::warn!(%quiz, error = %e, "answer count read failed");
-                    None
-                }
-            },
-            None => None,
+        let answered = match svc.games().answered(quiz, &state).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(%quiz, error = %e, "answer count read failed");
+                None
+            }
         };
         if !stale.is_empty() {
             let viewers: Vec<PlayerId> = stale.iter().filter_map(|s| s.player.clone()).collect();
@@ -243,7 +240,7 @@ impl Rooms {
         players: u64,
         answered: Option<u64>,
     ) {
-        let expected = question_expected(&state.phase).map(|e| e.min(players));
+        let expected = state.phase.expected().map(|e| e.min(players));
         let (roster, count) = {
             let mut rooms = self.lock();
             let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
@@ -264,7 +261,7 @@ impl Rooms {
         let mut frames = Vec::new();
         if roster {
             let lobby = if matches!(state.phase, Phase::Lobby { .. }) {
-                match self.service.lobby(quiz, LOBBY_LIST).await {
+                match self.service.games().lobby(quiz, LOBBY_LIST).await {
                     Ok(l) => Some(lobby_list(&l)),
                     Err(e) => {
                         tracing::warn!(%quiz, error = %e, "lobby read failed");
@@ -327,27 +324,6 @@ impl Rooms {
     }
 }
 
-/// The index of the question open (or paused) in `phase`.
-fn open_question(phase: &Phase) -> Option<usize> {
-    match phase {
-        Phase::Question { index, .. } => Some(*index),
-        Phase::Paused { from, .. } => match &**from {
-            Phase::Question { index, .. } => Some(*index),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The players an open (or paused) question waited for when it opened.
-fn question_expected(phase: &Phase) -> Option<u64> {
-    match phase {
-        Phase::Question { expected, .. } => Some(*expected),
-        Phase::Paused { from, .. } => question_expected(from),
-        _ => None,
-    }
-}
-
 fn lobby_list(entries: &[BoardEntry]) -> Vec<LobbyPlayerMsg> {
     entries
         .iter()
@@ -381,10 +357,7 @@ impl<'a> PhaseContext<'a> {
         players: u64,
     ) -> Result<Self, quiz_core::service::Unavailable> {
         let quiz = def.id();
-        let phase = match &state.phase {
-            Phase::Paused { from, .. } => &**from,
-            p => p,
-        };
+        let phase = state.phase.unpaused();
         let mut ctx = Self {
             def,
             state,
@@ -397,9 +370,9 @@ impl<'a> PhaseContext<'a> {
             movers: Vec::new(),
         };
         match phase {
-            Phase::Lobby { .. } => ctx.lobby = svc.lobby(quiz, LOBBY_LIST).await?,
+            Phase::Lobby { .. } => ctx.lobby = svc.games().lobby(quiz, LOBBY_LIST).await?,
             Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
-                ctx.reveal = Some(svc.reveal(def, *index).await?);
+                ctx.reveal = Some(svc.games().reveal(def, *index).await?);
                 ctx.boards = Some(read_boards(svc, quiz, viewers).await?);
             }
             Phase::Podium => ctx.boards = Some(read_boards(svc, quiz, viewers).await?),
@@ -427,10 +400,8 @@ impl<'a> PhaseContext<'a> {
     fn frame(&self, viewer: Option<&PlayerId>) -> PhaseMsg {
         let state = self.state;
         let def = self.def;
-        let (phase, paused_from) = match &state.phase {
-            Phase::Paused { from, .. } => (&**from, Some(from.name().to_owned())),
-            p => (p, None),
-        };
+        let phase = state.phase.unpaused();
+        let view = state.view(Timestamp(self.now), self.players);
         let mut msg = PhaseMsg {
             seq: state.seq,
             phase: state.phase.name().to_owned(),
@@ -439,13 +410,13 @@ impl<'a> PhaseContext<'a> {
             title: def.title().to_owned(),
             question_count: def.questions().len() as u64,
             players: self.players,
-            locked: matches!(phase, Phase::Lobby { locked: true }),
+            locked: view.locked,
             lobby: None,
             question: None,
             remaining_ms: None,
             answered: None,
             expected: None,
-            paused_from,
+            paused_from: view.paused_from.map(str::to_owned),
             reveal: None,
             board: None,
             podium: None,
@@ -454,19 +425,13 @@ impl<'a> PhaseContext<'a> {
             Phase::Lobby { .. } => {
                 msg.lobby = Some(lobby_list(&self.lobby));
             }
-            Phase::Question {
-                index,
-                opens_at,
-                closes_at,
-                expected,
-            } => {
-                msg.question = self.question(*index, opens_at.0, closes_at.0);
-                msg.remaining_ms = Some(match &state.phase {
-                    Phase::Paused { remaining_ms, .. } => remaining_ms.unwrap_or(0),
-                    _ => closes_at.0.saturating_sub(self.now),
-                });
+            Phase::Question { index, .. } => {
+                if let Some(open) = view.open {
+                    msg.question = self.question(*index, open.opens_at.0, open.closes_at.0);
+                    msg.remaining_ms = Some(open.remaining_ms);
+                    msg.expected = Some(open.expected);
+                }
                 msg.answered = self.answered.or(Some(0));
-                msg.expected = Some((*expected).min(self.players));
             }
             Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
                 let (opens, closes) = (0, 0);
@@ -493,19 +458,9 @@ impl<'a> PhaseContext<'a> {
     /// A question of the quiz as everyone sees it; `opens_at`/`closes_at` are 0 after it
     /// closed.
     fn question(&self, index: usize, opens_at: u64, closes_at: u64) -> Option<PhaseQuestionMsg> {
-        let q = self.def.questions().get(index)?;
-        Some(PhaseQuestionMsg {
-            index: index as u64,
-            id: q.id.to_string(),
-            kind: q.kind().into(),
-            prompt: q.prompt.clone(),
-            options: q.options.clone(),
-            max_length: q.kind().max_length(),
-            points: q.points,
-            time_limit_ms: q.time_limit_ms,
-            opens_at,
-            closes_at,
-        })
+        let q = self.def.questions().get(index)?.public();
+        let question = QuestionMsg::new(&q, opens_at, closes_at);
+        Some(PhaseQuestionMsg::new(index, question))
     }
 
     fn reveal_msg(&self, index: usize, viewer: Option<&PlayerId>) -> Option<RevealMsg> {
@@ -519,35 +474,10 @@ impl<'a> PhaseContext<'a> {
                 .map_or(0, |r| r.score());
             match r.answers.iter().find(|a| &a.player == p) {
                 Some(a) => {
-                    let (option, options, text) = match (&a.given, q.kind()) {
-                        (Given::Picks(set), QuestionType::Multi) => {
-                            (None, Some(set.iter().map(|i| i as u32).collect()), None)
-                        }
-                        (Given::Picks(set), _) => (set.iter().next().map(|i| i as u32), None, None),
-                        (Given::Text(t), _) => (None, None, Some(t.clone())),
-                    };
                     let grade = Grade::recorded(q.kind(), a.correct, a.points);
-                    YouMsg {
-                        answered: true,
-                        option,
-                        options,
-                        text,
-                        outcome: Some(grade.into()),
-                        correct: a.correct,
-                        points: a.points,
-                        total,
-                    }
+                    YouMsg::answered(&a.given, q.kind(), grade, a.correct, a.points, total)
                 }
-                None => YouMsg {
-                    answered: false,
-                    option: None,
-                    options: None,
-                    text: None,
-                    outcome: None,
-                    correct: false,
-                    points: 0,
-                    total,
-                },
+                None => YouMsg::unanswered(total),
             }
         });
         Some(RevealMsg {
@@ -591,7 +521,7 @@ async fn read_boards(
     quiz: &QuizId,
     viewers: &[PlayerId],
 ) -> Result<(RoomBoards, HashMap<PlayerId, ViewIndex>), quiz_core::service::Unavailable> {
-    let boards = svc.room_boards(quiz, viewers, &Names::new()).await?;
+    let boards = svc.boards().room(quiz, viewers, &Names::new()).await?;
     let views = viewers
         .iter()
         .cloned()

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use quiz_core::board::ViewIndex;
-use quiz_core::ports::{BusEvent, Names};
+use quiz_core::ports::{BusEvent, Names, RoomBus};
 use quiz_core::throttle::{Decision, Throttle};
 use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
 use tokio::sync::watch;
@@ -364,7 +364,7 @@ impl Rooms {
             (sockets, room.names.clone())
         };
         let viewers: Vec<PlayerId> = sockets.iter().filter_map(|s| s.player.clone()).collect();
-        let boards = match self.service.room_boards(quiz, &viewers, &known).await {
+        let boards = match self.service.boards().room(quiz, &viewers, &known).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(%quiz, error = %e, "board read failed; the next change retries");
@@ -437,10 +437,10 @@ impl Rooms {
 
 /// Runs forever: feeds every bus announcement into the rooms, resubscribing after a
 /// failure with a capped backoff.
-pub async fn follow_bus(rooms: Arc<Rooms>, service: QuizService) {
+pub async fn follow_bus(rooms: Arc<Rooms>, bus: Arc<dyn RoomBus>) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match service.subscribe_changes().await {
+        match bus.subscribe().await {
             Ok(mut sub) => {
                 backoff = Duration::from_millis(100);
                 while let Some(event) = sub.next().await {
@@ -496,7 +496,8 @@ mod tests {
             quiz_core::ServiceConfig::default(),
         );
         let quiz = svc
-            .create_quiz(crate::demo::demo_quiz(clock::now()))
+            .library()
+            .create(crate::demo::demo_quiz(clock::now()))
             .await
             .unwrap();
         let rooms = Rooms::with_slot_sockets(svc.clone(), 100, 2);
@@ -504,7 +505,11 @@ mod tests {
         let mut slots = Vec::new();
         for i in 0..5 {
             let name = quiz_core::PlayerName::parse(format!("p{i}")).unwrap();
-            let p = svc.join(quiz.id(), &name, clock::now()).await.unwrap();
+            let p = svc
+                .players()
+                .join(quiz.id(), &name, clock::now())
+                .await
+                .unwrap();
             let (_, slot) = rooms.enter(quiz.id(), &p.id);
             players.push(p);
             slots.push(slot);
@@ -539,7 +544,8 @@ mod tests {
         // An answer scores; the next round shows it on every socket, with a higher seq.
         let q = &quiz.questions()[0];
         let outcome = svc
-            .submit_answer(
+            .answers()
+            .submit(
                 &players[3],
                 &q.id,
                 &quiz_core::Answer::Option(

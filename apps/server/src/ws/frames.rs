@@ -2,7 +2,7 @@
 //! type, the fields of that type), and the close code for a socket error the client caused.
 //! Pure functions, so they can be fuzzed (`tests/fuzz.rs`).
 
-use quiz_contracts::ws::{CLIENT_TYPES, ClientMessage, ErrorCode, close};
+use quiz_contracts::ws::{CLIENT_TYPES, ClientMessage, ErrorCode, client_fields, close};
 
 /// The close code and reason for a read error of the socket, when the client caused it:
 /// an oversized frame or message (1009), a text frame that is not UTF-8 (1007), broken
@@ -84,49 +84,15 @@ fn check_fields(value: &serde_json::Value) -> Result<(), (String, String)> {
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    // (field, required, what it must be, check)
-    type Rule = (&'static str, bool, &'static str, fn(&Value) -> bool);
-    let is_id = |v: &Value| v.is_string();
-    let is_option = |v: &Value| v.as_u64().is_some_and(|n| u32::try_from(n).is_ok());
-    let is_options = |v: &Value| {
-        v.as_array().is_some_and(|items| {
-            items
-                .iter()
-                .all(|n| n.as_u64().is_some_and(|n| u32::try_from(n).is_ok()))
-        })
-    };
-    // Which one of option/options/text an answer has is checked against the question.
-    let rules: &[Rule] = match ty {
-        "answer" => &[
-            ("answer_id", true, "a string", is_id),
-            ("question", true, "a string", is_id),
-            ("option", false, "a whole number from 0", is_option),
-            (
-                "options",
-                false,
-                "an array of whole numbers from 0",
-                is_options,
-            ),
-            ("text", false, "a string", is_id),
-        ],
-        "ping" => &[("nonce", false, "a string", is_id)],
-        "host" => &[
-            ("command", true, "one of the host commands", |v: &Value| {
-                v.as_str()
-                    .is_some_and(|c| quiz_contracts::ws::HOST_COMMANDS.contains(&c))
-            }),
-            ("player", false, "a string", is_id),
-        ],
-        _ => &[],
-    };
+    let rules = client_fields(ty).unwrap_or_default();
     let Some(map) = value.as_object() else {
         return Ok(());
     };
     if let Some(k) = map
         .keys()
-        .find(|k| *k != "type" && !rules.iter().any(|r| r.0 == k.as_str()))
+        .find(|k| *k != "type" && !rules.iter().any(|r| r.name == k.as_str()))
     {
-        let known: Vec<&str> = rules.iter().map(|r| r.0).collect();
+        let known: Vec<&str> = rules.iter().map(|r| r.name).collect();
         return Err((
             k.clone(),
             format!(
@@ -136,10 +102,14 @@ fn check_fields(value: &serde_json::Value) -> Result<(), (String, String)> {
             ),
         ));
     }
-    for (field, required, what, ok) in rules {
-        match map.get(*field) {
-            None if *required => return Err(((*field).into(), "this field is required".into())),
-            Some(v) if !ok(v) => return Err(((*field).into(), format!("must be {what}"))),
+    for rule in rules {
+        match map.get(rule.name) {
+            None if rule.required => {
+                return Err((rule.name.into(), "this field is required".into()));
+            }
+            Some(v) if !(rule.check)(v) => {
+                return Err((rule.name.into(), format!("must be {}", rule.what)));
+            }
             _ => {}
         }
     }

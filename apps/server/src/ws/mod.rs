@@ -17,7 +17,7 @@ use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketConfig, WebSo
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, handler};
 use quiz_contracts::ws::{ErrorCode, ErrorMsg, ServerMessage, SnapshotMsg, close};
-use quiz_core::service::LookupError;
+use quiz_core::service::{AdmitError, LookupError, SeatError};
 use quiz_core::{Player, Quiz, QuizId, QuizMode};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
@@ -87,19 +87,19 @@ async fn authenticate(
     if claims.quiz != quiz {
         return Err(wrong_quiz());
     }
-    let player = state
+    let admitted = state
         .service
-        .player(&quiz, &claims.player)
-        .await
-        .map_err(|e| {
+        .players()
+        .admit(&quiz, &claims.player, claims.joined_at);
+    match admitted.await {
+        Ok(player) => Ok(player),
+        Err(AdmitError::UnknownPlayer) => Err((close::UNKNOWN_PLAYER, "unknown player".to_owned())),
+        Err(AdmitError::Stale) => Err((close::INVALID_TOKEN, "the token is stale".to_owned())),
+        Err(AdmitError::Unavailable(e)) => {
             tracing::warn!(error = %e, "player lookup failed");
-            (close::INTERNAL_ERROR, "temporarily unavailable".to_owned())
-        })?
-        .ok_or((close::UNKNOWN_PLAYER, "unknown player".to_owned()))?;
-    if player.joined_at != claims.joined_at {
-        return Err((close::INVALID_TOKEN, "the token is stale".to_owned()));
+            Err((close::INTERNAL_ERROR, "temporarily unavailable".to_owned()))
+        }
     }
-    Ok(player)
 }
 
 /// Who a socket speaks for.
@@ -119,7 +119,7 @@ async fn authenticate_host(
 ) -> Result<Quiz, (u16, String)> {
     let wrong = || (close::INVALID_TOKEN, "wrong host key".to_owned());
     let quiz = QuizId::parse(quiz_path).map_err(|_| wrong())?;
-    let def = match state.service.quiz(&quiz).await {
+    let def = match state.service.library().quiz(&quiz).await {
         Ok(q) => q,
         Err(LookupError::UnknownQuiz) => return Err(wrong()),
         Err(e) => {
@@ -142,21 +142,11 @@ async fn player_quiz(state: &AppState, player: &Player) -> Result<Quiz, (u16, St
         tracing::warn!(error = %e, "quiz lookup failed");
         (close::INTERNAL_ERROR, "temporarily unavailable".to_owned())
     };
-    let def = state
-        .service
-        .quiz(&player.quiz)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    if def.mode() == QuizMode::Hosted
-        && state
-            .service
-            .is_removed(&player.quiz, &player.id)
-            .await
-            .map_err(|e| unavailable(&e))?
-    {
-        return Err((close::REMOVED, "removed by the host".to_owned()));
+    match state.service.players().seat(player).await {
+        Ok(def) => Ok(def),
+        Err(SeatError::Removed) => Err((close::REMOVED, "removed by the host".to_owned())),
+        Err(e) => Err(unavailable(&e)),
     }
-    Ok(def)
 }
 
 fn to_json(m: &ServerMessage) -> String {
@@ -187,6 +177,7 @@ fn refuse(
 async fn snapshot_json(state: &AppState, player: &Player) -> Result<String, String> {
     let snap = state
         .service
+        .players()
         .snapshot(player, clock::now())
         .await
         .map_err(|e| e.to_string())?;
@@ -261,7 +252,7 @@ async fn session(state: Arc<AppState>, quiz_path: String, q: WsQuery, socket: We
             }
             // One live socket per player: older ones, here or on other instances, yield.
             if let Some((player, id, since)) = &takes_over
-                && let Err(e) = state.service.take_over(&quiz, player, id, *since).await
+                && let Err(e) = state.bus.take_over(&quiz, player, id, *since).await
             {
                 tracing::warn!(error = %e, "take-over announcement failed; older sockets stay");
             }

@@ -12,12 +12,12 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use poem::web::websocket::{Message, WebSocketStream};
 use quiz_contracts::ws::{
-    AnswerResultMsg, ClientMessage, ErrorCode, HostCommandName, HostOkMsg, PongMsg, ServerMessage,
-    close,
+    AnswerResultMsg, ClientMessage, ErrorCode, HostCommandError, HostCommandName, HostOkMsg,
+    PongMsg, ServerMessage, answer_of, close,
 };
 use quiz_core::question::ShapeError;
-use quiz_core::service::{GameOpError, HostAction, SubmitError};
-use quiz_core::{Answer, AnswerError, PlayerId, QuestionId, QuizId};
+use quiz_core::service::{GameOpError, SubmitError};
+use quiz_core::{Answer, AnswerError, QuestionId, QuizId};
 use tokio::sync::mpsc;
 
 use super::frames::{close_for_read_error, parse_client_message};
@@ -298,7 +298,7 @@ impl Session {
             } => {
                 let started = Instant::now();
                 let reply = self
-                    .answer(answer_id, &question, (option, options, text))
+                    .answer(answer_id, &question, answer_of(option, options, text))
                     .await;
                 metrics::histogram!(telemetry::ANSWER_LATENCY)
                     .record(started.elapsed().as_secs_f64());
@@ -317,32 +317,21 @@ impl Session {
                 None,
             );
         }
-        let action = match (crate::api::phase_command(command), player) {
-            (Some(c), None) => HostAction::Phase(c),
-            (Some(_), Some(_)) => {
+        let action = match command.action(player.as_deref()) {
+            Ok(action) => action,
+            Err(e @ HostCommandError::NotAPlayerId { .. }) => {
                 return refuse(
-                    ErrorCode::InvalidMessage,
+                    ErrorCode::UnknownPlayer,
                     Some("player"),
-                    "only kick takes a player",
+                    e.to_string(),
                     None,
                 );
             }
-            (None, Some(p)) => match PlayerId::parse(&p) {
-                Ok(id) => HostAction::Kick(id),
-                Err(_) => {
-                    return refuse(
-                        ErrorCode::UnknownPlayer,
-                        Some("player"),
-                        format!("no player {p:?} in this quiz"),
-                        None,
-                    );
-                }
-            },
-            (None, None) => {
+            Err(e) => {
                 return refuse(
                     ErrorCode::InvalidMessage,
                     Some("player"),
-                    "kick needs the player's id in \"player\"",
+                    e.to_string(),
                     None,
                 );
             }
@@ -350,6 +339,7 @@ impl Session {
         match self
             .state
             .service
+            .games()
             .host(&self.quiz, action, clock::now())
             .await
         {
@@ -373,12 +363,7 @@ impl Session {
         }
     }
 
-    async fn answer(
-        &mut self,
-        answer_id: String,
-        question: &str,
-        given: (Option<u32>, Option<Vec<u32>>, Option<String>),
-    ) -> String {
+    async fn answer(&mut self, answer_id: String, question: &str, given: Option<Answer>) -> String {
         let count = |outcome: &'static str| {
             metrics::counter!(telemetry::ANSWERS, "outcome" => outcome).increment(1)
         };
@@ -404,10 +389,8 @@ impl Session {
             );
         }
         let answer = match given {
-            (Some(o), None, None) => Answer::Option(o),
-            (None, Some(list), None) => Answer::Options(list),
-            (None, None, Some(text)) => Answer::Text(text),
-            _ => {
+            Some(answer) => answer,
+            None => {
                 self.conduct.invalid();
                 count("invalid");
                 return refuse(
@@ -454,7 +437,8 @@ impl Session {
         match self
             .state
             .service
-            .submit_answer(&player, &question_id, &answer, clock::now())
+            .answers()
+            .submit(&player, &question_id, &answer, clock::now())
             .await
         {
             Ok(outcome) => {
