@@ -28,7 +28,7 @@ use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
 use crate::time::Timestamp;
 use crate::unavailable::Unavailable;
 
-use super::games::Check;
+use super::game_answers::Check;
 use super::{Games, Library, LookupError, Ports};
 
 /// Errors of [`Answers::submit`]. None of them changes a score.

@@ -16,12 +16,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::game::{GameError, GameState, HostCommand, HostedAnswerError, Phase};
-use crate::ids::{PlayerId, QuestionId, QuizId};
+use crate::game::{GameError, GameState, HostCommand, Phase};
+use crate::ids::{PlayerId, QuizId};
 use crate::model::BoardEntry;
-use crate::ports::{GameAnswer, GameStore, PlayerRegistry, RoomBus, Scoreboard};
-use crate::question::Answer;
-use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
+use crate::ports::{GameStore, PlayerRegistry, RoomBus, Scoreboard};
+use crate::quiz::{Quiz, QuizMode};
 use crate::time::Timestamp;
 use crate::unavailable::Unavailable;
 
@@ -77,25 +76,6 @@ pub struct Roster {
     pub players: u64,
     /// The players the host removed.
     pub removed: Vec<PlayerId>,
-}
-
-/// The question an accepted hosted answer belongs to, to count the answer in afterwards.
-pub(super) struct OpenQuestion {
-    pub index: usize,
-    pub opens_at: Timestamp,
-    /// The game state the answer was accepted in.
-    pub state: GameState,
-}
-
-/// How an answer fared against the quiz's rules and, in a hosted quiz, its game.
-pub(super) enum Check {
-    /// Accepted: the check, and in a hosted game the question to count the answer in.
-    Accepted(Checked, Option<OpenQuestion>),
-    /// The question is no longer open: refused, unless it retries an answer accepted in
-    /// time (which still gets its result).
-    Closed(AnswerError),
-    /// Refused by the rules.
-    Rejected(AnswerError),
 }
 
 /// Hosted games.
@@ -330,74 +310,8 @@ impl Games {
         Ok(page)
     }
 
-    /// Checks an answer to a hosted game's question at `now`: the question must be the
-    /// one open and the player not removed.
-    ///
-    /// # Errors
-    /// [`Unavailable`].
-    pub(super) async fn check(
-        &self,
-        quiz: &Quiz,
-        player: &PlayerId,
-        question: &QuestionId,
-        answer: &Answer,
-        now: Timestamp,
-    ) -> Result<Check, Unavailable> {
-        let Some(index) = quiz.question_index(question) else {
-            return Ok(Check::Rejected(AnswerError::UnknownQuestion));
-        };
-        if self.is_removed(quiz.id(), player).await? {
-            return Ok(Check::Rejected(AnswerError::Removed));
-        }
-        let state = self.read(quiz, now).await?;
-        let closed = match state.accepts(index, now) {
-            Ok(opens_at) => {
-                let Phase::Question { closes_at, .. } = state.phase else {
-                    return Ok(Check::Rejected(AnswerError::NoOpenQuestion));
-                };
-                return Ok(
-                    match quiz.check_hosted(index, answer, opens_at, closes_at, now) {
-                        Ok(checked) => Check::Accepted(
-                            checked,
-                            Some(OpenQuestion {
-                                index,
-                                opens_at,
-                                state,
-                            }),
-                        ),
-                        Err(e) => Check::Rejected(e),
-                    },
-                );
-            }
-            Err(HostedAnswerError::NoOpenQuestion) => AnswerError::NoOpenQuestion,
-            Err(HostedAnswerError::NotTheOpenQuestion { open }) => match quiz.questions().get(open)
-            {
-                Some(q) => AnswerError::NotTheOpenQuestion { open: q.id.clone() },
-                None => AnswerError::NoOpenQuestion,
-            },
-        };
-        Ok(Check::Closed(closed))
-    }
-
-    /// Counts an accepted answer in its question and closes the question when everyone
-    /// in the game has answered (once, whoever else races to do the same).
-    pub(super) async fn count_answer(
-        &self,
-        quiz: &Quiz,
-        open: &OpenQuestion,
-        answer: &GameAnswer,
-        now: Timestamp,
-    ) -> Result<(), Unavailable> {
-        let answered = self
-            .store
-            .record_answer(quiz.id(), open.index, answer)
-            .await?;
-        self.close_if_everyone_answered(quiz, &open.state, answered, now)
-            .await
-    }
-
     /// Closes the open question of `state` when `answered` is everyone in the game.
-    async fn close_if_everyone_answered(
+    pub(super) async fn close_if_everyone_answered(
         &self,
         quiz: &Quiz,
         state: &GameState,

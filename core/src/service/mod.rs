@@ -31,6 +31,7 @@ use crate::ports::{
 
 mod answers;
 mod boards;
+mod game_answers;
 mod games;
 mod library;
 mod players;
