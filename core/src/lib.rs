@@ -4,8 +4,9 @@
 //! ([`quiz`]), question types and grading ([`question`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
 //! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
 //! hosted games (a host runs the quiz question by question) as a pure state machine
-//! ([`game`]), the port traits ([`ports`]) and the application services over them
-//! ([`service`]).
+//! ([`game`]), the port traits ([`ports`]), the one infrastructure failure the services
+//! report ([`unavailable`]) and the application services over them, one use case per
+//! concern ([`service`]).
 //!
 //! **What it is not**: it does no I/O, reads no clock (time is always an argument), starts
 //! no runtime and names no product (no Redis, Kafka, MongoDB or HTTP types). Adapters in

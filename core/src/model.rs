@@ -23,13 +23,13 @@ pub struct Player {
 /// One answer, checked and ready for the scoreboard's atomic record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerRecord {
-    /// The quiz.
+    /// The quiz answered, whose board records it.
     pub quiz: QuizId,
     /// The quiz's creation time (the ranking clock's zero).
     pub quiz_created_at: Timestamp,
     /// Who answered.
     pub player: PlayerId,
-    /// Which question.
+    /// The question answered: at most one record per player and question.
     pub question: QuestionId,
     /// How the answer was graded: correct extends the streak (and earns its bonus),
     /// partial and wrong end it, counted (a poll vote) keeps it.
@@ -158,9 +158,9 @@ pub struct BoardView {
 pub struct ScoreEvent {
     /// Deterministic: `quiz/player/question`, so a republished event has the same id.
     pub event_id: String,
-    /// The quiz.
+    /// The quiz answered; the event log's key, so one quiz's events stay in order.
     pub quiz: QuizId,
-    /// The player.
+    /// Who answered; the archive keeps one standing per player.
     pub player: PlayerId,
     /// The player's display name (so the archive can rebuild a named board).
     pub player_name: PlayerName,
@@ -189,9 +189,9 @@ impl ScoreEvent {
 /// A player's standing as kept by the long-term archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedStanding {
-    /// The player.
+    /// Who stands there, with the id their token names.
     pub player: PlayerId,
-    /// Their display name.
+    /// Their display name, restored to the registry by a rebuild.
     pub name: PlayerName,
     /// When they joined: the join time of the event that set this standing
     /// (`Timestamp(0)` for standings archived before events carried it).
@@ -245,13 +245,13 @@ pub struct ApplySummary {
 /// A quiz as listed in a catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizSummary {
-    /// The quiz id.
+    /// The id players join by.
     pub id: QuizId,
-    /// Its title.
+    /// The title shown in lists.
     pub title: String,
-    /// How many questions.
+    /// How many questions the quiz has.
     pub questions: usize,
-    /// Open or closed.
+    /// Whether it accepts joins and answers.
     pub status: QuizStatus,
 }
 

@@ -391,9 +391,9 @@ pub enum BusEvent {
     /// A player connected a socket (`socket`, connected at `since`, ms): their older
     /// sockets, on any instance, are to be closed.
     TakenOver {
-        /// The quiz.
+        /// The quiz the socket plays.
         quiz: QuizId,
-        /// The player.
+        /// Whose older sockets yield.
         player: PlayerId,
         /// The new socket's id (unique across instances; no spaces).
         socket: String,

@@ -35,7 +35,7 @@ pub struct CachedCatalog {
     entries: Mutex<HashMap<QuizId, Entry>>,
 }
 
-/// One quiz's cache slot.
+/// One quiz's cache entry.
 #[derive(Default)]
 struct Entry {
     /// When the value was read, and the value (`None`: no such quiz).

@@ -17,7 +17,7 @@
 //! - a write that cannot make progress for [`WRITE_STALL`] (a client that stops reading
 //!   its responses or its WebSocket) fails, which closes the connection;
 //! - HTTP/1.1 only: behind a load balancer upstream connections are HTTP/1.1, and HTTP/2's
-//!   multiplexing (200 streams, each with a body in flight, on one connection slot) would
+//!   multiplexing (200 streams, each with a body in flight, on one admitted connection) would
 //!   let one connection past the per-connection bounds above;
 //! - a connection counts against the caps for its whole life, also after it became a
 //!   WebSocket (the count travels with the socket).
@@ -65,7 +65,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// stops reading must not hold a connection (and the memory queued for it) forever.
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 
-/// Open connections, in all and per address. A [`Permit`] releases its slot when dropped.
+/// Open connections, in all and per address. A [`Permit`] gives its place under the caps back when dropped.
 #[derive(Default)]
 struct Tracker {
     open: Mutex<Open>,
@@ -112,7 +112,7 @@ impl Tracker {
     }
 }
 
-/// One admitted connection's slot.
+/// One admitted connection's place under the caps.
 struct Permit {
     tracker: Arc<Tracker>,
     ip: IpAddr,
@@ -131,8 +131,9 @@ impl Drop for Permit {
     }
 }
 
-/// A TCP stream that holds its connection's slot for as long as it lives, including after
-/// it was handed to a WebSocket, and fails writes that stall for [`WRITE_STALL`].
+/// A TCP stream that holds its connection's place under the caps for as long as it lives,
+/// including after it was handed to a WebSocket, and fails writes that stall for
+/// [`WRITE_STALL`].
 struct Counted {
     stream: TcpStream,
     _permit: Permit,
@@ -363,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn caps_hold_and_slots_come_back() {
+    fn caps_hold_and_places_come_back() {
         let t = Arc::new(Tracker::default());
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
@@ -377,7 +378,7 @@ mod tests {
         assert_eq!(t.admit(b, &l).err(), Some(Refusal::Total));
         drop(p1);
         assert_eq!(t.total(), 2);
-        assert!(t.admit(a, &l).is_ok(), "a released slot is reusable");
+        assert!(t.admit(a, &l).is_ok(), "a released place is reusable");
         drop((p2, p3));
         assert!(t.lock().per_ip.len() <= 1, "empty addresses are forgotten");
     }

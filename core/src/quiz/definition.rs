@@ -1,12 +1,28 @@
 //! A quiz's definition as submitted, and the rules that turn it into a [`Quiz`]: each
 //! refusal names its field.
 
-use super::*;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    MAX_ADVANCE_SECS, MAX_OPTION_CHARS, MAX_POINTS, MAX_QUESTIONS, MAX_TEXT_CHARS,
+    MAX_TIME_LIMIT_MS, MIN_TIME_LIMIT_MS, NameMode, Question, Quiz, QuizMode,
+};
+use crate::game::HostedOptions;
+use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, QuestionId, QuizId};
+use crate::model::QuizStatus;
+use crate::question::{
+    AnswerKey, MAX_ACCEPTED, MAX_TEXT_ANSWER_CHARS, QuestionType, TRUE_FALSE_OPTIONS,
+};
+use crate::ranking::MAX_SCORE;
+use crate::scoring::ScoringPolicy;
+use crate::time::Timestamp;
 
 /// The unvalidated shape of a quiz, as a creator submits it or as storage returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizDraft {
-    /// The quiz id.
+    /// The id players join by (1–64 of `[A-Za-z0-9_-]`).
     pub id: QuizId,
     /// The title shown to players.
     pub title: String,
@@ -15,7 +31,7 @@ pub struct QuizDraft {
     /// How answers are scored.
     #[serde(default)]
     pub scoring: ScoringPolicy,
-    /// Open or closed.
+    /// Whether the quiz accepts joins and answers.
     pub status: QuizStatus,
     /// When the quiz was created; the ranking clock counts from here.
     pub created_at: Timestamp,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::game::HostedOptions;
-use crate::ids::{IdError, MAX_OPTIONS, MIN_OPTIONS, QuestionId, QuizId};
+use crate::ids::{QuestionId, QuizId};
 use crate::model::Opened;
 pub use crate::model::QuizStatus;
 pub use crate::question::{
@@ -22,7 +22,7 @@ pub use crate::question::{
     QuestionType, ShapeError, TRUE_FALSE_OPTIONS,
 };
 use crate::question::{Match, QuestionRepr, ReprError, judge, partial_points};
-use crate::ranking::{MAX_ELAPSED_MS, MAX_SCORE};
+use crate::ranking::MAX_ELAPSED_MS;
 use crate::scoring::ScoringPolicy;
 use crate::time::Timestamp;
 
@@ -270,11 +270,11 @@ pub struct Window {
 }
 
 impl Quiz {
-    /// The quiz id.
+    /// The id players join by.
     pub fn id(&self) -> &QuizId {
         &self.0.id
     }
-    /// The title.
+    /// The title shown above the questions.
     pub fn title(&self) -> &str {
         &self.0.title
     }
@@ -290,7 +290,7 @@ impl Quiz {
     pub fn scoring(&self) -> ScoringPolicy {
         self.0.scoring
     }
-    /// Open or closed.
+    /// Whether the quiz accepts joins and answers.
     pub fn status(&self) -> QuizStatus {
         self.0.status
     }

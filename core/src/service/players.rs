@@ -101,7 +101,7 @@ pub struct Snapshot {
 /// One player's place in a quiz: who, rank, score and how many questions they answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlayerStanding {
-    /// Who.
+    /// Who stands there, as the registry knows them.
     pub player: Player,
     /// Rank, 1 = first.
     pub rank: u64,

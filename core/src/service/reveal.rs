@@ -18,9 +18,9 @@ use super::{GameOpError, Games};
 pub struct QuestionReport {
     /// Position in the quiz, from 0.
     pub index: usize,
-    /// The question.
+    /// The question's id.
     pub id: QuestionId,
-    /// Its prompt.
+    /// Its prompt, as players read it.
     pub prompt: String,
     /// The answer and how the room answered.
     pub reveal: Reveal,

@@ -129,3 +129,22 @@ pub struct ReportOut {
     /// The questions, in play order.
     pub questions: Vec<QuestionReportOut>,
 }
+
+#[cfg(test)]
+mod tests {
+    /// [`super::HostCommandDto`] only documents the body the handler reads with the
+    /// protocol's one command enum ([`quiz_contracts::ws::HostCommandName`]); the two
+    /// list the same commands in the same order.
+    #[test]
+    fn the_documented_commands_are_the_protocol_s() {
+        let path = quiz_contracts::workspace_root().join("contracts/openapi.json");
+        let spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let documented = &spec["components"]["schemas"]["HostCommandDto"]["enum"];
+        let protocol: Vec<&str> = quiz_contracts::ws::HostCommandName::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(documented, &serde_json::json!(protocol));
+    }
+}
