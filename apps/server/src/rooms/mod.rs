@@ -39,6 +39,7 @@
 
 mod frame;
 mod game;
+mod movers;
 mod outbound;
 mod phase;
 mod slots;

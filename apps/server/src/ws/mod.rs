@@ -9,6 +9,7 @@
 //! token, an oversized frame or persistent misbehaviour, a close frame with a documented
 //! code (`quiz_contracts::ws::close`). A refused message never changes a score.
 
+mod conduct;
 mod frames;
 mod session;
 
