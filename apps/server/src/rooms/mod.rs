@@ -58,7 +58,6 @@ use quiz_core::{PlayerId, Quiz, QuizId, QuizMode, QuizService, Timestamp};
 pub use self::frame::SocketBoard;
 use self::frame::{BoardFrame, join, line_json};
 pub use self::outbound::{Closed, EVENT_BACKLOG, End, Frame, Kind, Outbox, PHASE_BACKLOG, Splice};
-pub use self::phase::LOBBY_LIST;
 pub use self::slots::{SLOT_SOCKETS, SLOTS};
 use self::slots::{pick_slot, slot_offset};
 use self::state::GameRoom;
