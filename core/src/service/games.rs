@@ -289,6 +289,16 @@ impl Games {
         }
     }
 
+    /// How many players answered question `index`, open or closed: the count a question
+    /// closes with, which the server sends before the question's reveal when its throttled
+    /// counts held the last one back.
+    ///
+    /// # Errors
+    /// [`Unavailable`].
+    pub async fn closing_count(&self, quiz: &QuizId, index: usize) -> Result<u64, Unavailable> {
+        Ok(self.store.answer_count(quiz, index).await?)
+    }
+
     /// The players in a game's lobby, in join order, up to `limit`, without removed ones.
     ///
     /// # Errors

@@ -90,12 +90,8 @@ fn summary(q: &Quiz) -> QuizSummaryOut {
     }
 }
 
-/// Whether `given` is the admin key, compared in constant time so the key cannot be
-/// guessed byte by byte from timing.
-pub(crate) fn is_admin_key(admin_key: &str, given: &str) -> bool {
-    let (a, b) = (given.as_bytes(), admin_key.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+// The key checks live in `auth`, shared with the WebSocket.
+pub(crate) use crate::auth::is_admin_key;
 
 impl Api {
     fn admin_ok(&self, key: &AdminKey) -> bool {
@@ -117,13 +113,7 @@ impl Api {
 
     /// Whether `key` is the quiz's host key or the admin key.
     fn host_ok(&self, quiz: &Quiz, key: Option<&str>) -> bool {
-        key.is_some_and(|k| {
-            is_admin_key(&self.state.admin_key, k)
-                || self
-                    .state
-                    .tokens
-                    .is_host_key(quiz.id(), quiz.created_at(), k)
-        })
+        key.is_some_and(|k| crate::auth::is_host_key(&self.state, quiz, k))
     }
 
     async fn set_status(&self, auth: AdminKey, raw: &str, status: QuizStatus) -> SetStatusResponse {
