@@ -143,6 +143,7 @@ test('presenter view and control panel on separate pages; a phone joins by the Q
   await phone.click('#join');
   await waitText(phone, '#h-phase', 'Waiting for the host to start');
   await waitText(present, '#h-player-count', '1 player');
+  await waitText(present, '#lobby-names', 'Pia'); // the names on the projector, no controls
   await waitCount(control, '#players li', 1);
   assert.equal(await present.locator('#players button.kick').isVisible(), false, 'no Kick on the projector');
   t.diagnostic(`screenshot: ${await shot(present, 'present-lobby.png')}`);

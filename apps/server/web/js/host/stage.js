@@ -20,6 +20,7 @@ const el = {
   lockState: $('h-lock-state'), paused: $('h-paused'), sound: $('sound'),
   ready: $('get-ready'), readyN: $('get-ready-n'),
   vLobby: $('v-lobby'), joinLink: $('join-link'), bigId: $('big-id'), qr: $('qr'), loopback: $('loopback-warning'),
+  lobbyNames: $('lobby-names'),
   vQuestion: $('v-question'), qProgress: $('hq-progress'), qPoints: $('hq-points'), qPrompt: $('hq-prompt'),
   qType: $('hq-type'), qNote: $('hq-note'),
   qFill: $('hq-fill'), qCountdown: $('hq-countdown'), qOptions: $('hq-options'), qAnswered: $('hq-answered'),
@@ -163,6 +164,7 @@ export function render() {
   if (paused) setText(el.paused, t(view === 'question' ? 'paused.clock' : 'paused.host'));
 
   el.vLobby.hidden = view !== 'lobby';
+  if (view === 'lobby') renderLobbyNames();
   el.vQuestion.hidden = view !== 'question' || !ph.question;
   if (!el.vQuestion.hidden) renderQuestion(ph);
   el.vReveal.hidden = !(view === 'reveal' && content && content.reveal);
@@ -171,6 +173,15 @@ export function render() {
   if (!el.vBoard.hidden) renderBoard(content);
   el.vPodium.hidden = view !== 'podium';
   if (!el.vPodium.hidden) renderPodium(ph);
+}
+
+/** The names of who joined, big, as they arrive (no controls: kicking is on the panel). */
+function renderLobbyNames() {
+  const names = Array.from(H.roster.values());
+  const key = JSON.stringify(names);
+  if (el.lobbyNames.dataset.key === key) return;
+  el.lobbyNames.dataset.key = key;
+  el.lobbyNames.replaceChildren(...names.map((n) => make('li', 'lobby-name', n)));
 }
 
 function renderQuestion(ph) {
