@@ -52,6 +52,7 @@ pub const PAGES: [(&str, &str, &str); 3] = [
 /// compiled-in text.
 pub const ASSETS: &[(&str, &str)] = &[
     ("style.css", include_str!("../web/style.css")),
+    ("host.css", include_str!("../web/host.css")),
     ("game.css", include_str!("../web/game.css")),
     ("js/i18n.js", include_str!("../web/js/i18n.js")),
     ("js/locales/en.js", include_str!("../web/js/locales/en.js")),

@@ -70,7 +70,8 @@ async function axe(t, page, label) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, where: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
   const count = (impact) => violations.filter((v) => v.impact === impact).reduce((n, v) => n + v.nodes, 0);
-  t.diagnostic(`axe ${label}: critical ${count('critical')}, serious ${count('serious')}, moderate ${count('moderate')}, minor ${count('minor')}`);
+  const ids = violations.map((v) => `${v.id} (${v.impact})`).join(', ');
+  t.diagnostic(`axe ${label}: critical ${count('critical')}, serious ${count('serious')}, moderate ${count('moderate')}, minor ${count('minor')}${ids ? ': ' + ids : ''}`);
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad, [], `${label}: serious or critical axe violations`);
 }
@@ -145,6 +146,7 @@ test('presenter view and control panel on separate pages; a phone joins by the Q
   await waitText(present, '#h-player-count', '1 player');
   await waitText(present, '#lobby-names', 'Pia'); // the names on the projector, no controls
   await waitCount(control, '#players li', 1);
+  await waitText(control, '#players-title', 'Players (1)');
   assert.equal(await present.locator('#players button.kick').isVisible(), false, 'no Kick on the projector');
   t.diagnostic(`screenshot: ${await shot(present, 'present-lobby.png')}`);
   t.diagnostic(`screenshot: ${await shot(control, 'control-lobby.png')}`);

@@ -264,6 +264,14 @@ function start() {
   initI18n();
   const view = new URLSearchParams(location.search).get('view');
   document.body.dataset.layout = view === 'present' || view === 'control' ? view : 'both';
+  if (view === 'control') {
+    // The presenter view (with the page's h1) is not shown: the panel's headings go up a
+    // level, its title becoming the first (aria-level, so the elements the modules hold
+    // stay in place).
+    for (const h of document.querySelectorAll('#control h2, #control h3')) {
+      h.setAttribute('aria-level', h.tagName === 'H2' ? '1' : '2');
+    }
+  }
   H.link = new Link({
     url: () => {
       const u = new URL(wsUrl('/ws/' + encodeURIComponent(quiz)));
