@@ -106,8 +106,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
 }
 
 /// The headless-Chromium tests of the web client (apps/server/tests/browser): the
-/// self-paced player page, the hosted game (host console and players) and every question
-/// type in both. The hosted and types tests save screenshots to
+/// self-paced player page, the hosted game (host console and players), every question
+/// type in both, and the game screen (presenter view, control panel, phone, keyboard,
+/// axe-core, languages). The hosted, types and game tests save screenshots to
 /// `target/browser-screenshots/`.
 pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
     crate::install::node()?;
@@ -134,13 +135,14 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
                 "browser.test.mjs",
                 "hosted.test.mjs",
                 "types.test.mjs",
+                "game.test.mjs",
             ])
             .env("QUIZ_SERVER_BIN", server_bin)
             .env("QUIZ_SCREENSHOT_DIR", &shots)
             .current_dir(&dir),
     )?;
     println!(
-        "xtask: host console screenshots (reveal, podium) in {}",
+        "xtask: screenshots (presenter view, control panel, phones, languages) in {}",
         shots.display()
     );
     Ok(())

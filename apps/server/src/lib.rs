@@ -3,11 +3,11 @@
 //! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
 //! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`, and a hosted game's
 //! host socket `?host_key=…`), the per-room throttled leaderboard push and a hosted game's
-//! phase push ([`rooms`]), the web client (`/`, `/create`, `/host/{quiz}`), Prometheus
-//! metrics (`/metrics`) and health (`/healthz`, `/readyz`). Connections are served by
-//! [`serve`] (connection caps, bounded request heads), API bodies pass `body` (size cap
-//! and deadline whatever the encoding, strict [`json`]); every client limit is a flag
-//! ([`config`]).
+//! phase push ([`rooms`]), the web client ([`web`]: `/`, `/create`, `/host/{quiz}` and
+//! `/static/…`), Prometheus metrics (`/metrics`) and health (`/healthz`, `/readyz`).
+//! Connections are served by [`serve`] (connection caps, bounded request heads), API
+//! bodies pass `body` (size cap and deadline whatever the encoding, strict [`json`]);
+//! every client limit is a flag ([`config`]).
 //!
 //! **What it is not**: the domain (that is `quiz-core`) or storage (adapters). It chooses
 //! adapters from configuration and wires them; with no configuration it runs on
@@ -35,7 +35,7 @@ pub mod serve;
 mod strict;
 pub mod telemetry;
 pub mod token;
-mod web;
+pub mod web;
 pub mod ws;
 
 use std::future::Future;
@@ -250,11 +250,8 @@ impl App {
             .at("/metrics", get(metrics_endpoint))
             .at("/", get(web::index))
             .at("/create", get(web::create))
-            .at("/app.js", get(web::app_js))
-            .at("/create.js", get(web::create_js))
             .at("/host/:quiz", get(web::host))
-            .at("/host.js", get(web::host_js))
-            .at("/style.css", get(web::style))
+            .at("/static/*path", get(web::asset))
             .data(self.state.clone())
             .boxed()
     }

@@ -542,9 +542,9 @@ async fn health_readiness_metrics_docs_and_the_web_client_are_served() {
     for path in [
         "/",
         "/create",
-        "/app.js",
-        "/create.js",
-        "/style.css",
+        "/static/js/player/main.js",
+        "/static/js/create.js",
+        "/static/style.css",
         "/docs/",
         "/openapi.json",
     ] {

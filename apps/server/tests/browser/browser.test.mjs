@@ -32,6 +32,9 @@ let dropped = null; // the answer frame that was swallowed before the drop
 // Phone-sized viewport: the page must work at 360 px.
 const newPage = () => openPage({ browser, base, contexts, pageErrors }, { timeout: STEP_TIMEOUT });
 
+/** A number as the English page shows it ("1,850"). */
+const fmt = (n) => Number(n).toLocaleString('en-US');
+
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
 
 async function join(page, name, quiz = 'demo') {
@@ -137,18 +140,18 @@ test('two players: an answer on page A shows on page B\'s leaderboard within 2 s
 
   const clicked = Date.now();
   await A.page.locator('#question-card .option').nth(right).click();
-  await waitText(A.page, '#result', /^Question 1: Correct! \+\d+ points/);
+  await waitText(A.page, '#result', /^Question 1: Correct! \+[\d,]+ points/);
   const result = await text(A.page, '#result');
-  const points = Number(/\+(\d+) points/.exec(result)[1]);
+  const points = Number(/\+([\d,]+) points/.exec(result)[1].replace(/,/g, ''));
   assert.ok(points > 0, `points ${points}`);
-  await waitText(A.page, '#my-score', String(points));
+  await waitText(A.page, '#my-score', fmt(points));
   A.score = points;
   await waitText(A.page, '#my-rank', /^You are #\d+ of \d+$/);
 
   // B's live leaderboard shows A's new score within 2 s of the click.
   const rowScore = `#leaderboard li[data-player="${A.player}"] .score`;
   const remaining = Math.max(0, 2000 - (Date.now() - clicked));
-  await waitText(B.page, rowScore, String(points), remaining).catch((e) => {
+  await waitText(B.page, rowScore, fmt(points), remaining).catch((e) => {
     throw new Error(`B's leaderboard did not show A's score ${points} within 2 s: ${e.message}`);
   });
   t.diagnostic(`B showed A's score ${Date.now() - clicked} ms after A's click`);
@@ -174,7 +177,7 @@ test('reload resumes the same player, score and question', { timeout: TEST_TIMEO
   await waitText(A.page, '#conn', 'connected');
   assert.equal(await A.page.locator('#join-view').isVisible(), false, 'join form hidden after reload');
   assert.equal(await text(A.page, '#me-name'), A.name);
-  await waitText(A.page, '#my-score', String(A.score));
+  await waitText(A.page, '#my-score', fmt(A.score));
   await waitText(A.page, '#q-progress', 'Question 2 of 12');
   const q = await A.page.getAttribute('#question-card', 'data-question');
   assert.notEqual(q, A.firstQuestion, 'the answered question is not offered again');
@@ -193,7 +196,7 @@ test('a dropped connection reconnects and resends the in-flight answer', { timeo
   const t0 = Date.now();
   await waitText(A.page, '#conn', 'connected', 8000);
   t.diagnostic(`reconnected after ${Date.now() - t0} ms`);
-  await waitText(A.page, '#result', /^Question 2: (Correct! \+\d+ points|Incorrect · 0 points)/);
+  await waitText(A.page, '#result', /^Question 2: (Correct! \+[\d,]+ points|Incorrect · 0 points)/);
   assert.ok(dropped && dropped.question === q, `the answer to ${q} was in flight: ${JSON.stringify(dropped)}`);
   const resent = wsLog.map((f) => { try { return JSON.parse(f); } catch { return null; } })
     .filter((m) => m && m.type === 'answer' && m.answer_id === dropped.answer_id);
@@ -201,9 +204,9 @@ test('a dropped connection reconnects and resends the in-flight answer', { timeo
   assert.equal(resent[1].question, q);
   assert.equal(resent[1].option, 0);
   const r = await text(A.page, '#result');
-  const pts = /Correct! \+(\d+)/.exec(r);
-  A.score += pts ? Number(pts[1]) : 0;
-  await waitText(A.page, '#my-score', String(A.score));
+  const pts = /Correct! \+([\d,]+)/.exec(r);
+  A.score += pts ? Number(pts[1].replace(/,/g, '')) : 0;
+  await waitText(A.page, '#my-score', fmt(A.score));
   await waitText(A.page, '#q-progress', 'Question 3 of 12');
 });
 
@@ -281,8 +284,14 @@ test('create a quiz on /create with the admin key, then play it', { timeout: TES
   const me = (await session(C)).player;
   await waitText(C, `#leaderboard li[data-player="${me}"] .score`, '10');
 
-  // Leave clears the session and shows the join form.
+  // Leave asks first: "Stay" keeps the game; "Leave" clears the session and shows the join form.
   await C.click('#leave');
+  await C.locator('#leave-confirm').waitFor({ state: 'visible' });
+  await C.click('#leave-no');
+  assert.ok(await C.locator('#play-view').isVisible());
+  assert.notEqual(await session(C), null);
+  await C.click('#leave');
+  await C.click('#leave-yes');
   await C.locator('#join-view').waitFor({ state: 'visible' });
   assert.equal(await session(C), null);
 });
@@ -308,6 +317,7 @@ test('a quiz with generated names gives the player a friendly name; a denied nam
   assert.notEqual(shown, 'Whatever I Type');
   assert.match(shown, /^[A-Z][a-z]+ [A-Z][a-z]+$/, `a friendly name: ${shown}`);
   await C.click('#leave');
+  await C.click('#leave-yes');
   await C.locator('#join-view').waitFor({ state: 'visible' });
   // A requested-names quiz refuses a name on the deny list, look-alikes included.
   await C.fill('#quiz', 'demo');

@@ -51,22 +51,38 @@ export function stopChild(child) {
   }
 }
 
-const STATIC = [
-  [/^\/$/, 'index.html', 'text/html; charset=utf-8'],
-  [/^\/create$/, 'create.html', 'text/html; charset=utf-8'],
-  [/^\/host\/[^/]+$/, 'host.html', 'text/html; charset=utf-8'],
-  [/^\/app\.js$/, 'app.js', 'text/javascript; charset=utf-8'],
-  [/^\/create\.js$/, 'create.js', 'text/javascript; charset=utf-8'],
-  [/^\/host\.js$/, 'host.js', 'text/javascript; charset=utf-8'],
-  [/^\/style\.css$/, 'style.css', 'text/css; charset=utf-8'],
+// The pages and files of web.rs, with the headers it serves them with (so a test run from
+// QUIZ_TEST_WEB_DIR sees the same Content-Security-Policy as one against the binary).
+const PAGES = [
+  [/^\/$/, 'index.html'],
+  [/^\/create$/, 'create.html'],
+  [/^\/host\/[^/]+$/, 'host.html'],
 ];
+const TYPES = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8' };
+export const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+    "connect-src 'self'; font-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; " +
+    "form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function webFile(path) {
+  const page = PAGES.find(([re]) => re.test(path));
+  if (page) return page[1];
+  if (path.startsWith('/static/') && !path.includes('..')) return path.slice('/static/'.length);
+  return null;
+}
 
 /** Makes the browser context `ctx` take the web client's files for `base` from `webDir`. */
 export async function routeWebDir(ctx, base, webDir) {
-  await ctx.route((url) => url.origin === base && STATIC.some(([re]) => re.test(url.pathname)), (route) => {
-    const path = new URL(route.request().url()).pathname;
-    const [, file, type] = STATIC.find(([re]) => re.test(path));
-    return route.fulfill({ status: 200, contentType: type, body: readFileSync(joinPath(webDir, file)) });
+  await ctx.route((url) => url.origin === base && webFile(url.pathname) !== null, (route) => {
+    const file = webFile(new URL(route.request().url()).pathname);
+    const type = TYPES[file.split('.').pop()] || 'text/plain; charset=utf-8';
+    let body;
+    try { body = readFileSync(joinPath(webDir, file)); } catch (_) { return route.fulfill({ status: 404, body: 'not found' }); }
+    return route.fulfill({ status: 200, contentType: type, headers: { ...SECURITY_HEADERS, 'content-type': type }, body });
   });
 }
 
@@ -175,5 +191,18 @@ export async function openPage(run, { width = 360, height = 740, timeout = 10_00
   const page = await ctx.newPage();
   page.setDefaultTimeout(timeout);
   page.on('pageerror', (e) => run.pageErrors.push(`${page.url()}: ${e.message}`));
+  // Any Content-Security-Policy violation fails the run: Chromium reports it in the console,
+  // and the page's securitypolicyviolation event is logged too (an init script runs through
+  // the DevTools protocol, which the policy does not govern).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|CSP violation/i.test(m.text())) {
+      run.pageErrors.push(`${page.url()}: ${m.text()}`);
+    }
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+    });
+  });
   return page;
 }

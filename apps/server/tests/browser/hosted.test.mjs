@@ -71,6 +71,10 @@ const reached = new Set(); // scenarios that ran to their end
 // Players get a phone-sized viewport; the host a big screen.
 const newPage = (size) => openPage({ browser, base, contexts, pageErrors, webDir: WEB_DIR }, { ...size, timeout: STEP_TIMEOUT });
 
+/** A number as the English page shows it ("1,850"). */
+const fmt = (n) => Number(n).toLocaleString('en-US');
+const parsePts = (s) => Number(String(s).replace(/,/g, ''));
+
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
 
 const texts = (page, sel) => page.locator(sel).allTextContents();
@@ -98,7 +102,7 @@ async function hostRows(sel) {
   return host.locator(sel).evaluateAll((lis) => lis.map((li) => ({
     rank: li.querySelector('.rank').textContent,
     name: li.querySelector('.pname').firstChild.textContent,
-    score: Number(li.querySelector('.score').textContent),
+    score: Number(li.querySelector('.score').textContent.replace(/\D/g, '')),
   })));
 }
 
@@ -164,7 +168,7 @@ test('question 1: everyone answers, it closes early; the reveal on host and play
   await waitText(host, '#h-phase', 'Question 1 of 3');
   const opened = Date.now();
   assert.equal(await text(host, '#hq-prompt'), QUIZ.questions[0].prompt);
-  assert.deepEqual(await texts(host, '#hq-options li'), ['A3', 'B4', 'C5', 'D22']);
+  assert.deepEqual(await texts(host, '#hq-options li'), ['▲A3', '◆B4', '●C5', '■D22']);
   await waitText(host, '#hq-answered', 'Answered 0 of 4');
   const secs = Number(await text(host, '#hq-countdown'));
   assert.ok(secs > 10 && secs <= 20, `countdown synced to the server clock: ${secs}`);
@@ -177,7 +181,7 @@ test('question 1: everyone answers, it closes early; the reveal on host and play
     await waitText(p.page, '#prompt', QUIZ.questions[0].prompt);
     await waitText(p.page, '#q-progress', 'Question 1 of 3');
     assert.match(await text(p.page, '#countdown'), /^\d+ s$/);
-    assert.deepEqual(await texts(p.page, '#options .option'), QUIZ.questions[0].options);
+    assert.deepEqual(await texts(p.page, '#options .option .tile-text'), QUIZ.questions[0].options);
   }
   // Ann, Cat and Dan right (option 1), Bob wrong (option 0).
   await answer(P.ann, 1);
@@ -201,11 +205,11 @@ test('question 1: everyone answers, it closes early; the reveal on host and play
   t.diagnostic(`screenshot: ${await shot(host, 'host-reveal.png')}`);
 
   for (const p of [P.ann, P.cat, P.dan]) {
-    await waitText(p.page, '#h-result', /^Correct! \+\d+ points$/);
-    const pts = Number(/\+(\d+)/.exec(await text(p.page, '#h-result'))[1]);
+    await waitText(p.page, '#h-result', /^Correct! \+[\d,]+ points$/);
+    const pts = parsePts(/\+([\d,]+)/.exec(await text(p.page, '#h-result'))[1]);
     assert.ok(pts > 0 && pts <= 1000, `points ${pts}`);
-    await waitText(p.page, '#h-total', `Your total: ${pts} points`);
-    await waitText(p.page, '#my-score', String(pts));
+    await waitText(p.page, '#h-total', `Your total: ${fmt(pts)} points`);
+    await waitText(p.page, '#my-score', fmt(pts));
     p.score = pts;
   }
   await waitText(P.bob.page, '#h-result', 'Wrong · 0 points');
@@ -230,7 +234,7 @@ test('board after question 1: ranks on the host and on each player', { timeout: 
     assert.equal(row.score, p.score);
     await waitText(p.page, '#h-rank', new RegExp(`^You are ${row.rank} of \\d+$`));
     await waitText(p.page, '#my-rank', new RegExp(`^You are ${row.rank} of \\d+$`));
-    await waitText(p.page, `#leaderboard li[data-player="${p.player}"] .score`, String(p.score));
+    await waitText(p.page, `#leaderboard li[data-player="${p.player}"] .score`, fmt(p.score));
   }
   assert.equal(rows[0].rank, '#1');
   assert.ok(await enabled(host, '#btn-next'));
@@ -248,7 +252,7 @@ test('question 2: a reload keeps the score; a kicked player is removed; it close
   // Ann reloads mid-question and comes back into the game with her score.
   await waitText(P.ann.page, '#prompt', QUIZ.questions[1].prompt);
   const before = await text(P.ann.page, '#my-score');
-  assert.equal(before, String(P.ann.score));
+  assert.equal(before, fmt(P.ann.score));
   await P.ann.page.reload();
   await waitText(P.ann.page, '#conn', 'connected');
   assert.equal(await P.ann.page.locator('#join-view').isVisible(), false, 'still in the game after reload');
@@ -284,10 +288,10 @@ test('question 2: a reload keeps the score; a kicked player is removed; it close
   assert.deepEqual(await texts(host, '#hr-bars .bar-count'), ['1', '2', '0']);
   assert.equal(await text(host, '#hr-explanation'), QUIZ.questions[1].explanation);
   for (const p of [P.ann, P.cat]) {
-    await waitText(p.page, '#h-result', /^Correct! \+\d+ points$/);
-    p.score += Number(/\+(\d+)/.exec(await text(p.page, '#h-result'))[1]);
-    await waitText(p.page, '#h-total', `Your total: ${p.score} points`);
-    await waitText(p.page, '#my-score', String(p.score));
+    await waitText(p.page, '#h-result', /^Correct! \+[\d,]+ points$/);
+    p.score += parsePts(/\+([\d,]+)/.exec(await text(p.page, '#h-result'))[1]);
+    await waitText(p.page, '#h-total', `Your total: ${fmt(p.score)} points`);
+    await waitText(p.page, '#my-score', fmt(p.score));
   }
   await waitText(P.bob.page, '#h-result', 'Wrong · 0 points');
 
@@ -337,9 +341,9 @@ test('question 3: pause and resume, then skip to the reveal', { timeout: TEST_TI
   await waitText(host, '#hr-answered', '2 answers');
   assert.deepEqual(await texts(host, '#hr-bars .bar-count'), ['1', '0', '1']);
   await waitText(P.cat.page, '#h-result', 'You did not answer · 0 points');
-  await waitText(P.ann.page, '#h-result', /^Correct! \+\d+ points$/);
-  P.ann.score += Number(/\+(\d+)/.exec(await text(P.ann.page, '#h-result'))[1]);
-  await waitText(P.ann.page, '#my-score', String(P.ann.score));
+  await waitText(P.ann.page, '#h-result', /^Correct! \+[\d,]+ points$/);
+  P.ann.score += parsePts(/\+([\d,]+)/.exec(await text(P.ann.page, '#h-result'))[1]);
+  await waitText(P.ann.page, '#my-score', fmt(P.ann.score));
 
   await host.click('#btn-next');
   await waitText(host, '#h-phase', 'Leaderboard after question 3 of 3');
@@ -367,7 +371,7 @@ test('podium: top 3 on the host, the final rank on each player, the report', { t
     await waitCount(p.page, '#h-podium-list li', 3);
     assert.match(await text(p.page, '#h-podium-list li.me'), new RegExp(`^${word}`));
   }
-  await waitText(P.cat.page, '#h-final-score', `Final score: ${P.cat.score} points`);
+  await waitText(P.cat.page, '#h-final-score', `Final score: ${fmt(P.cat.score)} points`);
   for (const b of ['#btn-start', '#btn-next', '#btn-skip', '#btn-pause', '#btn-lock', '#btn-end']) {
     assert.equal(await enabled(host, b), false, `${b} is disabled at the podium`);
   }

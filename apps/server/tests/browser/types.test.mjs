@@ -158,7 +158,7 @@ test('self-paced: one question of every type, played through the page', { timeou
   // 1. single: option buttons, no Submit; the right one scores its points.
   await waitText(page, '#q-progress', 'Question 1 of 5');
   assert.equal(await text(page, '#q-points'), '100 points');
-  assert.deepEqual(await texts(page, '#options .option'), SELF_PACED.questions[0].options);
+  assert.deepEqual(await texts(page, '#options .option .tile-text'), SELF_PACED.questions[0].options);
   assert.equal(await page.locator('#options .submit-answer').count(), 0, 'no Submit for one answer');
   await page.locator('#options .option', { hasText: 'Mercury' }).click();
   await waitText(page, '#result', 'Question 1: Correct! +100 points');
@@ -169,7 +169,7 @@ test('self-paced: one question of every type, played through the page', { timeou
   await waitText(page, '#q-progress', 'Question 2 of 5');
   await waitText(page, '#q-hint', /every right answer/);
   assert.equal(await page.locator('#q-hint').isVisible(), true);
-  const opt = (label) => page.locator('#options .option', { hasText: new RegExp(`^${label}$`) });
+  const opt = (label) => page.locator('#options .option', { has: page.locator('.tile-text', { hasText: new RegExp(`^${label}$`) }) });
   await waitCount(page, '#options .option[aria-pressed="false"]', 4);
   assert.equal(await enabled(page, '#options .submit-answer'), false, 'Submit waits for a pick');
   await opt('9').click();
@@ -180,7 +180,7 @@ test('self-paced: one question of every type, played through the page', { timeou
   assert.equal(await enabled(page, '#options .submit-answer'), false);
   // Right: 2 and 7; wrong: 4. Partial: 100 × (2 − 1) / 2 = 50.
   for (const l of ['2', '4', '7']) await opt(l).click();
-  assert.deepEqual(await texts(page, '#options .option[aria-pressed="true"]'), ['2', '4', '7']);
+  assert.deepEqual(await texts(page, '#options .option[aria-pressed="true"] .tile-text'), ['2', '4', '7']);
   assert.equal(answersSent(log, 'q2').length, 0, 'nothing sent before Submit');
   t.diagnostic(`screenshot: ${await shot(page, 'types-multi.png')}`);
   // The answer gets no reply (held on its way): it is kept in the tab's storage with its
@@ -209,7 +209,7 @@ test('self-paced: one question of every type, played through the page', { timeou
   // 3. true_false: True and False buttons. An answer of the wrong kind (a rewritten frame)
   // is refused with a clear message and the question can be answered again.
   await waitText(page, '#q-progress', 'Question 3 of 5');
-  assert.deepEqual(await texts(page, '#options .option'), ['True', 'False']);
+  assert.deepEqual(await texts(page, '#options .option .tile-text'), ['True', 'False']);
   log.mangle = (m) => ({ type: 'answer', answer_id: m.answer_id, question: m.question, text: 'true' });
   await page.locator('#options .option', { hasText: 'True' }).click();
   await waitText(page, '#result', /does not fit this question/);
@@ -310,12 +310,12 @@ test('hosted: multi, typed answer and poll with their reveals on the host and th
   await host.click('#btn-start');
   await waitText(host, '#h-phase', 'Question 1 of 3');
   assert.equal(await text(host, '#hq-type'), 'Several answers');
-  assert.deepEqual(await texts(host, '#hq-options li'), ['A2', 'B3', 'C4', 'D5']);
+  assert.deepEqual(await texts(host, '#hq-options li'), ['▲A2', '◆B3', '●C4', '■D5']);
   await waitText(host, '#hq-note', /every right answer/);
   await waitText(page, '#prompt', HOSTED.questions[0].prompt);
   await waitCount(page, '#options .option[aria-pressed="false"]', 4);
   assert.equal(await enabled(page, '#options .submit-answer'), false);
-  for (const l of ['2', '4', '5']) await page.locator('#options .option', { hasText: new RegExp(`^${l}$`) }).click();
+  for (const l of ['2', '4', '5']) await page.locator('#options .option', { has: page.locator('.tile-text', { hasText: new RegExp(`^${l}$`) }) }).click();
   await page.click('#options .submit-answer');
   // The only player answered: the question closes at once.
   await waitText(host, '#h-phase', 'Question 1 of 3: the answer');
@@ -327,8 +327,8 @@ test('hosted: multi, typed answer and poll with their reveals on the host and th
   t.diagnostic(`screenshot: ${await shot(host, 'types-host-multi.png')}`);
   await waitText(page, '#h-result', 'Partly right: +50 points');
   await waitText(page, '#h-answer', 'The answers: 2, 4');
-  assert.deepEqual(await texts(page, '#options .option.correct'), ['2', '4']);
-  assert.deepEqual(await texts(page, '#options .option.wrong'), ['5']);
+  assert.deepEqual(await texts(page, '#options .option.correct .tile-text'), ['2', '4']);
+  assert.deepEqual(await texts(page, '#options .option.wrong .tile-text'), ['5']);
   assert.equal(await page.locator('#options .submit-answer').isVisible(), false, 'no Submit at the reveal');
   await waitText(page, '#h-total', 'Your total: 50 points');
   await waitText(page, '#my-score', '50');
