@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::ids::QuestionId;
 use crate::model::{AnswerRecord, AnswerResult, Player, Recorded, ScoreEvent};
-use crate::ports::{GameAnswer, PublishError, RoomBus, ScoreEventLog, Scoreboard};
+use crate::ports::{PublishError, RoomBus, ScoreEventLog, Scoreboard};
 use crate::question::{Answer, Grade, QuestionType};
 use crate::quiz::{AnswerError, Checked, Quiz, QuizMode};
 use crate::time::Timestamp;
@@ -140,14 +140,10 @@ impl Answers {
         if let Some(open) = open {
             // Counted before the publish, so a retry after a failed publish counts it again
             // (idempotently) and everyone-answered is never missed.
-            let answer = GameAnswer {
-                player: player.id.clone(),
-                given: checked.given.clone(),
-                correct: rec.result.correct,
-                points: rec.result.points,
-                elapsed_ms: now.since(open.opens_at),
-            };
-            self.games.count_answer(&quiz, &open, &answer, now).await?;
+            let given = (&player.id, &checked.given);
+            self.games
+                .count_answer(&quiz, &open, given, &rec.result, now)
+                .await?;
         }
         self.events
             .publish(&score_event(player, question, &rec))

@@ -4,8 +4,9 @@
 
 use crate::game::{GameState, HostedAnswerError, Phase};
 use crate::ids::{PlayerId, QuestionId};
+use crate::model::AnswerResult;
 use crate::ports::GameAnswer;
-use crate::question::Answer;
+use crate::question::{Answer, Given};
 use crate::quiz::{AnswerError, Checked, Quiz};
 use crate::time::Timestamp;
 use crate::unavailable::Unavailable;
@@ -81,18 +82,27 @@ impl Games {
         Ok(Check::Closed(closed))
     }
 
-    /// Counts an accepted answer in its question and closes the question when everyone
-    /// in the game has answered (once, whoever else races to do the same).
+    /// Counts `player`'s accepted answer `given`, recorded as `result`, in its question,
+    /// and closes the question when everyone in the game has answered (once, whoever else
+    /// races to do the same).
     pub(super) async fn count_answer(
         &self,
         quiz: &Quiz,
         open: &OpenQuestion,
-        answer: &GameAnswer,
+        (player, given): (&PlayerId, &Given),
+        result: &AnswerResult,
         now: Timestamp,
     ) -> Result<(), Unavailable> {
+        let answer = GameAnswer {
+            player: player.clone(),
+            given: given.clone(),
+            correct: result.correct,
+            points: result.points,
+            elapsed_ms: now.since(open.opens_at),
+        };
         let answered = self
             .store()
-            .record_answer(quiz.id(), open.index, answer)
+            .record_answer(quiz.id(), open.index, &answer)
             .await?;
         self.close_if_everyone_answered(quiz, &open.state, answered, now)
             .await
