@@ -59,7 +59,9 @@ where
 {
     fn run(&mut self, conn: &Connection) {
         let Some(f) = self.f.take() else { return };
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        // These run for every job: prepared once and cached, not parsed each time.
+        let exec = |sql: &str| conn.prepare_cached(sql).and_then(|mut st| st.execute([]));
+        if let Err(e) = exec("SAVEPOINT job") {
             self.out = Some(Err(StoreError::Sqlite {
                 op: "savepoint",
                 source: e,
@@ -68,9 +70,9 @@ where
         }
         let out = f(conn);
         let end = if out.is_ok() {
-            conn.execute_batch("RELEASE job")
+            exec("RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            exec("ROLLBACK TO job").and_then(|_| exec("RELEASE job"))
         };
         self.out = Some(match (out, end) {
             (Ok(_), Err(e)) => Err(StoreError::Sqlite {
