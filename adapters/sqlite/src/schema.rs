@@ -112,7 +112,14 @@ pub(crate) fn check_dir(dir: &Path) -> Result<(), OpenError> {
             source,
         }
     };
-    std::fs::create_dir_all(dir).map_err(not_writable("create it"))?;
+    if !dir.is_dir() {
+        // Only its owner may read it: the database holds the token secret.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(not_writable("create it"))?;
+    }
     // SQLite needs to create its -wal and -shm files next to the database.
     let probe = dir.join(format!(".write-probe-{}", std::process::id()));
     let written = std::fs::File::create(&probe).and_then(|mut f| f.write_all(b"probe"));

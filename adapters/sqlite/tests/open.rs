@@ -19,6 +19,13 @@ async fn a_reopened_directory_has_everything() {
     let dir = fresh_dir("reopen");
     let first = SqliteStore::open(&dir).unwrap();
     assert!(first.created());
+    // Created for its owner only: the database holds the token secret.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    }
     let q = unique_quiz("reopen");
     first.create(&quiz(q.clone(), 2)).await.unwrap();
     first.set_status(&q, QuizStatus::Closed).await.unwrap();
