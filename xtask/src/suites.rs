@@ -56,6 +56,8 @@ pub fn start_server(bin: &Path, args: &[&str], log: &Path) -> Result<ServerProce
     let child = Command::new(bin)
         .args(args)
         .args(["--listen", &addr])
+        // The suites keep nothing, and no quiz-data/ is written into the source tree.
+        .args(["--store", "memory"])
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)

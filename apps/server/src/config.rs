@@ -30,10 +30,20 @@ impl From<KafkaCompression> for quiz_kafka::Compression {
     }
 }
 
+/// Where the embedded server keeps its data (`--store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Store {
+    /// On disk: a SQLite database in `--data-dir`.
+    Sqlite,
+    /// In process memory: everything is lost when the server stops (tests, benchmarks).
+    Memory,
+}
+
 /// The quiz server.
 ///
-/// With no options it runs everything in this process on in-memory adapters, serves the
-/// web client on http://127.0.0.1:3000 with a demo quiz, and prints the admin key.
+/// With no options it runs everything in this process, keeps its data in `quiz-data/`
+/// (SQLite), serves the web client on http://127.0.0.1:3000 with a demo quiz, and prints the
+/// admin key.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "quiz-server", version, about, long_about = None)]
 pub struct Config {
@@ -47,7 +57,9 @@ pub struct Config {
     pub admin_key: Option<String>,
 
     /// Secret that signs player tokens (at least 32 characters). Every instance behind one
-    /// load balancer needs the same secret. Random per process when not given.
+    /// load balancer needs the same secret. When not given: the embedded server on SQLite
+    /// generates one on first start and keeps it in its database (old tokens stay valid
+    /// across restarts); otherwise random per process.
     #[arg(long, env = "QUIZ_TOKEN_SECRET", hide_env_values = true)]
     pub token_secret: Option<String>,
 
@@ -134,6 +146,16 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "QUIZ_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Where the embedded server keeps its data: `sqlite` (on disk in `--data-dir`) or
+    /// `memory` (lost at exit). Only without `--redis-url`, `--mongo-url` and
+    /// `--kafka-brokers`: with any of them, what they do not cover stays in memory.
+    #[arg(long, env = "QUIZ_STORE", value_enum, default_value_t = Store::Sqlite)]
+    pub store: Store,
+
+    /// The embedded server's data directory (`--store sqlite`), created on first start.
+    #[arg(long, env = "QUIZ_DATA_DIR", default_value = "quiz-data")]
+    pub data_dir: std::path::PathBuf,
 
     /// Redis for the scoreboard, the player registry and the room bus. One URL is a
     /// standalone server; a comma-separated list of node URLs is a Redis Cluster. In memory
@@ -223,6 +245,12 @@ pub enum Command {
         /// The quiz id.
         #[arg(long)]
         quiz: String,
+    },
+    /// Write a consistent copy of the `--data-dir` database to FILE (a new file), also
+    /// while a server runs on it, then exit. README, "Backups", says how to restore it.
+    Backup {
+        /// The file to write; it must not exist.
+        file: std::path::PathBuf,
     },
 }
 

@@ -10,12 +10,14 @@
 //! every client limit is a flag ([`config`]).
 //!
 //! **What it is not**: the domain (that is `quiz-core`) or storage (adapters). It chooses
-//! adapters from configuration and wires them; with no configuration it runs on
-//! `quiz-memory` with a demo quiz. `main.rs` only parses configuration and calls [`App`].
+//! adapters from configuration and wires them ([`backends`]); with no configuration it keeps
+//! its data in `quiz-data/` on `quiz-sqlite` (live boards in `quiz-memory`) with a demo quiz.
+//! `main.rs` only parses configuration and calls [`App`].
 //!
 //! Tests: `cargo test -p quiz-server` — in-process API tests (poem's `TestClient`),
 //! room-protocol tests over real sockets on `127.0.0.1:0`, the abuse suite against a server
-//! process and the fuzz targets need no services; the full-stack, multi-instance and Kafka
+//! process, the restart tests (a server on a data directory stopped and started again) and
+//! the fuzz targets need no services; the full-stack, multi-instance and Kafka
 //! restart tests need `cargo xtask services up` (and nginx) and fail without them.
 
 mod allow;

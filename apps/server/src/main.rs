@@ -21,6 +21,30 @@ async fn main() -> ExitCode {
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::RebuildLeaderboard { quiz } => rebuild(config, &quiz).await,
+        Command::Backup { file } => backup(&config, file).await,
+    }
+}
+
+async fn backup(config: &Config, file: std::path::PathBuf) -> ExitCode {
+    let dir = config.data_dir.clone();
+    let to = file.clone();
+    match tokio::task::spawn_blocking(move || quiz_sqlite::backup(&dir, &to)).await {
+        Ok(Ok(())) => {
+            println!(
+                "quiz-server: backup of {} written to {}",
+                config.data_dir.display(),
+                file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Err(e)) => {
+            eprintln!("quiz-server: backup: {}", quiz_common::chain(&e));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("quiz-server: backup: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -57,7 +81,7 @@ async fn rebuild(config: Config, quiz: &str) -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> ExitCode {
+async fn serve(mut config: Config) -> ExitCode {
     let backends = match quiz_server::backends::connect(&config).await {
         Ok(b) => b,
         Err(e) => {
@@ -66,6 +90,9 @@ async fn serve(config: Config) -> ExitCode {
         }
     };
     println!("quiz-server: backends: {}", backends.description);
+    if config.token_secret.is_none() {
+        config.token_secret.clone_from(&backends.token_secret);
+    }
     let app = match App::new(&config, backends.ports.clone()) {
         Ok(a) => a,
         Err(e) => {

@@ -32,6 +32,7 @@ fn usage() -> String {
      \n\
      scenarios:\n  \
        embedded   (a) embedded server, answers as fast as acknowledgements allow\n  \
+       embedded-memory  (a) on --store memory (compare with embedded, back to back)\n  \
        embedded-mix  (a) with questions of every type (single, multi, true_false, poll, type_answer)\n  \
        fanout     (b) one quiz, 10,000 players, each answering about once a second\n  \
        fullstack  (c) server on Redis + Kafka + FerretDB with the worker, 20,000 answers/s\n  \
@@ -72,8 +73,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--debug" => debug = true,
             "--no-build" => no_build = true,
             "all" => scenarios.extend(["embedded", "fanout", "fullstack", "idle"]),
-            "embedded" | "embedded-mix" | "fanout" | "fullstack" | "idle" | "live-room"
-            | "idle-100q" | "redis" | "redis-kafka" => scenarios.push(a.as_str()),
+            "embedded" | "embedded-memory" | "embedded-mix" | "fanout" | "fullstack" | "idle"
+            | "live-room" | "idle-100q" | "redis" | "redis-kafka" => scenarios.push(a.as_str()),
             "-h" | "--help" | "help" => {
                 println!("{}", usage());
                 return Ok(());
@@ -103,6 +104,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         eprintln!("\nxtask bench: ===== {s} =====");
         let result = match *s {
             "embedded" => scenarios::embedded(&bins, &extra),
+            "embedded-memory" => scenarios::embedded_memory(&bins, &extra),
             "embedded-mix" => scenarios::embedded_mix(&bins, &extra),
             "fanout" => scenarios::fanout(&bins, &extra),
             "fullstack" => scenarios::fullstack(&bins, &extra),

@@ -51,8 +51,16 @@ fn single(
 /// (a) The embedded server at full speed. Few sockets with deep pipelines: each flush
 /// then carries many replies, which is what the server's batched writer rewards (200
 /// sockets × 8 in flight measured ~15% less on the same server).
+/// It runs the server as `quiz-server` with no flags does, on its durable SQLite store
+/// (the data directory inside the scenario's output directory); `embedded-memory` is the
+/// same load on `--store memory`, to compare back to back.
 pub(super) fn embedded(bins: &Bins, extra: &[String]) -> Result<(), String> {
     embedded_as(bins, "embedded", &[], extra)
+}
+
+/// (a) on `--store memory`.
+pub(super) fn embedded_memory(bins: &Bins, extra: &[String]) -> Result<(), String> {
+    embedded_as(bins, "embedded-memory", &[], extra)
 }
 
 /// (a′) The embedded scenario with quizzes whose questions cycle through every question
@@ -83,7 +91,13 @@ fn embedded_as(bins: &Bins, scenario: &str, more: &[&str], extra: &[String]) -> 
         "3",
     ];
     args.extend_from_slice(more);
-    single(bins, scenario, &[], &args, extra)
+    let server = if scenario == "embedded" {
+        let data = out_dir(scenario).join("data");
+        vec!["--data-dir".to_owned(), data.display().to_string()]
+    } else {
+        Vec::new()
+    };
+    single(bins, scenario, &server, &args, extra)
 }
 
 /// (e) A live room on the embedded server: 2,000 players in one quiz, each answering about

@@ -62,6 +62,11 @@ pub(super) fn start_server(
     let addr = format!("127.0.0.1:{port}");
     let mut args = server_load_flags();
     args.extend(["--listen".to_owned(), addr.clone()]);
+    // In memory unless the scenario gives a data directory (the durable embedded server):
+    // no quiz-data/ is written into the source tree.
+    if !extra.iter().any(|a| a == "--data-dir") {
+        args.extend(["--store".to_owned(), "memory".to_owned()]);
+    }
     args.extend_from_slice(extra);
     let log = dir.join(format!("{name}.log"));
     let mut p = Proc::start(name, &bins.server, &args, Some(&log))?;

@@ -41,6 +41,8 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_quiz-server"))
             .args(["--listen", &addr.to_string(), "--admin-key", ADMIN])
             .args(["--header-timeout-secs", "2", "--body-timeout-secs", "2"])
+            // Nothing to keep, and no quiz-data/ left in the source tree.
+            .args(["--store", "memory"])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
