@@ -218,7 +218,7 @@ fn suite(extra: &[String]) -> Result<(), String> {
     suites::compose(&root())?;
     suites::promtool(&root())?;
     // `make startup`'s code path: the stack on other ports, played through nginx.
-    stack::check()?;
+    stack::check(stack::CHECK_PORT, false)?;
     // The load generator must not rot: a few seconds of tiny load, checking the report
     // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
     bench::run(&["--smoke".to_owned(), "--debug".to_owned()])

@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: cargo xtask stack <up|down|status|logs> [--debug] [--port PORT]
+const USAGE: &str = "usage: cargo xtask stack <up|down|status|logs|check> [--debug] [--port PORT]
+       [--external-services]
   up       start the services, two quiz-server instances, two workers and nginx on
            127.0.0.1:PORT (3000), installing what is missing; release builds unless --debug
   down     stop all of it (the services too)
@@ -39,7 +40,9 @@ const USAGE: &str = "usage: cargo xtask stack <up|down|status|logs> [--debug] [-
   logs     the last lines of every log (--follow: keep following them)
   check    what `cargo xtask test` runs: up on ports 3300-3321 with debug builds, a short
            load through nginx, Prometheus's targets, dashboard queries and one alert checked,
-           then the components stopped";
+           then the components stopped
+  --external-services  up and check: use the services already running on their fixed
+           ports (started by another checkout, say) instead of `services up`";
 
 const HOST: &str = "127.0.0.1";
 const CLUSTER: &str = "redis://127.0.0.1:7001/,redis://127.0.0.1:7002/,redis://127.0.0.1:7003/,\
@@ -101,24 +104,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let (cmd, rest) = args.split_first().ok_or_else(|| USAGE.to_owned())?;
     let mut debug = false;
     let mut follow = false;
-    let mut port = 3000u16;
+    let mut external = false;
+    let mut port = None;
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--debug" => debug = true,
             "--follow" => follow = true,
+            "--external-services" => external = true,
             "--port" => {
-                port = it
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .filter(|p| (1024..=65_000).contains(p))
-                    .ok_or("--port needs a port from 1024 to 65000")?;
+                port = Some(
+                    it.next()
+                        .and_then(|p| p.parse().ok())
+                        .filter(|p| (1024..=65_000).contains(p))
+                        .ok_or("--port needs a port from 1024 to 65000")?,
+                );
             }
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         }
     }
     match cmd.as_str() {
-        "up" => up(port, debug, Rules::Deployed).map(|_| ()),
+        "up" => up(port.unwrap_or(3000), debug, Rules::Deployed, external).map(|_| ()),
         "down" => {
             let stopped = down();
             crate::services::run(&["down".to_owned()])?;
@@ -129,7 +135,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "logs" => logs(follow),
-        "check" => check(),
+        "check" => check(port.unwrap_or(CHECK_PORT), external),
         _ => Err(USAGE.into()),
     }
 }
@@ -147,8 +153,9 @@ pub enum Rules {
 /// The `for:` of every alert in the stack check's copy of the rules.
 const CHECK_FOR: &str = "10s";
 
-/// Starts everything; returns the admin key.
-pub fn up(port: u16, debug: bool, rules: Rules) -> Result<String, String> {
+/// Starts everything (the services too, unless `external`: then they must already answer
+/// on their ports); returns the admin key.
+pub fn up(port: u16, debug: bool, rules: Rules, external: bool) -> Result<String, String> {
     let started = Instant::now();
     let dirs = Dirs::new();
     for d in ["pids", "logs", "nginx", "prometheus"] {
@@ -161,8 +168,23 @@ pub fn up(port: u16, debug: bool, rules: Rules) -> Result<String, String> {
         .filter(|n| matches!(n.what, "nginx" | "prometheus" | "prometheus-redis-exporter"))
         .collect();
     crate::install::ensure(&needs)?;
-    say("starting the services (Redis Cluster, Kafka, FerretDB)");
-    crate::services::run(&["up".to_owned()])?;
+    if external {
+        for (what, port) in [
+            ("Redis Cluster", 7001),
+            ("Kafka", 19092),
+            ("FerretDB", 27018),
+        ] {
+            TcpStream::connect_timeout(
+                &SocketAddr::from(([127, 0, 0, 1], port)),
+                Duration::from_secs(1),
+            )
+            .map_err(|e| format!("--external-services: {what} does not answer on {port}: {e}"))?;
+        }
+        say("using the services already running (Redis Cluster, Kafka, FerretDB)");
+    } else {
+        say("starting the services (Redis Cluster, Kafka, FerretDB)");
+        crate::services::run(&["up".to_owned()])?;
+    }
     let bins = build(debug)?;
     let admin_key = secret(&dirs.state.join("admin-key"), 16)?;
     let token_secret = secret(&dirs.state.join("token-secret"), 32)?;
@@ -633,15 +655,17 @@ fn logs(follow: bool) -> Result<(), String> {
 /// What `cargo xtask test` runs: the stack on ports 3300… with debug builds, a short load
 /// through nginx, players on both instances, the archive caught up; then the components
 /// stopped (the services are the suite's).
-pub fn check() -> Result<(), String> {
-    const PORT: u16 = 3300;
-    let result = check_on(PORT);
+pub fn check(port: u16, external: bool) -> Result<(), String> {
+    let result = check_on(port, external);
     let stopped = down();
     result.and(stopped)
 }
 
-fn check_on(port: u16) -> Result<(), String> {
-    let admin_key = up(port, true, Rules::ShortForCheck)?;
+/// The balancer's port of the stack check (its components on the ports after it).
+pub const CHECK_PORT: u16 = 3300;
+
+fn check_on(port: u16, external: bool) -> Result<(), String> {
+    let admin_key = up(port, true, Rules::ShortForCheck, external)?;
     let out = crate::target_dir().join("stack-check");
     let _ = fs::remove_dir_all(&out);
     let mut lg = crate::cargo();
@@ -800,7 +824,19 @@ fn rule_metrics() -> Result<Vec<String>, String> {
             let Some(expr) = line.trim_start().strip_prefix("expr:") else {
                 continue;
             };
-            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            // Label matchers (`{role="master", redis_mode="cluster"}`) name labels, not
+            // metrics: leave them out.
+            let mut outside = String::new();
+            let mut depth = 0u32;
+            for c in expr.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => outside.push(c),
+                    _ => {}
+                }
+            }
+            for word in outside.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
                 let metric = word.starts_with("quiz_") || word.starts_with("redis_");
                 if (metric || word == "up") && !names.iter().any(|n| n == word) {
                     names.push(word.to_owned());
