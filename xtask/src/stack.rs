@@ -948,6 +948,8 @@ fn alert_fires_on_a_killed_worker(port: u16) -> Result<(), String> {
     let instance = format!("{HOST}:{}", worker.port);
     signal(pid, "KILL");
     let killed = Instant::now();
+    // Gone for good: `down` has nothing to stop there.
+    let _ = fs::remove_file(dirs.pid(&worker.name));
     say(&format!(
         "stack check: worker-2 ({instance}) killed; waiting for QuizTargetDown"
     ));
