@@ -209,6 +209,11 @@ fn suite(extra: &[String]) -> Result<(), String> {
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
+    // The crate docs must build without a warning (broken links, private items).
+    let mut doc = cargo();
+    doc.args(["doc", "--no-deps", "--workspace"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run("cargo doc --no-deps --workspace (warnings are errors)", doc)?;
     fuzz(&[])?;
 
     let server_bin = server_bin()?;

@@ -3,8 +3,7 @@
 //!
 //! `up` starts the real services (`cargo xtask services up`: the Redis Cluster, Kafka,
 //! FerretDB), builds the binaries, then starts two `quiz-server` instances sharing them,
-//! two `quiz-worker`s in one consumer group (static membership by their default instance
-//! ids), nginx in front of the servers on `127.0.0.1:3000`, and Debian's Prometheus on
+//! two `quiz-worker`s in one consumer group (static membership), nginx in front of the servers on `127.0.0.1:3000`, and Debian's Prometheus on
 //! `127.0.0.1:3020` with a `redis_exporter` (3021) for the Redis nodes; it waits until each
 //! answers its health check and prints every component with its address and log file. The
 //! servers create the demo quiz.
@@ -220,10 +219,12 @@ pub fn up(port: u16, debug: bool, rules: Rules, external: bool) -> Result<String
             }
             "quiz-worker" => {
                 let mut cmd = Command::new(&bins.worker);
-                // No --kafka-instance-id: the default (host name and listen address) keeps
-                // each worker's static membership across restarts.
+                // Explicit instance ids, the same whatever the port: the stack and its check
+                // share the group, and a member's id must survive a move to other ports
+                // (the default, host name and listen address, would not).
                 cmd.args(["--listen", &format!("{HOST}:{}", c.port)])
                     .args(["--kafka-brokers", KAFKA, "--kafka-group", "quiz-stack"])
+                    .args(["--kafka-instance-id", &c.name])
                     .args(["--mongo-url", MONGO, "--mongo-db", DB]);
                 cmd
             }
