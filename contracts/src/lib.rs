@@ -37,6 +37,11 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
+/// The header row of `GET /api/quizzes/{quiz}/results.csv`: the server writes exactly this,
+/// and the OpenAPI description of the response states it (`contracts/tests/consistency.rs`
+/// checks the committed `openapi.json`).
+pub const RESULTS_CSV_HEADER: &str = "rank,player,name,score,correct,fast_answers,fast_questions";
+
 /// The folder holding the committed schema files.
 pub fn schema_dir() -> PathBuf {
     workspace_root().join("contracts/schemas")

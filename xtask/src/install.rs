@@ -75,6 +75,18 @@ pub const SUITE: &[Need] = &[
         present: || on_path("nginx") || is_executable(Path::new("/usr/sbin/nginx")),
     },
     Need {
+        what: "prometheus",
+        why: "monitoring the local stack (`make startup`), and promtool for the alert rules",
+        packages: &["prometheus"],
+        present: || on_path("prometheus") && on_path("promtool"),
+    },
+    Need {
+        what: "prometheus-redis-exporter",
+        why: "Redis metrics for the local stack's Prometheus",
+        packages: &["prometheus-redis-exporter"],
+        present: || on_path("prometheus-redis-exporter"),
+    },
+    Need {
         what: "chromium",
         why: "the browser test (Debian's build; downloaded browsers do not run here)",
         packages: &["chromium"],

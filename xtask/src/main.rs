@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
+        Some("promtool") => suites::promtool(&root()),
         Some("schemathesis") => {
             server_bin().and_then(|bin| suites::schemathesis(&root(), &bin, &logs_dir()?))
         }
@@ -55,7 +56,8 @@ fn usage() -> String {
        bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
        fuzz [SECS] the fuzz targets (frame parser, quiz definitions, host commands, tokens, CSV), SECS each (15)\n  \
        browser     only the headless-Chromium test of the web client\n  \
-       schemathesis  only schemathesis against a live server"
+       schemathesis  only schemathesis against a live server\n  \
+       promtool    only the alert rules' checks and unit tests (promtool check/test rules)"
         .into()
 }
 
@@ -94,7 +96,8 @@ pub(crate) fn run(what: &str, mut cmd: Command) -> Result<(), String> {
 /// The whole suite: what it needs installed, real services up, every Rust test (unit,
 /// property, conformance on memory and on the real services, in-process and real-socket app
 /// tests), the browser test in headless Chromium, schemathesis against a live server, the
-/// compose-file check and a smoke run of the benchmark. The services this run started are
+/// compose-file check, the alert rules' checks and unit tests (promtool), the stack check
+/// (Prometheus included) and a smoke run of the benchmark. The services this run started are
 /// stopped at the end whether it passes, fails or is interrupted; services that were already
 /// running are left as they were.
 fn test(extra: &[String]) -> Result<(), String> {
@@ -176,6 +179,11 @@ const FAULTS: &[(&str, &str, &str)] = &[
         "restart",
         "a_worker_killed_and_restarted_archives_again_within_seconds",
     ),
+    (
+        "quiz-worker",
+        "restart",
+        "a_worker_restarted_with_default_flags_consumes_again_within_seconds",
+    ),
 ];
 
 fn suite(extra: &[String]) -> Result<(), String> {
@@ -201,6 +209,11 @@ fn suite(extra: &[String]) -> Result<(), String> {
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
+    // The crate docs must build without a warning (broken links, private items).
+    let mut doc = cargo();
+    doc.args(["doc", "--no-deps", "--workspace"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run("cargo doc --no-deps --workspace (warnings are errors)", doc)?;
     fuzz(&[])?;
 
     let server_bin = server_bin()?;
@@ -208,8 +221,9 @@ fn suite(extra: &[String]) -> Result<(), String> {
     suites::browser(&root(), &server_bin)?;
     suites::schemathesis(&root(), &server_bin, &logs)?;
     suites::compose(&root())?;
+    suites::promtool(&root())?;
     // `make startup`'s code path: the stack on other ports, played through nginx.
-    stack::check()?;
+    stack::check(stack::CHECK_PORT, false)?;
     // The load generator must not rot: a few seconds of tiny load, checking the report
     // is produced and well-formed (not the speed; see BENCHMARKS.md for the numbers).
     bench::run(&["--smoke".to_owned(), "--debug".to_owned()])

@@ -1,6 +1,7 @@
 //! The suites `cargo xtask test` runs beyond `cargo test`: the browser test in real
-//! headless Chromium, and schemathesis against a live server with the committed OpenAPI
-//! document. Each starts its own server process on a free loopback port.
+//! headless Chromium, schemathesis against a live server with the committed OpenAPI
+//! document (each starts its own server process on a free loopback port), the compose-file
+//! check, and promtool over the Prometheus configuration and alert rules.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -204,5 +205,39 @@ pub fn compose(root: &Path) -> Result<(), String> {
         Command::new(go)
             .args(["run", ".", "../compose.yaml"])
             .current_dir(root.join("deploy/compose-check")),
+    )
+}
+
+/// `promtool check config` over deploy/prometheus/prometheus.yml (its rule files
+/// included), then `promtool test rules` over the alert rules' unit tests
+/// (deploy/prometheus/tests/).
+pub fn promtool(root: &Path) -> Result<(), String> {
+    let needs: Vec<&crate::install::Need> = crate::install::SUITE
+        .iter()
+        .filter(|n| n.what == "prometheus")
+        .collect();
+    crate::install::ensure(&needs)?;
+    let dir = root.join("deploy/prometheus");
+    run(
+        "promtool check config (deploy/prometheus/prometheus.yml and its rules)",
+        Command::new("promtool")
+            .args(["check", "config", "prometheus.yml"])
+            .current_dir(&dir),
+    )?;
+    let mut tests: Vec<PathBuf> = std::fs::read_dir(dir.join("tests"))
+        .map_err(|e| format!("deploy/prometheus/tests: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    tests.sort();
+    if tests.is_empty() {
+        return Err("deploy/prometheus/tests holds no rule test".into());
+    }
+    run(
+        "promtool test rules (the alert rules' unit tests)",
+        Command::new("promtool")
+            .args(["test", "rules"])
+            .args(&tests)
+            .current_dir(&dir),
     )
 }

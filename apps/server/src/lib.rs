@@ -31,6 +31,7 @@ pub mod coalesce;
 pub mod config;
 pub mod demo;
 pub mod json;
+pub mod linger;
 mod pattern;
 pub mod rooms;
 pub mod serve;
@@ -331,25 +332,30 @@ fn healthz() -> &'static str {
     "ok"
 }
 
+/// The parts that cannot serve now (empty when ready): one round of checks at a time,
+/// the verdict reused for [`READINESS_CACHE`]; shared by `/readyz` and the `quiz_ready`
+/// gauge of `/metrics`, so a scrape costs no more than a probe.
+async fn unready_parts(state: &AppState) -> Vec<&'static str> {
+    // One round of checks at a time; concurrent probes wait for it and share it.
+    let mut cached = state.readiness.lock().await;
+    match &*cached {
+        Some((at, failing)) if at.elapsed() < READINESS_CACHE => failing.clone(),
+        _ => {
+            let failing = tokio::time::timeout(
+                READINESS_DEADLINE,
+                state.service.upkeep().unreachable_parts(),
+            )
+            .await
+            .unwrap_or_else(|_| vec!["readiness checks timed out"]);
+            *cached = Some((std::time::Instant::now(), failing.clone()));
+            failing
+        }
+    }
+}
+
 #[handler]
 async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
-    let failing = {
-        // One round of checks at a time; concurrent probes wait for it and share it.
-        let mut cached = state.readiness.lock().await;
-        match &*cached {
-            Some((at, failing)) if at.elapsed() < READINESS_CACHE => failing.clone(),
-            _ => {
-                let failing = tokio::time::timeout(
-                    READINESS_DEADLINE,
-                    state.service.upkeep().unreachable_parts(),
-                )
-                .await
-                .unwrap_or_else(|_| vec!["readiness checks timed out"]);
-                *cached = Some((std::time::Instant::now(), failing.clone()));
-                failing
-            }
-        }
-    };
+    let failing = unready_parts(state).await;
     let status = if failing.is_empty() {
         StatusCode::OK
     } else {
@@ -363,7 +369,10 @@ async fn readyz(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
 }
 
 #[handler]
-fn metrics_endpoint() -> impl IntoResponse {
+async fn metrics_endpoint(Data(state): Data<&Arc<AppState>>) -> impl IntoResponse {
+    // Readiness as a gauge, so an alert can say what `/readyz` says.
+    let ready = unready_parts(state).await.is_empty();
+    metrics::gauge!(telemetry::READY).set(if ready { 1.0 } else { 0.0 });
     let body = telemetry::prometheus()
         .map(|h| h.render())
         .unwrap_or_default();

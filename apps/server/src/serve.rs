@@ -22,7 +22,9 @@
 //! - a connection counts against the caps for its whole life, also after it became a
 //!   WebSocket (the count travels with the socket).
 //!
-//! Request bodies are limited by the API's own middleware (`crate::body`).
+//! Request bodies are limited by the API's own middleware (`crate::body`). Every
+//! connection is closed through [`crate::linger`] (half-close, then a bounded drain of the
+//! client's input), so an answer or close frame sent last is not destroyed by a reset.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -135,7 +137,8 @@ impl Drop for Permit {
 /// including after it was handed to a WebSocket, and fails writes that stall for
 /// [`WRITE_STALL`].
 struct Counted {
-    stream: TcpStream,
+    /// Lingers when dropped: the last answer or close frame reaches the client.
+    stream: crate::linger::Lingering,
     _permit: Permit,
     /// Armed when a write or flush first returns `Pending`; cleared by progress.
     stall: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -144,7 +147,7 @@ struct Counted {
 impl Counted {
     fn new(stream: TcpStream, permit: Permit) -> Self {
         Self {
-            stream,
+            stream: crate::linger::Lingering::new(stream),
             _permit: permit,
             stall: None,
         }

@@ -32,6 +32,9 @@ pub const CONNECTIONS_REFUSED: &str = "quiz_connections_refused_total";
 /// `request_timeout`, `bad_json`) (counter).
 pub const HTTP_REFUSED: &str = "quiz_http_refused_total";
 
+/// 1 when `/readyz` would answer 200, else 0; taken at each scrape of `/metrics` (gauge).
+pub const READY: &str = "quiz_ready";
+
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process-wide metrics recorder (installed on first use). `None` when another
@@ -117,7 +120,11 @@ fn register_all() {
     ] {
         metrics::counter!(JOINS, "outcome" => outcome).absolute(0);
     }
+    metrics::describe_gauge!(READY, "1 when /readyz would answer 200, else 0.");
     metrics::describe_counter!(WS_REJECTED, "WebSocket messages refused, by code.");
+    for code in quiz_contracts::ws::ErrorCode::ALL {
+        metrics::counter!(WS_REJECTED, "code" => format!("{code:?}")).absolute(0);
+    }
     metrics::describe_counter!(
         CONNECTIONS_REFUSED,
         "Connections refused at accept because a connection cap was reached."

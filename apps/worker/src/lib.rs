@@ -38,6 +38,7 @@
 //!   [`quiz_kafka::KafkaEventStream`] implements [`EventSource`].
 //! - [`telemetry`]: metric names, the Prometheus recorder, logging.
 //! - [`http`]: `/metrics` and `/healthz` on poem.
+//! - [`instance`]: the default static group membership id (host name and listen address).
 //! - `main.rs`: flags (with environment fallbacks) and wiring.
 //!
 //! ## Tests
@@ -50,6 +51,7 @@
 
 pub mod health;
 pub mod http;
+pub mod instance;
 pub mod source;
 pub mod telemetry;
 mod worker;

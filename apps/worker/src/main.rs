@@ -52,10 +52,13 @@ struct Config {
     kafka_group: String,
 
     /// This worker's static membership in the group (`group.instance.id`), unique per
-    /// worker (e.g. `worker-1`): restarted with the same id, it gets its partitions back
-    /// within seconds instead of after the session timeout of its previous run. A worker
-    /// with an id that is gone for good keeps its partitions for the session timeout (45 s).
-    /// Without it, membership is dynamic.
+    /// worker: restarted with the same id, it gets its partitions back within seconds
+    /// instead of after the session timeout (45 s) of its previous run. Default: the host
+    /// name and the `--listen` address (`HOST-IP-PORT`), which stay the same across restarts
+    /// and differ between two workers on one host. Give one explicitly when a restarted
+    /// worker comes back on another host or address; an empty value turns static
+    /// membership off. A worker whose id is gone for good keeps its partitions for the
+    /// session timeout (45 s).
     #[arg(long, env = "QUIZ_KAFKA_INSTANCE_ID")]
     kafka_instance_id: Option<String>,
 
@@ -137,7 +140,10 @@ async fn work(config: &Config, health: Health, stop: watch::Receiver<bool>) -> E
         partitions: config.kafka_partitions,
         replication_factor: config.kafka_replication,
         client_id: "quiz-worker".to_owned(),
-        group_instance_id: config.kafka_instance_id.clone(),
+        group_instance_id: quiz_worker::instance::resolve(
+            config.kafka_instance_id.as_deref(),
+            config.listen,
+        ),
         ..KafkaConfig::new(config.kafka_brokers.clone())
     };
     let Some(archive) = connect("MongoDB", &stop, || async {
@@ -170,6 +176,7 @@ async fn work(config: &Config, health: Health, stop: watch::Receiver<bool>) -> E
     tracing::info!(
         topic = %config.kafka_topic,
         group = %config.kafka_group,
+        instance_id = kafka.group_instance_id.as_deref().unwrap_or("(dynamic membership)"),
         database = %config.mongo_db,
         "worker started"
     );

@@ -1,6 +1,7 @@
 //! The `quiz-worker` binary killed with SIGKILL and restarted at once resumes archiving
-//! within seconds (static group membership, `--kafka-instance-id`), and `/healthz` says
-//! "not consuming" for a worker the group gives no partition.
+//! within seconds (static group membership: with `--kafka-instance-id`, and with the
+//! default id when the flag is absent), and `/healthz` says "not consuming" for a worker
+//! the group gives no partition.
 //!
 //! Needs Kafka and FerretDB (`cargo xtask services up`, or `QUIZ_TEST_KAFKA_BROKERS` and
 //! `QUIZ_TEST_MONGO_URL`); fails without them. Uses its own topic, group and database.
@@ -52,18 +53,27 @@ struct Setup {
 
 impl Setup {
     fn spawn(&self, instance: &str) -> Worker {
-        let addr = free_addr();
-        let child = Command::new(env!("CARGO_BIN_EXE_quiz-worker"))
+        self.spawn_on(Some(instance), free_addr())
+    }
+
+    /// A worker listening on `addr`, with `--kafka-instance-id` when `instance` is given
+    /// (else the default: host name and listen address).
+    fn spawn_on(&self, instance: Option<&str>, addr: SocketAddr) -> Worker {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_quiz-worker"));
+        if let Some(id) = instance {
+            cmd.args(["--kafka-instance-id", id]);
+        }
+        let child = cmd
             .args(["--kafka-brokers", &self.brokers])
             .args(["--kafka-topic", &self.topic])
             .args(["--kafka-group", &self.group])
             .args(["--kafka-partitions", "1"])
-            .args(["--kafka-instance-id", instance])
             .args(["--mongo-url", &self.mongo])
             .args(["--mongo-db", &self.db])
             .args(["--batch-wait-ms", "100"])
             .args(["--listen", &addr.to_string()])
             .env_remove("QUIZ_KAFKA_GROUP")
+            .env_remove("QUIZ_KAFKA_INSTANCE_ID")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -215,6 +225,79 @@ async fn a_worker_killed_and_restarted_archives_again_within_seconds() {
     };
     println!("worker restart: the member without a partition reports {idle:?}");
     drop((a, b));
+    log.flush(Duration::from_secs(5)).await.unwrap();
+    store.shutdown().await;
+}
+
+/// The default instance id (host name and listen address) makes the fast restart the
+/// default: a worker killed and restarted with the same flags and no
+/// `--kafka-instance-id` archives again within seconds, not after the ~45 s session
+/// timeout of dynamic membership.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_restarted_with_default_flags_consumes_again_within_seconds() {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let tag = format!("{}_{nanos:x}", std::process::id());
+    let setup = Setup {
+        brokers: service_url("QUIZ_TEST_KAFKA_BROKERS"),
+        topic: format!("restart-default-{tag}"),
+        group: format!("restart-default-{tag}"),
+        mongo: service_url("QUIZ_TEST_MONGO_URL"),
+        db: format!("restart_default_{tag}"),
+    };
+    let mut kc = KafkaConfig::new(setup.brokers.clone());
+    kc.topic = setup.topic.clone();
+    kc.partitions = 1;
+    let log = KafkaEventLog::connect(&kc).await.unwrap();
+    let store = MongoStore::connect(&setup.mongo, &setup.db).await.unwrap();
+    let quiz = QuizId::parse(format!("rd-{tag}")).unwrap();
+    for e in &common::events(&quiz, 4, 1) {
+        log.publish(e).await.unwrap();
+    }
+    let addr = free_addr();
+    let mut w = setup.spawn_on(None, addr);
+    health_until(addr, Duration::from_secs(30), |s, b| {
+        s == 200 && b["consuming"] == true
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while archived_players(&store, &quiz).await < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "the worker with default flags archived nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    w.child.kill().unwrap();
+    w.child.wait().unwrap();
+    let restarted = Instant::now();
+    let again = setup.spawn_on(None, addr);
+    let quiz2 = QuizId::parse(format!("rd2-{tag}")).unwrap();
+    for e in &common::events(&quiz2, 3, 1) {
+        log.publish(e).await.unwrap();
+    }
+    while archived_players(&store, &quiz2).await < 3 {
+        assert!(
+            restarted.elapsed() < RESUME_WITHIN,
+            "the worker restarted with default flags archived nothing within {RESUME_WITHIN:?} \
+             (dynamic membership would wait ~45 s)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resumed = restarted.elapsed();
+    health_until(again.addr, Duration::from_secs(5), |s, b| {
+        s == 200 && b["consuming"] == true
+    })
+    .await;
+    println!(
+        "worker restart with default flags (no --kafka-instance-id): archiving again {:.1} s \
+         after the restart (bound {RESUME_WITHIN:?})",
+        resumed.as_secs_f64()
+    );
+    drop(again);
     log.flush(Duration::from_secs(5)).await.unwrap();
     store.shutdown().await;
 }

@@ -104,6 +104,70 @@ pub enum ErrorCode {
     UnknownPlayer,
 }
 
+impl ErrorCode {
+    /// Every error code, in declaration order: the list README.md's error-code table, the
+    /// server-message schema's enum and the server's metrics are checked against
+    /// (`contracts/tests/consistency.rs`).
+    pub const ALL: &[ErrorCode] = &[
+        Self::BadJson,
+        Self::BinaryFrame,
+        Self::UnknownType,
+        Self::InvalidMessage,
+        Self::BadAnswerId,
+        Self::AnswerIdReused,
+        Self::UnknownQuestion,
+        Self::OptionOutOfRange,
+        Self::WrongAnswerType,
+        Self::EmptyAnswer,
+        Self::DuplicateOption,
+        Self::AnswerTooLong,
+        Self::TooLate,
+        Self::QuizClosed,
+        Self::UnknownQuiz,
+        Self::RateLimited,
+        Self::TryAgain,
+        Self::Unavailable,
+        Self::NoOpenQuestion,
+        Self::NotTheOpenQuestion,
+        Self::NotHost,
+        Self::NotAPlayer,
+        Self::NotNow,
+        Self::NotHosted,
+        Self::UnknownPlayer,
+    ];
+
+    /// The code as the protocol spells it (`bad_json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadJson => "bad_json",
+            Self::BinaryFrame => "binary_frame",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidMessage => "invalid_message",
+            Self::BadAnswerId => "bad_answer_id",
+            Self::AnswerIdReused => "answer_id_reused",
+            Self::UnknownQuestion => "unknown_question",
+            Self::OptionOutOfRange => "option_out_of_range",
+            Self::WrongAnswerType => "wrong_answer_type",
+            Self::EmptyAnswer => "empty_answer",
+            Self::DuplicateOption => "duplicate_option",
+            Self::AnswerTooLong => "answer_too_long",
+            Self::TooLate => "too_late",
+            Self::QuizClosed => "quiz_closed",
+            Self::UnknownQuiz => "unknown_quiz",
+            Self::RateLimited => "rate_limited",
+            Self::TryAgain => "try_again",
+            Self::Unavailable => "unavailable",
+            Self::NoOpenQuestion => "no_open_question",
+            Self::NotTheOpenQuestion => "not_the_open_question",
+            Self::NotHost => "not_host",
+            Self::NotAPlayer => "not_a_player",
+            Self::NotNow => "not_now",
+            Self::NotHosted => "not_hosted",
+            Self::UnknownPlayer => "unknown_player",
+        }
+    }
+}
+
 /// A refused message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorMsg {

@@ -7,7 +7,7 @@
 //! | `multi` | 2–6 | a non-empty set of indexes | `options` (a set) | all or nothing, or partial ([`MultiScoring`]) |
 //! | `true_false` | the fixed `True`, `False` | `true`/`false` | `option` (0 = true) | right or wrong |
 //! | `poll` | 2–6 | none | `option` | counted: no points, the streak is kept |
-//! | `type_answer` | none | 1–20 accepted texts | `text` (≤ 64 characters) | right or wrong, after [`normalize`] |
+//! | `type_answer` | none | 1–20 accepted texts | `text` (≤ 64 characters) | right or wrong, after [`normalize`](crate::names::normalize) |
 //!
 //! Typed answers and accepted answers are compared under the same normalisation as
 //! display names ([`crate::names::normalize`]: NFKC, case-folded, whitespace collapsed),

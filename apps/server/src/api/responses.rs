@@ -116,7 +116,7 @@ operation! {
     /// No such quiz (`unknown_quiz`).
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
-    /// `name_taken`, `quiz_closed` or `quiz_full`.
+    /// `name_taken`, `quiz_closed`, `quiz_full`, or for a hosted game `lobby_locked` (the host locked the lobby) or `game_over` (the game reached its podium).
     #[oai(status = 409)]
     Conflict(Json<ApiError>),
 }
@@ -223,8 +223,7 @@ operation! {
 operation! {
     /// Responses of the ResultsCsv operation.
     ResultsCsvResponse, bad_csv = "bad_csv", without_401;
-    /// CSV with header `rank,player,name,score,correct,fast_answers,fast_questions` (the
-    /// fast questions' ids separated by spaces), best first.
+    /// CSV with header `rank,player,name,score,correct,fast_answers,fast_questions`, best first; `fast_questions` holds question ids separated by spaces.
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Ok(PlainText<String>),
     /// Malformed quiz id (`bad_quiz_id`).

@@ -17,22 +17,15 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
-/// The results as CSV (`rank,player,name,score,correct,fast_answers,fast_questions`; the
-/// fast questions' ids separated by spaces), names guarded against formulas.
+/// The results as CSV (header [`quiz_contracts::RESULTS_CSV_HEADER`]:
+/// `rank,player,name,score,correct,fast_answers,fast_questions`; the fast questions' ids
+/// separated by spaces), names guarded against formulas.
 ///
 /// # Errors
 /// The CSV writer's error (it writes to memory, so only on a bug).
 pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "rank",
-        "player",
-        "name",
-        "score",
-        "correct",
-        "fast_answers",
-        "fast_questions",
-    ])?;
+    w.write_record(quiz_contracts::RESULTS_CSV_HEADER.split(','))?;
     for e in entries {
         w.write_record([
             e.rank.to_string(),
