@@ -30,7 +30,7 @@ const PRUNE_AT: usize = 4_096;
 
 /// What this instance last did for one quiz.
 #[derive(Clone, Copy)]
-struct Slot {
+struct Sent {
     /// When the last announcement was sent (or is due, when one is scheduled).
     sent_at: Instant,
     /// An announcement is scheduled at `sent_at` and covers every change until then.
@@ -43,7 +43,7 @@ struct Slot {
 pub struct CoalescingBus {
     inner: Arc<dyn RoomBus>,
     interval: Duration,
-    slots: Arc<Mutex<HashMap<QuizId, Slot>>>,
+    sent: Arc<Mutex<HashMap<QuizId, Sent>>>,
 }
 
 impl CoalescingBus {
@@ -53,7 +53,7 @@ impl CoalescingBus {
         Self {
             inner,
             interval,
-            slots: Arc::new(Mutex::new(HashMap::new())),
+            sent: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -70,12 +70,12 @@ impl RoomBus for CoalescingBus {
     async fn announce(&self, quiz: &QuizId) -> Result<(), BusError> {
         let now = Instant::now();
         let plan = {
-            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            if slots.len() >= PRUNE_AT {
+            let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+            if sent.len() >= PRUNE_AT {
                 let interval = self.interval;
-                slots.retain(|_, s| s.scheduled || now.duration_since(s.sent_at) < interval);
+                sent.retain(|_, s| s.scheduled || now.duration_since(s.sent_at) < interval);
             }
-            match slots.get_mut(quiz) {
+            match sent.get_mut(quiz) {
                 Some(s) if s.scheduled => Plan::Covered,
                 Some(s) if now.duration_since(s.sent_at) < self.interval => {
                     s.sent_at += self.interval;
@@ -83,9 +83,9 @@ impl RoomBus for CoalescingBus {
                     Plan::SendAt(s.sent_at)
                 }
                 _ => {
-                    slots.insert(
+                    sent.insert(
                         quiz.clone(),
-                        Slot {
+                        Sent {
                             sent_at: now,
                             scheduled: false,
                         },
@@ -99,12 +99,12 @@ impl RoomBus for CoalescingBus {
             Plan::Covered => Ok(()),
             Plan::SendAt(at) => {
                 let inner = self.inner.clone();
-                let slots = self.slots.clone();
+                let sent = self.sent.clone();
                 let quiz = quiz.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep_until(at).await;
                     // From here on, changes need an announcement of their own.
-                    if let Some(s) = slots
+                    if let Some(s) = sent
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .get_mut(&quiz)

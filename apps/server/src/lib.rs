@@ -20,6 +20,7 @@
 
 mod allow;
 pub mod api;
+mod auth;
 pub mod backends;
 mod body;
 pub mod cache;

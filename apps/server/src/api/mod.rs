@@ -26,8 +26,7 @@ use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::types::Any;
-use quiz_contracts::ws::{HostCommandName, SnapshotMsg};
-use quiz_core::game::HostCommand;
+use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::{CreateQuizError, JoinQuizError, LookupError, QuizView, RebuildError};
 use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizMode, QuizStatus};
 
@@ -178,28 +177,8 @@ pub fn results_csv(entries: Vec<ResultOut>) -> Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Whether `given` is the admin key, compared in constant time so the key cannot be
-/// guessed byte by byte from timing.
-pub(crate) fn is_admin_key(admin_key: &str, given: &str) -> bool {
-    let (a, b) = (given.as_bytes(), admin_key.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The core's phase command for a host command name; `None` for `kick`, which is not a
-/// phase command.
-pub(crate) fn phase_command(c: HostCommandName) -> Option<HostCommand> {
-    Some(match c {
-        HostCommandName::Lock => HostCommand::Lock,
-        HostCommandName::Unlock => HostCommand::Unlock,
-        HostCommandName::Start => HostCommand::Start,
-        HostCommandName::Next => HostCommand::Next,
-        HostCommandName::Skip => HostCommand::SkipToReveal,
-        HostCommandName::Pause => HostCommand::Pause,
-        HostCommandName::Resume => HostCommand::Resume,
-        HostCommandName::End => HostCommand::End,
-        HostCommandName::Kick => return None,
-    })
-}
+// The key checks and the host-command mapping live in `auth`, shared with the WebSocket.
+pub(crate) use crate::auth::{is_admin_key, phase_command};
 
 impl Api {
     fn admin_ok(&self, key: &AdminKey) -> bool {
@@ -267,13 +246,7 @@ impl Api {
 
     /// Whether `key` is the quiz's host key or the admin key.
     fn host_ok(&self, quiz: &Quiz, key: Option<&str>) -> bool {
-        key.is_some_and(|k| {
-            is_admin_key(&self.state.admin_key, k)
-                || self
-                    .state
-                    .tokens
-                    .is_host_key(quiz.id(), quiz.created_at(), k)
-        })
+        key.is_some_and(|k| crate::auth::is_host_key(&self.state, quiz, k))
     }
 
     async fn set_status(&self, auth: AdminKey, raw: &str, status: QuizStatus) -> SetStatusResponse {

@@ -8,12 +8,9 @@ use quiz_core::Ranked;
 use quiz_core::board::ViewIndex;
 use quiz_core::ports::Names;
 
-/// The latest board for one socket (`None` before the first broadcast).
-pub type Board = Option<SocketBoard>;
-
 /// What one broadcast shares between every socket of the room: its lines, each
 /// serialized once.
-pub(super) struct Frame {
+pub(super) struct BoardFrame {
     pub(super) seq: u64,
     /// The inside of the `top` array.
     pub(super) top_json: String,
@@ -29,7 +26,7 @@ pub(super) struct Frame {
 /// room runs in the writers, on every core, instead of in one loop before the first send.
 #[derive(Clone)]
 pub struct SocketBoard {
-    pub(super) frame: Arc<Frame>,
+    pub(super) frame: Arc<BoardFrame>,
     pub(super) view: ViewIndex,
 }
 

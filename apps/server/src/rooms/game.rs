@@ -1,105 +1,53 @@
-//! Hosted games in a room: pushing each phase to every socket once, the live "answered k
-//! of n", closing removed players' sockets, and the timer that moves the game at its
-//! deadline.
+//! Hosted games in a room: each phase queued to every socket once, the live "answered k
+//! of n" and the roster throttled per room, closing removed players' sockets, and the
+//! timer that moves the game at its deadline.
 //!
 //! Every "quiz changed" announcement of a hosted quiz (and every timer) runs a *check*:
 //! read the game (which applies a transition that fell due, exactly once across all
-//! instances: see `quiz_core::service`'s hosted module), close the sockets of removed
-//! players, send the current phase to each socket that has not had it (a socket remembers
-//! the last phase `seq` it was sent and only ever moves up, so each phase reaches a socket
-//! once and in order, and a reconnecting socket gets the current phase), send the answer
-//! count when it changed, and arm a timer for the phase's deadline. Checks of one room run
-//! one at a time; a change during a check makes it run once more.
+//! instances: see `quiz_core::service`'s hosted module) and arm a timer for its deadline.
+//! When the phase is new to the room, or a socket has not had it yet (a socket remembers
+//! the last phase `seq` it was queued and only ever moves up, so each phase reaches a
+//! socket once and in order, and a reconnecting socket gets the current phase), the
+//! check queues the phase, built once for all those sockets (`phase`), after the final
+//! answer count of the question that just closed. Within a phase it reads the players
+//! (closing removed players' sockets) and the answer count at most once per
+//! [`COUNT_INTERVAL`](super::state::COUNT_INTERVAL) and queues what changed to every socket; a change inside the
+//! interval arms one timer for its end, so the latest count always goes out. Checks of
+//! one room run one at a time; a change during a check makes it run once more.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use quiz_contracts::ws::{
-    AnsweredCountMsg, EntryMsg, LobbyPlayerMsg, MoverMsg, PhaseBoardMsg, PhaseMsg,
-    PhaseQuestionMsg, RevealMsg, RosterMsg, ServerMessage, TextCountMsg, YouMsg, close,
-};
-use quiz_core::board::{RoomBoards, ViewIndex};
+use quiz_contracts::ws::{AnsweredCountMsg, RosterMsg, ServerMessage, close};
 use quiz_core::game::{GameState, Phase};
-use quiz_core::ports::Names;
-use quiz_core::question::Given;
-use quiz_core::service::Reveal;
-use quiz_core::{BoardEntry, Grade, PlayerId, QuestionType, Quiz, QuizId, QuizService};
-use tokio::sync::mpsc;
+use quiz_core::service::Unavailable;
+use quiz_core::{PlayerId, Quiz, QuizId};
+use tokio::time::Instant;
 
-use super::{BoardWatch, Rooms, SocketEntry};
+use super::outbound::{Frame, Kind};
+use super::phase::{
+    LOBBY_LIST, PhaseContext, lobby_list, open_question, question_expected, unpaused,
+};
+use super::state::AnsweredSent;
+use super::{Rooms, SocketEntry};
 use crate::clock;
-use crate::ws::Out;
 
-/// Most players a lobby frame lists.
-pub const LOBBY_LIST: u64 = 200;
-/// Most movers a board frame lists.
-const MOVERS: usize = 5;
-
-impl Push {
-    pub(super) fn new(tx: mpsc::Sender<Out>) -> Self {
-        Self {
-            tx,
-            sent: AtomicU64::new(0),
-            removed: AtomicBool::new(false),
-        }
-    }
+/// Whether a socket of a hosted game has not had phase `seq` yet.
+fn behind(s: &SocketEntry, seq: u64) -> bool {
+    s.phase
+        .as_ref()
+        .is_some_and(|sent| sent.load(Ordering::Acquire) <= seq)
+        && !s.outbox.is_closed()
 }
 
-/// A hosted-game socket's outgoing queue and the last phase sent on it.
-pub(crate) struct Push {
-    tx: mpsc::Sender<Out>,
-    /// One more than the `seq` of the last phase sent (0: none yet).
-    sent: AtomicU64,
-    removed: AtomicBool,
-}
-
-/// A room's hosted-game state.
-pub(super) struct GameRoom {
-    quiz: Quiz,
-    running: bool,
-    dirty: bool,
-    /// The game `seq` a timer is armed for.
-    timer_seq: Option<u64>,
-    /// The last answer count sent: (phase seq, count).
-    answered: Option<(u64, u64)>,
-    /// The last player count sent: (phase seq, players).
-    roster: Option<(u64, u64)>,
-}
-
-impl GameRoom {
-    pub(super) fn new(quiz: Quiz) -> Self {
-        Self {
-            quiz,
-            running: false,
-            dirty: false,
-            timer_seq: None,
-            answered: None,
-            roster: None,
-        }
-    }
+/// One frame's text for a whole room.
+fn shared(msg: &ServerMessage) -> Arc<str> {
+    Arc::from(serde_json::to_string(msg).unwrap_or_default())
 }
 
 impl Rooms {
-    /// Adds a host's socket to a self-paced quiz's room: it gets the boards and nothing
-    /// else (a self-paced quiz has no game).
-    pub fn enter_watcher(&self, quiz: &QuizId) -> (u64, BoardWatch) {
-        self.enter_socket(quiz, None, None, None::<fn(u64) -> super::Closer>)
-    }
-
-    /// Adds the host's socket to a hosted quiz's room (players' sockets enter with
-    /// [`Rooms::enter_player`]). Phase frames and closes go out through `out`; call
-    /// [`Rooms::game_changed`] once the socket is in, to send it the current phase.
-    pub(crate) fn enter_host(&self, quiz: &Quiz, out: mpsc::Sender<Out>) -> (u64, BoardWatch) {
-        self.enter_socket(
-            quiz.id(),
-            None,
-            Some((Push::new(out), quiz.clone())),
-            None::<fn(u64) -> super::Closer>,
-        )
-    }
-
     /// Runs a check of the room's game now (or once more after the running one).
     pub fn game_changed(self: &Arc<Self>, quiz: &QuizId) {
         let start = {
@@ -132,7 +80,9 @@ impl Rooms {
                     None => return,
                 }
             };
-            self.game_check(&def).await;
+            if let Err(e) = self.game_check(&def).await {
+                tracing::warn!(%quiz, error = %e, "game check failed; the next change retries");
+            }
             let mut rooms = self.lock();
             let Some(game) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
                 return;
@@ -152,89 +102,156 @@ impl Rooms {
             .map(|r| {
                 r.sockets
                     .values()
-                    .filter(|s| s.push.is_some())
+                    .filter(|s| s.phase.is_some())
                     .cloned()
                     .collect()
             })
             .unwrap_or_default()
     }
 
-    async fn game_check(self: &Arc<Self>, def: &Quiz) {
+    async fn game_check(self: &Arc<Self>, def: &Quiz) -> Result<(), Unavailable> {
         let quiz = def.id();
         let svc = &self.service;
-        let state = match svc.current_game(def, clock::now()).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(%quiz, error = %e, "game read failed; the next change retries");
-                return;
+        let state = svc.current_game(def, clock::now()).await?;
+        self.arm_game_timer(def, &state);
+        let now = Instant::now();
+        let (new_phase, due, entered) = {
+            let mut rooms = self.lock();
+            let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
+                return Ok(());
+            };
+            let new_phase = g.phase_seq != Some(state.seq);
+            let due = g.counts.due(now);
+            if !new_phase && g.entered == g.seen && due.is_err() {
+                // Nothing to queue now; counts and removals are read at the end of the
+                // interval.
+                drop(rooms);
+                if let Err(at) = due {
+                    self.arm_count_timer(quiz, at);
+                }
+                return Ok(());
             }
+            if due.is_ok() {
+                g.counts.read_at(now);
+            }
+            (new_phase, due, g.entered)
         };
         let sockets = self.game_sockets(quiz);
-        let (players, removed) = match svc.roster(quiz).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(%quiz, error = %e, "player count failed; the next change retries");
-                return;
-            }
-        };
-        if !removed.is_empty() {
-            let removed: HashSet<PlayerId> = removed.into_iter().collect();
-            for s in &sockets {
-                if let (Some(p), Some(push)) = (&s.player, &s.push)
-                    && removed.contains(p)
-                    && !push.removed.swap(true, Ordering::AcqRel)
-                {
-                    let _ = push
-                        .tx
-                        .try_send(Out::Close(close::REMOVED, "removed by the host".into()));
-                }
-            }
-        }
-        self.arm_game_timer(def, &state);
-        let stale: Vec<&Arc<SocketEntry>> = sockets
-            .iter()
-            .filter(|s| {
-                s.push.as_ref().is_some_and(|p| {
-                    p.sent.load(Ordering::Acquire) <= state.seq
-                        && !p.removed.load(Ordering::Acquire)
-                })
-            })
-            .collect();
+        let stale: Vec<&Arc<SocketEntry>> =
+            sockets.iter().filter(|s| behind(s, state.seq)).collect();
+        let (players, removed) = svc.roster(quiz).await?;
+        close_removed(&sockets, removed);
         let answered = match open_question(&state.phase) {
-            Some(index) => match svc.answered_count(quiz, index).await {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    tracing::warn!(%quiz, error = %e, "answer count read failed");
-                    None
-                }
-            },
+            Some(index) => Some(svc.answered_count(quiz, index).await?),
             None => None,
         };
+        if new_phase {
+            self.final_count(quiz, state.seq, &sockets).await?;
+        }
         if !stale.is_empty() {
-            let viewers: Vec<PlayerId> = stale.iter().filter_map(|s| s.player.clone()).collect();
-            let ctx = match PhaseContext::read(svc, def, &state, &viewers, answered, players).await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(%quiz, error = %e, "phase read failed; the next change retries");
-                    return;
-                }
-            };
-            for s in stale {
-                let Some(push) = &s.push else { continue };
-                let json = ctx.frame_json(s.player.as_ref());
-                if push.sent.fetch_max(state.seq + 1, Ordering::AcqRel) <= state.seq {
-                    // A full queue means the client is far behind; it gets the next phase.
-                    let _ = push.tx.try_send(Out::Text(json));
-                }
+            self.push_phase(def, &state, &stale, (answered, players))
+                .await?;
+        }
+        if let Some(g) = self.lock().get_mut(quiz).and_then(|r| r.game.as_mut()) {
+            g.seen = g.seen.max(entered);
+        }
+        let expected = question_expected(&state.phase).map(|e| e.min(players));
+        if new_phase {
+            // The phase frame carried the counts.
+            let mut rooms = self.lock();
+            if let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) {
+                g.phase_seq = Some(state.seq);
+                g.counts.roster = Some((state.seq, players));
+                g.counts.answered = open_question(&state.phase).zip(answered).zip(expected).map(
+                    |((index, answered), expected)| AnsweredSent {
+                        seq: state.seq,
+                        index,
+                        answered,
+                        expected,
+                    },
+                );
+            }
+            return Ok(());
+        }
+        match due {
+            Ok(()) => {
+                self.push_counts(quiz, &state, &sockets, players, answered)
+                    .await
+            }
+            Err(at) => {
+                self.arm_count_timer(quiz, at);
+                Ok(())
             }
         }
-        self.push_counts(quiz, &state, &sockets, players, answered)
-            .await;
     }
 
-    /// Within a phase, sends what changed since its phase frame: the roster (a join, a
-    /// removal) and the answer count.
+    /// Queues the phase of `state` to the sockets that have not had it, built once.
+    async fn push_phase(
+        &self,
+        def: &Quiz,
+        state: &GameState,
+        stale: &[&Arc<SocketEntry>],
+        counts: (Option<u64>, u64),
+    ) -> Result<(), Unavailable> {
+        let viewers: Vec<PlayerId> = stale.iter().filter_map(|s| s.player.clone()).collect();
+        let ctx =
+            PhaseContext::read(&self.service, def, state, &viewers, counts, clock::now().0).await?;
+        let frames = ctx.frames();
+        let answers = frames.answers();
+        for s in stale {
+            let Some(sent) = &s.phase else { continue };
+            if sent.fetch_max(state.seq + 1, Ordering::AcqRel) <= state.seq {
+                let frame = frames.for_viewer(s.player.as_ref(), &answers);
+                s.outbox.state(Kind::Phase(state.seq), frame);
+            }
+        }
+        Ok(())
+    }
+
+    /// Before a new phase: the final answer count of the question phase the sockets had,
+    /// when it moved since they last got it (the last count of a question comes before its
+    /// reveal, whatever the throttle held back).
+    async fn final_count(
+        &self,
+        quiz: &QuizId,
+        seq: u64,
+        sockets: &[Arc<SocketEntry>],
+    ) -> Result<(), Unavailable> {
+        let last = {
+            let rooms = self.lock();
+            rooms
+                .get(quiz)
+                .and_then(|r| r.game.as_ref())
+                .and_then(|g| g.counts.answered)
+        };
+        let Some(last) = last.filter(|l| l.seq != seq) else {
+            return Ok(());
+        };
+        let answered = self.service.answered_count(quiz, last.index).await?;
+        if answered == last.answered {
+            return Ok(());
+        }
+        let frame = ServerMessage::Answered(AnsweredCountMsg {
+            seq: last.seq,
+            answered,
+            expected: last.expected,
+        });
+        let json = shared(&frame);
+        for s in sockets {
+            // Only the sockets whose last phase was that question.
+            if s.phase
+                .as_ref()
+                .is_some_and(|p| p.load(Ordering::Acquire) == last.seq + 1)
+            {
+                s.outbox
+                    .state(Kind::Answered(last.seq), Frame::Shared(json.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Within a phase, queues what changed since the sockets last got it: the roster (a
+    /// join, a removal) and the answer count.
     async fn push_counts(
         &self,
         quiz: &QuizId,
@@ -242,62 +259,81 @@ impl Rooms {
         sockets: &[Arc<SocketEntry>],
         players: u64,
         answered: Option<u64>,
-    ) {
+    ) -> Result<(), Unavailable> {
+        let seq = state.seq;
         let expected = question_expected(&state.phase).map(|e| e.min(players));
         let (roster, count) = {
             let mut rooms = self.lock();
             let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
-                return;
+                return Ok(());
             };
-            // The phase frame of a new phase carried both: nothing to send for it.
-            let changed = |last: &mut Option<(u64, u64)>, now: u64| {
-                let send = last.is_some_and(|(seq, n)| seq == state.seq && n != now);
-                if last.is_none_or(|(seq, n)| seq != state.seq || n != now) {
-                    *last = Some((state.seq, now));
-                }
-                send
-            };
-            let roster = changed(&mut g.roster, players);
-            let count = answered.is_some_and(|n| changed(&mut g.answered, n));
-            (roster, count)
+            let roster = g.counts.roster != Some((seq, players));
+            g.counts.roster = Some((seq, players));
+            let now = open_question(&state.phase).zip(answered).zip(expected).map(
+                |((index, answered), expected)| AnsweredSent {
+                    seq,
+                    index,
+                    answered,
+                    expected,
+                },
+            );
+            let count = now.is_some() && g.counts.answered != now;
+            if now.is_some() {
+                g.counts.answered = now;
+            }
+            (roster, count.then_some(now).flatten())
         };
         let mut frames = Vec::new();
         if roster {
-            let lobby = if matches!(state.phase, Phase::Lobby { .. }) {
-                match self.service.lobby(quiz, LOBBY_LIST).await {
-                    Ok(l) => Some(lobby_list(&l)),
-                    Err(e) => {
-                        tracing::warn!(%quiz, error = %e, "lobby read failed");
-                        None
-                    }
-                }
+            let lobby = if matches!(unpaused(&state.phase), Phase::Lobby { .. }) {
+                Some(lobby_list(&self.service.lobby(quiz, LOBBY_LIST).await?))
             } else {
                 None
             };
-            frames.push(ServerMessage::Roster(RosterMsg {
-                seq: state.seq,
+            let msg = ServerMessage::Roster(RosterMsg {
+                seq,
                 players,
                 lobby,
                 expected,
-            }));
+            });
+            frames.push((Kind::Roster(seq), shared(&msg)));
         }
-        if let (true, Some(n), Some(expected)) = (count, answered, expected) {
-            frames.push(ServerMessage::Answered(AnsweredCountMsg {
-                seq: state.seq,
-                answered: n,
-                expected,
-            }));
+        if let Some(c) = count {
+            let msg = ServerMessage::Answered(AnsweredCountMsg {
+                seq,
+                answered: c.answered,
+                expected: c.expected,
+            });
+            frames.push((Kind::Answered(seq), shared(&msg)));
         }
-        for msg in frames {
-            let json = serde_json::to_string(&msg).unwrap_or_default();
+        for (kind, json) in frames {
             for s in sockets {
-                if let Some(push) = &s.push
-                    && !push.removed.load(Ordering::Acquire)
-                {
-                    let _ = push.tx.try_send(Out::Text(json.clone()));
-                }
+                s.outbox.state(kind, Frame::Shared(json.clone()));
             }
         }
+        Ok(())
+    }
+
+    /// Arms the room's count timer for `at`, unless one is armed.
+    fn arm_count_timer(self: &Arc<Self>, quiz: &QuizId, at: Instant) {
+        {
+            let mut rooms = self.lock();
+            let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {
+                return;
+            };
+            if !g.counts.arm() {
+                return;
+            }
+        }
+        let rooms = self.clone();
+        let quiz = quiz.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at).await;
+            if let Some(g) = rooms.lock().get_mut(&quiz).and_then(|r| r.game.as_mut()) {
+                g.counts.fired();
+            }
+            rooms.game_changed(&quiz);
+        });
     }
 
     /// Arms one timer per game state with a deadline: when it fires, a check applies the
@@ -327,324 +363,15 @@ impl Rooms {
     }
 }
 
-/// The index of the question open (or paused) in `phase`.
-fn open_question(phase: &Phase) -> Option<usize> {
-    match phase {
-        Phase::Question { index, .. } => Some(*index),
-        Phase::Paused { from, .. } => match &**from {
-            Phase::Question { index, .. } => Some(*index),
-            _ => None,
-        },
-        _ => None,
+/// Closes the sockets of removed players (4009); the first close of a socket wins.
+fn close_removed(sockets: &[Arc<SocketEntry>], removed: Vec<PlayerId>) {
+    if removed.is_empty() {
+        return;
     }
-}
-
-/// The players an open (or paused) question waited for when it opened.
-fn question_expected(phase: &Phase) -> Option<u64> {
-    match phase {
-        Phase::Question { expected, .. } => Some(*expected),
-        Phase::Paused { from, .. } => question_expected(from),
-        _ => None,
-    }
-}
-
-fn lobby_list(entries: &[BoardEntry]) -> Vec<LobbyPlayerMsg> {
-    entries
-        .iter()
-        .map(|e| LobbyPlayerMsg {
-            player: e.player.to_string(),
-            name: e.name.clone(),
-        })
-        .collect()
-}
-
-/// Everything the phase frames of one check need, read once for all sockets.
-struct PhaseContext<'a> {
-    def: &'a Quiz,
-    state: &'a GameState,
-    now: u64,
-    players: u64,
-    answered: Option<u64>,
-    lobby: Vec<BoardEntry>,
-    reveal: Option<Reveal>,
-    boards: Option<(RoomBoards, HashMap<PlayerId, ViewIndex>)>,
-    movers: Vec<MoverMsg>,
-}
-
-impl<'a> PhaseContext<'a> {
-    async fn read(
-        svc: &QuizService,
-        def: &'a Quiz,
-        state: &'a GameState,
-        viewers: &[PlayerId],
-        answered: Option<u64>,
-        players: u64,
-    ) -> Result<Self, quiz_core::service::Unavailable> {
-        let quiz = def.id();
-        let phase = match &state.phase {
-            Phase::Paused { from, .. } => &**from,
-            p => p,
-        };
-        let mut ctx = Self {
-            def,
-            state,
-            now: clock::now().0,
-            players,
-            answered,
-            lobby: Vec::new(),
-            reveal: None,
-            boards: None,
-            movers: Vec::new(),
-        };
-        match phase {
-            Phase::Lobby { .. } => ctx.lobby = svc.lobby(quiz, LOBBY_LIST).await?,
-            Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
-                ctx.reveal = Some(svc.reveal(def, *index).await?);
-                ctx.boards = Some(read_boards(svc, quiz, viewers).await?);
-            }
-            Phase::Podium => ctx.boards = Some(read_boards(svc, quiz, viewers).await?),
-            _ => {}
+    let removed: HashSet<PlayerId> = removed.into_iter().collect();
+    for s in sockets {
+        if s.player.as_ref().is_some_and(|p| removed.contains(p)) {
+            s.outbox.close(close::REMOVED, "removed by the host");
         }
-        if matches!(phase, Phase::Board { .. })
-            && let (Some(r), Some((b, _))) = (&ctx.reveal, &ctx.boards)
-        {
-            ctx.movers = movers(b, r);
-        }
-        Ok(ctx)
     }
-
-    fn entry(&self, i: usize) -> Option<EntryMsg> {
-        let (b, _) = self.boards.as_ref()?;
-        let r = b.lines.get(i)?;
-        Some(EntryMsg::from(&quiz_core::board::entry(r, &b.new_names)))
-    }
-
-    fn frame_json(&self, viewer: Option<&PlayerId>) -> String {
-        let msg = ServerMessage::Phase(Box::new(self.frame(viewer)));
-        serde_json::to_string(&msg).unwrap_or_default()
-    }
-
-    fn frame(&self, viewer: Option<&PlayerId>) -> PhaseMsg {
-        let state = self.state;
-        let def = self.def;
-        let (phase, paused_from) = match &state.phase {
-            Phase::Paused { from, .. } => (&**from, Some(from.name().to_owned())),
-            p => (p, None),
-        };
-        let mut msg = PhaseMsg {
-            seq: state.seq,
-            phase: state.phase.name().to_owned(),
-            server_time: self.now,
-            quiz: def.id().to_string(),
-            title: def.title().to_owned(),
-            question_count: def.questions().len() as u64,
-            players: self.players,
-            locked: matches!(phase, Phase::Lobby { locked: true }),
-            lobby: None,
-            question: None,
-            remaining_ms: None,
-            answered: None,
-            expected: None,
-            paused_from,
-            reveal: None,
-            board: None,
-            podium: None,
-        };
-        match phase {
-            Phase::Lobby { .. } => {
-                msg.lobby = Some(lobby_list(&self.lobby));
-            }
-            Phase::Question {
-                index,
-                opens_at,
-                closes_at,
-                expected,
-            } => {
-                msg.question = self.question(*index, opens_at.0, closes_at.0);
-                msg.remaining_ms = Some(match &state.phase {
-                    Phase::Paused { remaining_ms, .. } => remaining_ms.unwrap_or(0),
-                    _ => closes_at.0.saturating_sub(self.now),
-                });
-                msg.answered = self.answered.or(Some(0));
-                msg.expected = Some((*expected).min(self.players));
-            }
-            Phase::Reveal { index, .. } | Phase::Board { index, .. } => {
-                let (opens, closes) = (0, 0);
-                msg.question = self.question(*index, opens, closes);
-                if matches!(phase, Phase::Reveal { .. }) {
-                    msg.reveal = self.reveal_msg(*index, viewer);
-                } else {
-                    msg.board = self.board_msg(viewer);
-                }
-            }
-            Phase::Podium => {
-                msg.board = self.board_msg(viewer);
-                msg.podium = self.boards.as_ref().map(|(b, _)| {
-                    (0..b.lines.len().min(3))
-                        .filter_map(|i| self.entry(i))
-                        .collect()
-                });
-            }
-            Phase::Paused { .. } => {}
-        }
-        msg
-    }
-
-    /// A question of the quiz as everyone sees it; `opens_at`/`closes_at` are 0 after it
-    /// closed.
-    fn question(&self, index: usize, opens_at: u64, closes_at: u64) -> Option<PhaseQuestionMsg> {
-        let q = self.def.questions().get(index)?;
-        Some(PhaseQuestionMsg {
-            index: index as u64,
-            id: q.id.to_string(),
-            kind: q.kind().into(),
-            prompt: q.prompt.clone(),
-            options: q.options.clone(),
-            max_length: q.kind().max_length(),
-            points: q.points,
-            time_limit_ms: q.time_limit_ms,
-            opens_at,
-            closes_at,
-        })
-    }
-
-    fn reveal_msg(&self, index: usize, viewer: Option<&PlayerId>) -> Option<RevealMsg> {
-        let r = self.reveal.as_ref()?;
-        let q = self.def.questions().get(index)?;
-        let you = viewer.map(|p| {
-            let total = self
-                .boards
-                .as_ref()
-                .and_then(|(b, views)| views.get(p)?.me.and_then(|i| b.lines.get(i)))
-                .map_or(0, |r| r.score());
-            match r.answers.iter().find(|a| &a.player == p) {
-                Some(a) => {
-                    let (option, options, text) = match (&a.given, q.kind()) {
-                        (Given::Picks(set), QuestionType::Multi) => {
-                            (None, Some(set.iter().map(|i| i as u32).collect()), None)
-                        }
-                        (Given::Picks(set), _) => (set.iter().next().map(|i| i as u32), None, None),
-                        (Given::Text(t), _) => (None, None, Some(t.clone())),
-                    };
-                    let grade = Grade::recorded(q.kind(), a.correct, a.points);
-                    YouMsg {
-                        answered: true,
-                        option,
-                        options,
-                        text,
-                        outcome: Some(grade.into()),
-                        correct: a.correct,
-                        points: a.points,
-                        total,
-                    }
-                }
-                None => YouMsg {
-                    answered: false,
-                    option: None,
-                    options: None,
-                    text: None,
-                    outcome: None,
-                    correct: false,
-                    points: 0,
-                    total,
-                },
-            }
-        });
-        Some(RevealMsg {
-            kind: r.kind.into(),
-            correct: r.correct_option.map(|i| i as u64),
-            correct_options: r.correct_options.iter().map(|i| i as u64).collect(),
-            accepted: r.accepted.clone(),
-            texts: r
-                .texts
-                .iter()
-                .map(|t| TextCountMsg {
-                    text: t.text.clone(),
-                    count: t.count,
-                    correct: t.correct,
-                })
-                .collect(),
-            counts: r.counts.clone(),
-            answered: r.answers.len() as u64,
-            explanation: q.explanation.clone(),
-            you,
-        })
-    }
-
-    fn board_msg(&self, viewer: Option<&PlayerId>) -> Option<PhaseBoardMsg> {
-        let (b, views) = self.boards.as_ref()?;
-        let view = viewer.and_then(|p| views.get(p));
-        Some(PhaseBoardMsg {
-            top: b.top.clone().filter_map(|i| self.entry(i)).collect(),
-            me: view.and_then(|v| v.me).and_then(|i| self.entry(i)),
-            around: view
-                .map(|v| v.around.clone().filter_map(|i| self.entry(i)).collect())
-                .unwrap_or_default(),
-            players: b.players,
-            movers: self.movers.clone(),
-        })
-    }
-}
-
-async fn read_boards(
-    svc: &QuizService,
-    quiz: &QuizId,
-    viewers: &[PlayerId],
-) -> Result<(RoomBoards, HashMap<PlayerId, ViewIndex>), quiz_core::service::Unavailable> {
-    let boards = svc.room_boards(quiz, viewers, &Names::new()).await?;
-    let views = viewers
-        .iter()
-        .cloned()
-        .zip(boards.views.iter().cloned())
-        .collect();
-    Ok((boards, views))
-}
-
-/// Who moved up with the question of `reveal`: each player's rank on the board now against
-/// their rank by the score they had before it (the board minus that question's points).
-/// Only a board read in full (every line) is compared.
-fn movers(b: &RoomBoards, reveal: &Reveal) -> Vec<MoverMsg> {
-    if b.lines.len() as u64 != b.players {
-        return Vec::new();
-    }
-    let gained: HashMap<&PlayerId, u64> = reveal
-        .answers
-        .iter()
-        .map(|a| (&a.player, u64::from(a.points)))
-        .collect();
-    // Before: sorted by the earlier score, ties kept in today's order.
-    let mut before: Vec<(usize, u64)> = b
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let g = gained.get(&r.player).copied().unwrap_or(0);
-            (i, r.score().saturating_sub(g))
-        })
-        .collect();
-    before.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    let mut moved: Vec<MoverMsg> = before
-        .iter()
-        .enumerate()
-        .filter_map(|(old, (i, _))| {
-            let r = &b.lines[*i];
-            // Only players some view shows have their names read.
-            if !b.shown.get(*i).copied().unwrap_or(false) {
-                return None;
-            }
-            let (from, to) = (old as u64 + 1, r.standing.rank);
-            (to < from).then(|| MoverMsg {
-                player: r.player.to_string(),
-                name: b
-                    .new_names
-                    .get(&r.player)
-                    .map_or_else(|| r.player.to_string(), |n| n.to_string()),
-                from,
-                to,
-            })
-        })
-        .collect();
-    moved.sort_by(|x, y| (y.from - y.to).cmp(&(x.from - x.to)).then(x.to.cmp(&y.to)));
-    moved.truncate(MOVERS);
-    moved
 }

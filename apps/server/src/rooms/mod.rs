@@ -1,11 +1,19 @@
-//! Rooms: the sockets of each quiz on this instance, and the throttled leaderboard push.
+//! Rooms: the sockets of each quiz on this instance, the throttled leaderboard push, and a
+//! hosted game's phases and counts (`game`).
+//!
+//! A socket enters its room with [`Rooms::enter`] and leaves when the returned
+//! [`Membership`] is dropped. The membership holds the socket's [`Outbox`] (`outbound`):
+//! the one way anything reaches the socket — the rooms queue state there (boards, phases,
+//! counts), the session its replies, and either side a close; the socket's writer drains
+//! it. The rooms know nothing of the WebSocket itself.
 //!
 //! Every instance subscribes to the room bus. An announcement "quiz Q changed" (from this
 //! instance or another) feeds Q's [`Throttle`]; when it says "broadcast now" the room reads
-//! the board once and sends each socket its own view (top N, its line, its neighbours).
-//! Each socket holds a `watch` slot with the latest board, so a slow socket skips stale
-//! boards instead of queueing them, and the newest one is always delivered: a slot only
-//! ever moves to a higher `seq`, even when two broadcasts of a room overlap.
+//! the board once and queues each socket its own view (top N, its line, its neighbours).
+//! A board is state: a newer one replaces one not yet written, so a slow socket skips
+//! stale boards instead of queueing them, and the newest one is always delivered; a
+//! socket's board only ever moves to a higher `seq`, even when two broadcasts of a room
+//! overlap.
 //!
 //! A broadcast serializes each board line once (a line reads the same to every viewer)
 //! and hands each socket a reference to those lines plus its own view; the socket's
@@ -31,7 +39,11 @@
 
 mod frame;
 mod game;
+mod movers;
+mod outbound;
+mod phase;
 mod slots;
+mod state;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,40 +53,31 @@ use std::time::{Duration, Instant};
 use quiz_core::board::ViewIndex;
 use quiz_core::ports::{BusEvent, Names};
 use quiz_core::throttle::{Decision, Throttle};
-use quiz_core::{PlayerId, QuizId, QuizService, Timestamp};
-use tokio::sync::watch;
+use quiz_core::{PlayerId, Quiz, QuizId, QuizMode, QuizService, Timestamp};
 
-pub use self::frame::{Board, SocketBoard};
-use self::frame::{Frame, join, line_json};
+pub use self::frame::SocketBoard;
+use self::frame::{BoardFrame, join, line_json};
+pub use self::outbound::{Closed, EVENT_BACKLOG, End, Frame, Kind, Outbox, PHASE_BACKLOG, Splice};
 pub use self::slots::{SLOT_SOCKETS, SLOTS};
 use self::slots::{pick_slot, slot_offset};
+use self::state::GameRoom;
 use crate::clock;
 use crate::telemetry;
 
-/// The receiving end of a socket's board slot.
-pub type BoardWatch = watch::Receiver<Board>;
-
+/// One socket in a room.
 struct SocketEntry {
     /// The player, or `None` for a host's socket.
     player: Option<PlayerId>,
     /// The fan-out slot of this socket, fixed for its life.
     slot: usize,
-    board: watch::Sender<Board>,
-    /// Hosted games: the socket's outgoing queue and the last phase sent on it.
-    push: Option<game::Push>,
-    /// A player's socket: its outgoing queue, to close it when another socket of the same
-    /// player takes over; its id across instances and when it connected.
-    closer: Option<Closer>,
-}
-
-/// How a player's socket is closed when another one of the same player takes over.
-struct Closer {
-    out: tokio::sync::mpsc::Sender<crate::ws::Out>,
-    /// `<instance>-<conn>`: unique across instances.
-    id: String,
-    /// When it connected (ms since the epoch).
-    since: u64,
-    closed: std::sync::atomic::AtomicBool,
+    /// What waits to be written to the socket.
+    outbox: Arc<Outbox>,
+    /// A hosted game's socket: one more than the `seq` of the last phase queued on it (0:
+    /// none yet). `None` for a socket of a self-paced quiz.
+    phase: Option<AtomicU64>,
+    /// A player's socket, which yields to a newer socket of the same player: its id across
+    /// instances (`<instance>-<conn>`) and when it connected (ms since the epoch).
+    yields: Option<(String, u64)>,
 }
 
 struct Room {
@@ -92,7 +95,7 @@ struct Room {
     /// Names never change, so each room caches them; shared with running broadcasts.
     names: Arc<Names>,
     /// A hosted game's push state (`None` for a self-paced quiz).
-    game: Option<game::GameRoom>,
+    game: Option<GameRoom>,
 }
 
 /// What a throttle decision asks the caller to do once the lock is released.
@@ -111,6 +114,37 @@ pub struct Rooms {
     window_ms: u64,
     slot_sockets: usize,
     next_conn: AtomicU64,
+}
+
+/// A socket's place in its room, from [`Rooms::enter`] until it is dropped (which leaves
+/// the room). It holds the socket's [`Outbox`]: the one handle through which the room and
+/// the session send to the socket, and close it.
+pub struct Membership {
+    rooms: Arc<Rooms>,
+    quiz: QuizId,
+    conn: u64,
+    outbox: Arc<Outbox>,
+    socket: String,
+    since: u64,
+}
+
+impl Membership {
+    /// What waits to be written to the socket.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// The socket's id across instances and when it connected (ms since the epoch): what
+    /// `QuizService::take_over` announces for a player's socket.
+    pub fn socket(&self) -> (&str, u64) {
+        (&self.socket, self.since)
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.rooms.leave(&self.quiz, self.conn);
+    }
 }
 
 impl Rooms {
@@ -136,31 +170,56 @@ impl Rooms {
         self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Adds a socket of `player` to `quiz`'s room; returns its id and board slot.
-    pub fn enter(&self, quiz: &QuizId, player: &PlayerId) -> (u64, BoardWatch) {
-        self.enter_socket(quiz, Some(player.clone()), None, None::<fn(u64) -> Closer>)
-    }
-
-    /// Adds a player's socket that yields to a newer socket of the same player (see
-    /// [`Rooms::taken_over`]); returns its id, board slot, id across instances and
-    /// connection time, which the caller announces with `QuizService::take_over`.
-    pub(crate) fn enter_player(
-        &self,
-        quiz: &quiz_core::Quiz,
-        player: &PlayerId,
-        out: tokio::sync::mpsc::Sender<crate::ws::Out>,
-        hosted: bool,
-    ) -> (u64, BoardWatch, String, u64) {
+    /// Adds a socket to `quiz`'s room: a player's (`player`) or the host's (`None`). Every
+    /// socket gets the boards; in a hosted quiz also the phases and counts (call
+    /// [`Rooms::game_changed`] once the socket is ready for its first phase). A player's
+    /// socket yields to a newer socket of the same player ([`Rooms::taken_over`]).
+    pub fn enter(self: &Arc<Self>, quiz: &Quiz, player: Option<&PlayerId>) -> Membership {
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let since = clock::now().0;
-        let push = hosted.then(|| (game::Push::new(out.clone()), quiz.clone()));
-        let closer = |conn: u64| Closer {
-            out,
-            id: format!("{}-{conn}", self.instance),
+        let socket = format!("{}-{conn}", self.instance);
+        let outbox = Outbox::new();
+        let hosted = quiz.mode() == QuizMode::Hosted;
+        let mut rooms = self.lock();
+        let room = rooms.entry(quiz.id().clone()).or_insert_with(|| Room {
+            sockets: HashMap::new(),
+            slot_sizes: [0; SLOTS],
+            throttle: Throttle::new(self.window_ms),
+            timer_armed: false,
+            seq: 0,
+            pending_since: None,
+            names: Arc::new(Names::new()),
+            game: None,
+            by_player: HashMap::new(),
+        });
+        if hosted {
+            let game = room.game.get_or_insert_with(|| GameRoom::new(quiz.clone()));
+            game.entered += 1;
+        }
+        let slot = pick_slot(&room.slot_sizes, self.slot_sockets);
+        room.slot_sizes[slot] += 1;
+        if let Some(p) = player {
+            room.by_player.entry(p.clone()).or_default().push(conn);
+        }
+        room.sockets.insert(
+            conn,
+            Arc::new(SocketEntry {
+                player: player.cloned(),
+                slot,
+                outbox: outbox.clone(),
+                phase: hosted.then(|| AtomicU64::new(0)),
+                yields: player.map(|_| (socket.clone(), since)),
+            }),
+        );
+        drop(rooms);
+        Membership {
+            rooms: self.clone(),
+            quiz: quiz.id().clone(),
+            conn,
+            outbox,
+            socket,
             since,
-            closed: std::sync::atomic::AtomicBool::new(false),
-        };
-        let (conn, board) = self.enter_socket(quiz.id(), Some(player.clone()), push, Some(closer));
-        (conn, board, format!("{}-{conn}", self.instance), since)
+        }
     }
 
     /// Another socket of `player` (`socket`, connected at `since`) took over: this
@@ -175,75 +234,24 @@ impl Rooms {
             return;
         };
         for s in conns.iter().filter_map(|c| room.sockets.get(c)) {
-            let Some(c) = &s.closer else { continue };
-            let older = (c.since, c.id.as_str()) < (since, socket);
-            if s.player.as_ref() == Some(player)
-                && c.id != socket
-                && older
-                && !c.closed.swap(true, Ordering::AcqRel)
-            {
-                let _ = c.out.try_send(crate::ws::Out::Close(
+            let Some((id, at)) = &s.yields else { continue };
+            let older = (*at, id.as_str()) < (since, socket);
+            if s.player.as_ref() == Some(player) && id != socket && older {
+                s.outbox.close(
                     quiz_contracts::ws::close::TAKEN_OVER,
-                    "another connection of this player took over".into(),
-                ));
+                    "another connection of this player took over",
+                );
             }
         }
     }
 
-    fn enter_socket(
-        &self,
-        quiz: &QuizId,
-        player: Option<PlayerId>,
-        push: Option<(game::Push, quiz_core::Quiz)>,
-        closer: Option<impl FnOnce(u64) -> Closer>,
-    ) -> (u64, BoardWatch) {
-        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = watch::channel(None);
-        let mut rooms = self.lock();
-        let room = rooms.entry(quiz.clone()).or_insert_with(|| Room {
-            sockets: HashMap::new(),
-            slot_sizes: [0; SLOTS],
-            throttle: Throttle::new(self.window_ms),
-            timer_armed: false,
-            seq: 0,
-            pending_since: None,
-            names: Arc::new(Names::new()),
-            game: None,
-            by_player: HashMap::new(),
-        });
-        let (push, def) = match push {
-            Some((p, def)) => (Some(p), Some(def)),
-            None => (None, None),
-        };
-        if let Some(def) = def {
-            room.game.get_or_insert_with(|| game::GameRoom::new(def));
-        }
-        let slot = pick_slot(&room.slot_sizes, self.slot_sockets);
-        room.slot_sizes[slot] += 1;
-        let closer = closer.map(|c| c(id));
-        if let (Some(p), Some(_)) = (&player, &closer) {
-            room.by_player.entry(p.clone()).or_default().push(id);
-        }
-        room.sockets.insert(
-            id,
-            Arc::new(SocketEntry {
-                player,
-                slot,
-                board: tx,
-                push,
-                closer,
-            }),
-        );
-        (id, rx)
-    }
-
     /// Removes a socket; an empty room is dropped.
-    pub fn leave(&self, quiz: &QuizId, conn: u64) {
+    fn leave(&self, quiz: &QuizId, conn: u64) {
         let mut rooms = self.lock();
         if let Some(room) = rooms.get_mut(quiz) {
             if let Some(gone) = room.sockets.remove(&conn) {
                 room.slot_sizes[gone.slot] -= 1;
-                if let (Some(p), Some(_)) = (&gone.player, &gone.closer)
+                if let Some(p) = &gone.player
                     && let Some(conns) = room.by_player.get_mut(p)
                 {
                     conns.retain(|c| *c != conn);
@@ -400,7 +408,7 @@ impl Rooms {
                 }
             })
             .collect();
-        let frame = Arc::new(Frame {
+        let frame = Arc::new(BoardFrame {
             seq,
             top_json: join(&json[boards.top.clone()]),
             lines: json,
@@ -415,15 +423,9 @@ impl Rooms {
                 Some(_) => views.next().unwrap_or(ViewIndex::EMPTY),
                 None => ViewIndex::EMPTY,
             };
-            let delivered = socket.board.send_if_modified(|latest| {
-                if latest.as_ref().is_some_and(|b| b.seq() >= seq) {
-                    return false; // a newer board got there first
-                }
-                *latest = Some(SocketBoard {
-                    frame: frame.clone(),
-                    view,
-                });
-                true
+            let delivered = socket.outbox.board(SocketBoard {
+                frame: frame.clone(),
+                view,
             });
             sent += u64::from(delivered);
         }
@@ -470,15 +472,17 @@ mod tests {
     use super::*;
 
     /// The next board of every socket, within a bound, as the message it parses to.
-    async fn next_boards(slots: &mut [BoardWatch]) -> Vec<BoardMsg> {
+    async fn next_boards(outboxes: &[Arc<Outbox>]) -> Vec<BoardMsg> {
         let mut out = Vec::new();
-        for slot in slots.iter_mut() {
-            tokio::time::timeout(Duration::from_secs(5), slot.changed())
+        let mut batch = Vec::new();
+        for o in outboxes {
+            tokio::time::timeout(Duration::from_secs(5), o.wait())
                 .await
-                .expect("a board within 5 s")
-                .expect("the room is alive");
-            let json = slot.borrow_and_update().as_ref().map(SocketBoard::to_json);
-            match serde_json::from_str(&json.expect("a board, not none")).unwrap() {
+                .expect("a board within 5 s");
+            o.take(&mut batch);
+            let json = batch.pop().map(outbound::Frame::into_text);
+            assert!(batch.is_empty(), "one board per socket per round");
+            match serde_json::from_str(&json.expect("a board")).unwrap() {
                 ServerMessage::Board(b) => out.push(b),
                 other => panic!("not a board: {other:?}"),
             }
@@ -501,14 +505,14 @@ mod tests {
             .unwrap();
         let rooms = Rooms::with_slot_sockets(svc.clone(), 100, 2);
         let mut players = Vec::new();
-        let mut slots = Vec::new();
+        let mut members = Vec::new();
         for i in 0..5 {
             let name = quiz_core::PlayerName::parse(format!("p{i}")).unwrap();
             let p = svc.join(quiz.id(), &name, clock::now()).await.unwrap();
-            let (_, slot) = rooms.enter(quiz.id(), &p.id);
+            members.push(rooms.enter(&quiz, Some(&p.id)));
             players.push(p);
-            slots.push(slot);
         }
+        let outboxes: Vec<Arc<Outbox>> = members.iter().map(|m| m.outbox().clone()).collect();
         let placed: Vec<usize> = {
             let all = rooms.lock();
             let room = &all[quiz.id()];
@@ -522,7 +526,7 @@ mod tests {
         assert_eq!(placed, [0, 0, 4, 4, 2]);
 
         rooms.changed(quiz.id());
-        let first = next_boards(&mut slots).await;
+        let first = next_boards(&outboxes).await;
         let seq: Vec<u64> = first.iter().map(|b| b.seq).collect();
         // Slots 0 (sockets 0, 1), 2 (socket 4) and 4 (sockets 2, 3) go out in that order.
         assert_eq!(seq[0], seq[1]);
@@ -550,7 +554,7 @@ mod tests {
             .await
             .unwrap();
         rooms.changed(quiz.id());
-        let second = next_boards(&mut slots).await;
+        let second = next_boards(&outboxes).await;
         for (before, after) in first.iter().zip(&second) {
             assert!(after.seq > before.seq);
             let leader = after.top.first().expect("a top line");
@@ -559,6 +563,13 @@ mod tests {
         }
         // One board per socket per round: nothing else arrives without a change.
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert!(slots.iter().all(|s| !s.has_changed().unwrap_or(true)));
+        let mut batch = Vec::new();
+        for o in &outboxes {
+            o.take(&mut batch);
+            assert!(batch.is_empty());
+        }
+        // Leaving: a dropped membership takes its socket out of the room.
+        drop(members);
+        assert_eq!(rooms.socket_count(), 0);
     }
 }

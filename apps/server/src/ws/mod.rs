@@ -1,11 +1,15 @@
 //! The WebSocket room protocol: `GET /ws/{quiz}?token=…`.
 //!
-//! One task reads frames and handles them; a writer task owns the sink and sends, in this
-//! priority, replies, the latest board, keepalive pings, and the close frame at shutdown.
+//! The socket is authenticated here, enters its room ([`crate::rooms::Rooms::enter`]) and
+//! runs its session: one task reads frames and handles them (`session`); a writer task
+//! owns the sink and writes what waits in the socket's [`Outbox`] — replies, phases,
+//! counts, boards, in the order they were queued, each batch with one flush — plus
+//! keepalive pings and the close frame.
 //! Every refusal is an `error` frame with a code (the socket stays open) or, for a bad
 //! token, an oversized frame or persistent misbehaviour, a close frame with a documented
 //! code (`quiz_contracts::ws::close`). A refused message never changes a score.
 
+mod conduct;
 mod frames;
 mod session;
 
@@ -20,12 +24,12 @@ use quiz_contracts::ws::{ErrorCode, ErrorMsg, ServerMessage, SnapshotMsg, close}
 use quiz_core::service::LookupError;
 use quiz_core::{Player, Quiz, QuizId, QuizMode};
 use serde::Deserialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 pub use self::frames::{FrameRefusal, parse_client_message};
 use self::session::Session;
-use crate::rooms::BoardWatch;
-use crate::{AppState, clock, telemetry};
+use crate::rooms::{End, Frame, Outbox};
+use crate::{AppState, auth, clock, telemetry};
 
 /// Initial read buffer of a socket: small, because tungstenite zero-fills the whole buffer
 /// before every read and keeps it per socket (BENCHMARKS.md, "Findings and fixes", has the
@@ -59,12 +63,6 @@ pub async fn endpoint(
     cfg.read_buffer_size = READ_BUFFER_BYTES;
     ws.config(cfg)
         .on_upgrade(move |socket| session(state, quiz, q, socket))
-}
-
-/// What a socket's writer sends: a text frame, or a close frame (after which it stops).
-pub(crate) enum Out {
-    Text(String),
-    Close(u16, String),
 }
 
 async fn authenticate(
@@ -127,9 +125,7 @@ async fn authenticate_host(
             return Err((close::INTERNAL_ERROR, "temporarily unavailable".to_owned()));
         }
     };
-    if crate::api::is_admin_key(&state.admin_key, key)
-        || state.tokens.is_host_key(&quiz, def.created_at(), key)
-    {
+    if auth::is_host_key(state, &def, key) {
         Ok(def)
     } else {
         Err(wrong())
@@ -220,155 +216,120 @@ async fn session(state: Arc<AppState>, quiz_path: String, q: WsQuery, socket: We
         }
     };
     let quiz = def.id().clone();
-    let hosted = def.mode() == QuizMode::Hosted;
-    let (out_tx, out_rx) = mpsc::channel::<Out>(64);
-    let mut takes_over = None;
-    let (conn, board) = match (&who, hosted) {
-        (Who::Player(p), hosted) => {
-            let (conn, board, id, since) =
-                state
-                    .rooms
-                    .enter_player(&def, &p.id, out_tx.clone(), hosted);
-            takes_over = Some((p.id.clone(), id, since));
-            (conn, board)
-        }
-        (Who::Host, true) => state.rooms.enter_host(&def, out_tx.clone()),
-        (Who::Host, false) => state.rooms.enter_watcher(&quiz),
+    let player = match &who {
+        Who::Player(p) => Some(&p.id),
+        Who::Host => None,
     };
+    // Leaves the room when dropped, at the end of this function.
+    let member = state.rooms.enter(&def, player);
+    let outbox = member.outbox().clone();
     metrics::gauge!(telemetry::SOCKETS_OPEN).increment(1.0);
-    let ping_every = Duration::from_secs(state.limits.ping_secs);
-    let mut writer = tokio::spawn(write_loop(
-        sink,
-        out_rx,
-        board,
-        state.shutdown.clone(),
-        ping_every,
-    ));
 
     let first = match &who {
         Who::Player(p) => snapshot_json(&state, p).await.map(Some),
         Who::Host => Ok(None),
     };
-    let mut writer_done = false;
-    match first {
-        Ok(first) => {
-            if let Some(json) = first {
-                let _ = out_tx.send(Out::Text(json)).await;
-            }
-            if hosted {
-                // After the snapshot, so the current phase follows it.
-                state.rooms.game_changed(&quiz);
-            }
-            // One live socket per player: older ones, here or on other instances, yield.
-            if let Some((player, id, since)) = &takes_over
-                && let Err(e) = state.service.take_over(&quiz, player, id, *since).await
-            {
-                tracing::warn!(error = %e, "take-over announcement failed; older sockets stay");
-            }
-            let run = Session::new(state.clone(), who, quiz.clone()).run(stream, &out_tx);
-            // A close the room queued (a removed player) ends the writer: stop reading too.
-            tokio::select! {
-                () = run => {}
-                _ = &mut writer => writer_done = true,
-            }
-        }
+    match &first {
+        // Ahead of any board the room queued while the snapshot was read.
+        Ok(Some(json)) => outbox.first(json.clone()),
+        Ok(None) => {}
         Err(e) => {
             tracing::warn!(error = %e, "snapshot failed");
-            let _ = out_tx
-                .send(Out::Close(
-                    close::INTERNAL_ERROR,
-                    "temporarily unavailable".into(),
-                ))
-                .await;
+            outbox.close(close::INTERNAL_ERROR, "temporarily unavailable");
         }
     }
-    // Leave first: the room holds a sender of this socket's queue and its board slot,
-    // and the writer stops once every sender is gone.
-    state.rooms.leave(&quiz, conn);
-    drop(out_tx);
-    if !writer_done {
+    let ping_every = Duration::from_secs(state.limits.ping_secs);
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        outbox.clone(),
+        state.shutdown.clone(),
+        ping_every,
+    ));
+    if first.is_ok() {
+        if def.mode() == QuizMode::Hosted {
+            // After the snapshot, so the current phase follows it.
+            state.rooms.game_changed(&quiz);
+        }
+        // One live socket per player: older ones, here or on other instances, yield.
+        if let Who::Player(p) = &who {
+            let (socket, since) = member.socket();
+            if let Err(e) = state.service.take_over(&quiz, &p.id, socket, since).await {
+                tracing::warn!(error = %e, "take-over announcement failed; older sockets stay");
+            }
+        }
+        let run = Session::new(state.clone(), who, quiz.clone()).run(stream, &outbox);
+        // A close queued by the room (a removed player, a take-over) ends the writer once
+        // it is written: stop reading too.
+        tokio::select! {
+            () = run => {}
+            _ = &mut writer => {}
+        }
+    }
+    // Leave first, so the room queues nothing more; the writer then writes what waits
+    // (and a close, if one was queued) and stops.
+    drop(member);
+    if !writer.is_finished() {
+        outbox.finish();
         let _ = writer.await;
     }
     metrics::gauge!(telemetry::SOCKETS_OPEN).decrement(1.0);
 }
 
+type Sink = futures_util::stream::SplitSink<WebSocketStream, Message>;
+
+/// Writes what waits in `outbox` until a close is written, the socket fails (a write that
+/// makes no progress fails after `serve::WRITE_STALL`) or the server shuts down. Each
+/// wake-up takes everything waiting and flushes once.
 async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocketStream, Message>,
-    mut out: mpsc::Receiver<Out>,
-    mut board: BoardWatch,
+    mut sink: Sink,
+    outbox: Arc<Outbox>,
     mut shutdown: watch::Receiver<bool>,
     ping_every: Duration,
 ) {
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
+    let mut batch = Vec::new();
     loop {
-        let result = tokio::select! {
+        let pinged = tokio::select! {
             biased;
-            m = out.recv() => match m {
-                Some(Out::Text(t)) => match write_batch(&mut sink, &mut out, t).await {
-                    Ok(true) => Ok(()),
-                    Ok(false) | Err(_) => break,
-                },
-                Some(Out::Close(code, reason)) => {
-                    let _ = sink.send(Message::close_with(CloseCode::from(code), reason)).await;
-                    break;
-                }
-                None => break,
-            },
-            changed = board.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-                let latest = board.borrow_and_update().clone();
-                match latest {
-                    Some(b) => sink.send(Message::Text(b.to_json())).await,
-                    None => Ok(()),
-                }
-            }
+            () = outbox.wait() => Ok(()),
             _ = ping.tick() => sink.send(Message::Ping(Vec::new())).await,
-            _ = shut_down(&mut shutdown) => {
-                let _ = sink
-                    .send(Message::close_with(CloseCode::from(close::GOING_AWAY), "server shutting down"))
-                    .await;
-                break;
+            () = shut_down(&mut shutdown) => {
+                outbox.close(close::GOING_AWAY, "server shutting down");
+                Ok(())
             }
         };
-        if result.is_err() {
+        // Also after a ping: whatever waits goes out (a wake-up is never lost).
+        let end = outbox.take(&mut batch);
+        let written = write_batch(&mut sink, &mut batch).await;
+        if pinged.is_err() || written.is_err() {
             break;
         }
-    }
-    let _ = sink.close().await;
-}
-
-/// Most replies written per flush.
-const WRITE_BATCH: usize = 64;
-
-/// Writes `first` and whatever replies are already queued behind it (up to
-/// [`WRITE_BATCH`]), then flushes once: under load the read loop answers several
-/// pipelined messages before the writer runs, and one flush (one `send` system call)
-/// for all of them is much cheaper than one each. Returns `Ok(false)` after sending a
-/// queued close frame (the writer must stop).
-async fn write_batch(
-    sink: &mut futures_util::stream::SplitSink<WebSocketStream, Message>,
-    out: &mut mpsc::Receiver<Out>,
-    first: String,
-) -> std::io::Result<bool> {
-    sink.feed(Message::Text(first)).await?;
-    for _ in 1..WRITE_BATCH {
-        match out.try_recv() {
-            Ok(Out::Text(t)) => sink.feed(Message::Text(t)).await?,
-            Ok(Out::Close(code, reason)) => {
-                sink.flush().await?;
+        match end {
+            End::No => {}
+            End::Close(code, reason) => {
                 let _ = sink
                     .send(Message::close_with(CloseCode::from(code), reason))
                     .await;
-                return Ok(false);
+                break;
             }
-            Err(_) => break,
+            End::Quietly => break,
         }
     }
-    sink.flush().await?;
-    Ok(true)
+    outbox.shut();
+    let _ = sink.close().await;
+}
+
+/// Feeds every frame of `batch` to the socket and flushes once: one `send` system call
+/// for an acknowledgement and the frames ready with it, instead of one each.
+async fn write_batch(sink: &mut Sink, batch: &mut Vec<Frame>) -> std::io::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    for frame in batch.drain(..) {
+        sink.feed(Message::Text(frame.into_text())).await?;
+    }
+    sink.flush().await
 }
 
 /// Completes once the server shuts down (the watch guard is dropped before returning, so

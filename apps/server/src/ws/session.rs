@@ -2,123 +2,27 @@
 //! reads frames, answers each, and decides when the socket must be closed.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use governor::clock::QuantaClock;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
 use poem::web::websocket::{Message, WebSocketStream};
 use quiz_contracts::ws::{
     AnswerResultMsg, ClientMessage, ErrorCode, HostCommandName, HostOkMsg, PongMsg, ServerMessage,
     close,
 };
 use quiz_core::question::ShapeError;
-use quiz_core::service::{GameOpError, HostAction, SubmitError};
-use quiz_core::{Answer, AnswerError, PlayerId, QuestionId, QuizId};
-use tokio::sync::mpsc;
+use quiz_core::service::{AnswerOutcome, GameOpError, HostAction, SubmitError};
+use quiz_core::{Answer, AnswerError, Player, PlayerId, QuestionId, QuizId};
 
+use super::conduct::{Conduct, Rate};
 use super::frames::{close_for_read_error, parse_client_message};
-use super::{Out, Who, error, refuse, shut_down, snapshot_json, to_json};
-use crate::{AppState, clock, telemetry};
+use super::{Who, error, refuse, shut_down, snapshot_json, to_json};
+use crate::rooms::Outbox;
+use crate::{AppState, auth, clock, telemetry};
 
-/// Consecutive invalid messages after which the socket is closed (1008).
-const MAX_INVALID_IN_A_ROW: u32 = 10;
 /// Remembered answer ids per socket (for replaying replies to retries).
 const ANSWER_ID_MEMORY: usize = 512;
-
-/// The clock of the per-socket rate limiters, created once. `RateLimiter::direct` builds a
-/// new quanta clock per socket, which probes the CPU with `cpuid`; in a virtual machine each
-/// probe traps to the hypervisor (BENCHMARKS.md, "Findings and fixes").
-fn rate_clock() -> QuantaClock {
-    static CLOCK: OnceLock<QuantaClock> = OnceLock::new();
-    CLOCK.get_or_init(QuantaClock::default).clone()
-}
-
-/// What the rate rule says about one more text frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Rate {
-    /// Within the rate: handle it.
-    Ok,
-    /// Over the rate: refuse it with a `rate_limited` notice.
-    Notify,
-    /// Over the rate, and a notice went out less than a second ago: drop it silently, so a
-    /// flood is not answered with a flood.
-    Drop,
-    /// Over the rate for too long: close the socket (4029).
-    Close,
-}
-
-/// How a socket has behaved: its message rate and its run of invalid messages.
-pub(super) struct Conduct {
-    limiter: RateLimiter<NotKeyed, InMemoryState, QuantaClock>,
-    /// Refused-for-rate messages in the current 10 s window that close the socket.
-    flood_close_at: u32,
-    invalid_in_a_row: u32,
-    limited_in_window: u32,
-    window_start: Instant,
-    last_limit_notice: Option<Instant>,
-}
-
-impl Conduct {
-    /// `per_sec` messages per second, bursts of twice that; a socket still over the rate
-    /// after `max(2 × per_sec, 50)` refusals within 10 s is closed.
-    pub(super) fn new(per_sec: u32) -> Self {
-        let rate = NonZeroU32::new(per_sec).unwrap_or(NonZeroU32::MIN);
-        let burst = rate.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::direct_with_clock(
-                Quota::per_second(rate).allow_burst(burst),
-                rate_clock(),
-            ),
-            flood_close_at: per_sec.saturating_mul(2).max(50),
-            invalid_in_a_row: 0,
-            limited_in_window: 0,
-            window_start: Instant::now(),
-            last_limit_notice: None,
-        }
-    }
-
-    /// The rate rule for one more text frame.
-    pub(super) fn rate(&mut self) -> Rate {
-        if self.limiter.check().is_ok() {
-            return Rate::Ok;
-        }
-        if self.window_start.elapsed() > Duration::from_secs(10) {
-            self.window_start = Instant::now();
-            self.limited_in_window = 0;
-        }
-        self.limited_in_window += 1;
-        if self.limited_in_window >= self.flood_close_at {
-            return Rate::Close;
-        }
-        if self
-            .last_limit_notice
-            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
-        {
-            return Rate::Drop;
-        }
-        self.last_limit_notice = Some(Instant::now());
-        Rate::Notify
-    }
-
-    /// One more invalid message.
-    pub(super) fn invalid(&mut self) {
-        self.invalid_in_a_row += 1;
-    }
-
-    /// A valid message: the invalid run is over.
-    pub(super) fn valid(&mut self) {
-        self.invalid_in_a_row = 0;
-    }
-
-    /// Whether the invalid run is long enough to close the socket (1008).
-    pub(super) fn exhausted(&self) -> bool {
-        self.invalid_in_a_row >= MAX_INVALID_IN_A_ROW
-    }
-}
 
 /// One socket's state while it is open.
 pub(super) struct Session {
@@ -147,7 +51,7 @@ impl Session {
     pub(super) async fn run(
         mut self,
         mut stream: futures_util::stream::SplitStream<WebSocketStream>,
-        out: &mpsc::Sender<Out>,
+        out: &Outbox,
     ) {
         let idle = Duration::from_secs(self.state.limits.ping_secs * 3);
         let mut shutdown = self.state.shutdown.clone();
@@ -157,15 +61,13 @@ impl Session {
                 _ = shut_down(&mut shutdown) => {
                     // Hand the close to the writer (which owns the sink) before leaving, so
                     // the client always receives 1001 rather than a dropped connection.
-                    let _ = out.send(Out::Close(close::GOING_AWAY, "server shutting down".into())).await;
+                    out.close(close::GOING_AWAY, "server shutting down");
                     return;
                 }
             };
             let msg = match next {
                 Err(_) => {
-                    let _ = out
-                        .send(Out::Close(close::GOING_AWAY, "idle timeout".into()))
-                        .await;
+                    out.close(close::GOING_AWAY, "idle timeout");
                     return;
                 }
                 Ok(None) => return,
@@ -173,7 +75,7 @@ impl Session {
                     if let Some((code, reason)) = close_for_read_error(&e.to_string()) {
                         metrics::counter!(telemetry::WS_REJECTED, "code" => format!("close_{code}"))
                             .increment(1);
-                        let _ = out.send(Out::Close(code, reason.into())).await;
+                        out.close(code, reason);
                     }
                     return;
                 }
@@ -195,16 +97,14 @@ impl Session {
                         ),
                         None,
                     );
-                    if out.send(Out::Text(notice)).await.is_err() {
+                    if out.event(notice).await.is_err() {
                         return;
                     }
                     continue;
                 }
                 Rate::Drop => continue,
                 Rate::Close => {
-                    let _ = out
-                        .send(Out::Close(close::RATE_LIMITED, "too many messages".into()))
-                        .await;
+                    out.close(close::RATE_LIMITED, "too many messages");
                     return;
                 }
             }
@@ -222,17 +122,12 @@ impl Session {
                 Message::Close(_) => return,
             };
             if let Some(json) = reply
-                && out.send(Out::Text(json)).await.is_err()
+                && out.event(json).await.is_err()
             {
                 return;
             }
             if self.conduct.exhausted() {
-                let _ = out
-                    .send(Out::Close(
-                        close::POLICY_VIOLATION,
-                        "too many invalid messages".into(),
-                    ))
-                    .await;
+                out.close(close::POLICY_VIOLATION, "too many invalid messages");
                 return;
             }
         }
@@ -317,7 +212,7 @@ impl Session {
                 None,
             );
         }
-        let action = match (crate::api::phase_command(command), player) {
+        let action = match (auth::phase_command(command), player) {
             (Some(c), None) => HostAction::Phase(c),
             (Some(_), Some(_)) => {
                 return refuse(
@@ -373,77 +268,22 @@ impl Session {
         }
     }
 
+    /// Answers an `answer` message: who may answer, the answer id, the answer's shape, a
+    /// replay for a retry on this connection, then the core's verdict. The reply is an
+    /// `answer_result` or an `error`.
     async fn answer(
         &mut self,
         answer_id: String,
         question: &str,
         given: (Option<u32>, Option<Vec<u32>>, Option<String>),
     ) -> String {
-        let count = |outcome: &'static str| {
-            metrics::counter!(telemetry::ANSWERS, "outcome" => outcome).increment(1)
+        let (player, answer) = match self.check_answer(&answer_id, question, given) {
+            Ok(checked) => checked,
+            Err(reply) => return reply,
         };
-        let Who::Player(player) = &self.who else {
-            self.conduct.invalid();
-            count("invalid");
-            return refuse(
-                ErrorCode::NotAPlayer,
-                Some("type"),
-                "a host's socket cannot answer",
-                Some(answer_id),
-            );
-        };
-        let player = player.clone();
-        if !valid_answer_id(&answer_id) {
-            self.conduct.invalid();
-            count("invalid");
-            return refuse(
-                ErrorCode::BadAnswerId,
-                Some("answer_id"),
-                "answer_id must be 1-64 characters of A-Z a-z 0-9 _ -",
-                None,
-            );
-        }
-        let answer = match given {
-            (Some(o), None, None) => Answer::Option(o),
-            (None, Some(list), None) => Answer::Options(list),
-            (None, None, Some(text)) => Answer::Text(text),
-            _ => {
-                self.conduct.invalid();
-                count("invalid");
-                return refuse(
-                    ErrorCode::InvalidMessage,
-                    Some("option"),
-                    "an answer has exactly one of option (single, true_false, poll), \
-                     options (multi) or text (type_answer)",
-                    Some(answer_id),
-                );
-            }
-        };
-        if let Some(previous) = self.answered.get(&answer_id) {
-            if previous.question != question {
-                self.conduct.invalid();
-                count("invalid");
-                let msg = format!(
-                    "answer_id {answer_id:?} was already used on this connection for question {:?}; \
-                     use a new answer_id for each answer",
-                    previous.question
-                );
-                return refuse(
-                    ErrorCode::AnswerIdReused,
-                    Some("answer_id"),
-                    msg,
-                    Some(answer_id),
-                );
-            }
-            self.conduct.valid();
-            count("duplicate");
-            let mut replay = previous.clone();
-            replay.duplicate = true;
-            return to_json(&ServerMessage::AnswerResult(replay));
-        }
         self.conduct.valid();
         let Ok(question_id) = QuestionId::parse(question) else {
-            count("rejected");
+            count_answer("rejected");
             return refuse(
                 ErrorCode::UnknownQuestion,
                 Some("question"),
@@ -451,72 +291,182 @@ impl Session {
                 Some(answer_id),
             );
         };
-        match self
+        let submitted = self
             .state
             .service
             .submit_answer(&player, &question_id, &answer, clock::now())
-            .await
-        {
-            Ok(outcome) => {
-                count(if outcome.duplicate {
-                    "duplicate"
-                } else {
-                    "accepted"
-                });
-                if outcome.fast {
-                    metrics::counter!(telemetry::FAST_ANSWERS).increment(1);
-                }
-                let msg = AnswerResultMsg::new(answer_id.clone(), &outcome);
-                if self.answered.len() >= ANSWER_ID_MEMORY {
-                    self.answered.clear();
-                }
-                self.answered.insert(answer_id, msg.clone());
-                to_json(&ServerMessage::AnswerResult(msg))
-            }
-            Err(SubmitError::Rejected(e)) => {
-                count("rejected");
-                let (code, field) = match e {
-                    AnswerError::UnknownQuiz => (ErrorCode::UnknownQuiz, None),
-                    AnswerError::UnknownQuestion => (ErrorCode::UnknownQuestion, Some("question")),
-                    AnswerError::Shape(ref shape) => {
-                        let code = match shape {
-                            ShapeError::WrongType { .. } => ErrorCode::WrongAnswerType,
-                            ShapeError::Empty => ErrorCode::EmptyAnswer,
-                            ShapeError::Duplicate(_) => ErrorCode::DuplicateOption,
-                            ShapeError::OutOfRange { .. } => ErrorCode::OptionOutOfRange,
-                            ShapeError::TooLong => ErrorCode::AnswerTooLong,
-                        };
-                        (code, Some(answer.field()))
-                    }
-                    AnswerError::TooLate { .. } => (ErrorCode::TooLate, None),
-                    AnswerError::QuizClosed => (ErrorCode::QuizClosed, None),
-                    AnswerError::NoOpenQuestion => (ErrorCode::NoOpenQuestion, None),
-                    AnswerError::NotTheOpenQuestion { .. } => {
-                        (ErrorCode::NotTheOpenQuestion, Some("question"))
-                    }
-                    AnswerError::Removed => (ErrorCode::NotAPlayer, None),
-                };
-                refuse(code, field, e.to_string(), Some(answer_id))
-            }
-            Err(SubmitError::NotDurable(e)) => {
-                count("not_durable");
-                tracing::warn!(error = %e, "answer not durable; player asked to retry");
-                error(
-                    ErrorCode::TryAgain,
-                    "the answer could not be saved yet; send it again",
-                    Some(answer_id),
-                )
-            }
-            Err(SubmitError::Unavailable(e)) => {
-                count("error");
-                tracing::error!(error = %e, source = ?std::error::Error::source(&e), "answer failed");
-                error(
-                    ErrorCode::Unavailable,
-                    "temporarily unavailable; try again",
-                    Some(answer_id),
-                )
+            .await;
+        match submitted {
+            Ok(outcome) => self.accepted(answer_id, &outcome),
+            Err(e) => submit_refusal(e, &answer, answer_id),
+        }
+    }
+
+    /// The player and the answer, or the reply that ends the matter: a refusal, or the
+    /// replay of a retry.
+    fn check_answer(
+        &mut self,
+        answer_id: &str,
+        question: &str,
+        given: (Option<u32>, Option<Vec<u32>>, Option<String>),
+    ) -> Result<(Player, Answer), String> {
+        let player = self.answering_player(answer_id)?;
+        let answer = self.given_answer(answer_id, given)?;
+        match self.replay(answer_id, question) {
+            Some(reply) => Err(reply),
+            None => Ok((player, answer)),
+        }
+    }
+
+    /// The player answering, unless this is a host's socket or the answer id is malformed
+    /// (then the refusal to send).
+    fn answering_player(&mut self, answer_id: &str) -> Result<Player, String> {
+        let Who::Player(player) = &self.who else {
+            self.conduct.invalid();
+            count_answer("invalid");
+            return Err(refuse(
+                ErrorCode::NotAPlayer,
+                Some("type"),
+                "a host's socket cannot answer",
+                Some(answer_id.to_owned()),
+            ));
+        };
+        if !valid_answer_id(answer_id) {
+            self.conduct.invalid();
+            count_answer("invalid");
+            return Err(refuse(
+                ErrorCode::BadAnswerId,
+                Some("answer_id"),
+                "answer_id must be 1-64 characters of A-Z a-z 0-9 _ -",
+                None,
+            ));
+        }
+        Ok(player.clone())
+    }
+
+    /// The answer given: exactly one of `option`, `options`, `text`.
+    fn given_answer(
+        &mut self,
+        answer_id: &str,
+        given: (Option<u32>, Option<Vec<u32>>, Option<String>),
+    ) -> Result<Answer, String> {
+        match given {
+            (Some(o), None, None) => Ok(Answer::Option(o)),
+            (None, Some(list), None) => Ok(Answer::Options(list)),
+            (None, None, Some(text)) => Ok(Answer::Text(text)),
+            _ => {
+                self.conduct.invalid();
+                count_answer("invalid");
+                Err(refuse(
+                    ErrorCode::InvalidMessage,
+                    Some("option"),
+                    "an answer has exactly one of option (single, true_false, poll), \
+                     options (multi) or text (type_answer)",
+                    Some(answer_id.to_owned()),
+                ))
             }
         }
+    }
+
+    /// The reply to an `answer_id` already used on this connection: its result again for
+    /// the same question (a retry), a refusal for another.
+    fn replay(&mut self, answer_id: &str, question: &str) -> Option<String> {
+        let previous = self.answered.get(answer_id)?;
+        if previous.question != question {
+            let msg = format!(
+                "answer_id {answer_id:?} was already used on this connection for question {:?}; \
+                 use a new answer_id for each answer",
+                previous.question
+            );
+            self.conduct.invalid();
+            count_answer("invalid");
+            return Some(refuse(
+                ErrorCode::AnswerIdReused,
+                Some("answer_id"),
+                msg,
+                Some(answer_id.to_owned()),
+            ));
+        }
+        let mut replay = previous.clone();
+        replay.duplicate = true;
+        self.conduct.valid();
+        count_answer("duplicate");
+        Some(to_json(&ServerMessage::AnswerResult(replay)))
+    }
+
+    /// An answer the core recorded (or found recorded): remembered for retries, then the
+    /// `answer_result`.
+    fn accepted(&mut self, answer_id: String, outcome: &AnswerOutcome) -> String {
+        count_answer(if outcome.duplicate {
+            "duplicate"
+        } else {
+            "accepted"
+        });
+        if outcome.fast {
+            metrics::counter!(telemetry::FAST_ANSWERS).increment(1);
+        }
+        let msg = AnswerResultMsg::new(answer_id.clone(), outcome);
+        if self.answered.len() >= ANSWER_ID_MEMORY {
+            self.answered.clear();
+        }
+        self.answered.insert(answer_id, msg.clone());
+        to_json(&ServerMessage::AnswerResult(msg))
+    }
+}
+
+fn count_answer(outcome: &'static str) {
+    metrics::counter!(telemetry::ANSWERS, "outcome" => outcome).increment(1);
+}
+
+/// The `error` frame for an answer the core did not record.
+fn submit_refusal(e: SubmitError, answer: &Answer, answer_id: String) -> String {
+    match e {
+        SubmitError::Rejected(e) => {
+            count_answer("rejected");
+            let (code, field) = rejection(&e, answer);
+            refuse(code, field, e.to_string(), Some(answer_id))
+        }
+        SubmitError::NotDurable(e) => {
+            count_answer("not_durable");
+            tracing::warn!(error = %e, "answer not durable; player asked to retry");
+            error(
+                ErrorCode::TryAgain,
+                "the answer could not be saved yet; send it again",
+                Some(answer_id),
+            )
+        }
+        SubmitError::Unavailable(e) => {
+            count_answer("error");
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), "answer failed");
+            error(
+                ErrorCode::Unavailable,
+                "temporarily unavailable; try again",
+                Some(answer_id),
+            )
+        }
+    }
+}
+
+/// The error code (and the field at fault) of an answer the quiz's rules refused.
+fn rejection(e: &AnswerError, answer: &Answer) -> (ErrorCode, Option<&'static str>) {
+    match e {
+        AnswerError::UnknownQuiz => (ErrorCode::UnknownQuiz, None),
+        AnswerError::UnknownQuestion => (ErrorCode::UnknownQuestion, Some("question")),
+        AnswerError::Shape(shape) => {
+            let code = match shape {
+                ShapeError::WrongType { .. } => ErrorCode::WrongAnswerType,
+                ShapeError::Empty => ErrorCode::EmptyAnswer,
+                ShapeError::Duplicate(_) => ErrorCode::DuplicateOption,
+                ShapeError::OutOfRange { .. } => ErrorCode::OptionOutOfRange,
+                ShapeError::TooLong => ErrorCode::AnswerTooLong,
+            };
+            (code, Some(answer.field()))
+        }
+        AnswerError::TooLate { .. } => (ErrorCode::TooLate, None),
+        AnswerError::QuizClosed => (ErrorCode::QuizClosed, None),
+        AnswerError::NoOpenQuestion => (ErrorCode::NoOpenQuestion, None),
+        AnswerError::NotTheOpenQuestion { .. } => (ErrorCode::NotTheOpenQuestion, Some("question")),
+        AnswerError::Removed => (ErrorCode::NotAPlayer, None),
     }
 }
 
@@ -526,36 +476,4 @@ fn valid_answer_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_invalid_run_closes_after_ten_and_a_valid_message_resets_it() {
-        let mut c = Conduct::new(20);
-        for _ in 0..MAX_INVALID_IN_A_ROW - 1 {
-            c.invalid();
-        }
-        assert!(!c.exhausted());
-        c.valid();
-        for _ in 0..MAX_INVALID_IN_A_ROW {
-            c.invalid();
-        }
-        assert!(c.exhausted());
-    }
-
-    #[test]
-    fn a_flood_is_notified_once_a_second_then_closed() {
-        let mut c = Conduct::new(1);
-        let verdicts: Vec<Rate> = (0..60).map(|_| c.rate()).collect();
-        // The burst (2) passes, then one notice, then silence, then the close at 50.
-        assert_eq!(&verdicts[..3], &[Rate::Ok, Rate::Ok, Rate::Notify]);
-        assert!(
-            verdicts[3..51].iter().all(|v| *v == Rate::Drop),
-            "{verdicts:?}"
-        );
-        assert_eq!(verdicts[51], Rate::Close);
-    }
 }
