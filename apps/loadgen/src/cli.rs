@@ -110,6 +110,38 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "idle")]
     pub max: bool,
 
+    /// Play one hosted game: create a hosted quiz of --questions questions (4 options,
+    /// `end_early` on), join --players players over HTTP and connect them, then a host
+    /// socket sends `start` and `next`; every player answers each question once at a
+    /// random moment within --answer-window (see the `hosted` module).
+    #[arg(long, conflicts_with_all = ["idle", "max"])]
+    pub hosted: bool,
+
+    /// Hosted: each player answers a question at a uniformly random moment within this
+    /// many seconds of receiving it.
+    #[arg(long, default_value_t = 3.0)]
+    pub answer_window: f64,
+
+    /// Hosted: this process only runs players of a game another process hosts (the quiz
+    /// id is `<--quiz-prefix>-0`; joins are retried until that quiz exists).
+    #[arg(long, requires = "hosted")]
+    pub no_host: bool,
+
+    /// Hosted: the host starts once this many players are in the lobby (default
+    /// --players; more when other processes run players of the same game).
+    #[arg(long)]
+    pub expect_players: Option<usize>,
+
+    /// Hosted: where the host socket connects (default --target), e.g. one instance
+    /// directly while the players go through a load balancer.
+    #[arg(long)]
+    pub host_target: Option<String>,
+
+    /// Hosted: after every local socket got a phase (or 15 s passed), the host waits this
+    /// many seconds more before its next command, for sockets of other processes.
+    #[arg(long, default_value_t = 0.5)]
+    pub phase_dwell: f64,
+
     /// Connect and hold the sockets without answering (connection capacity, memory).
     #[arg(long)]
     pub idle: bool,
@@ -187,6 +219,8 @@ impl RunArgs {
     pub fn mode(&self) -> Mode {
         if self.idle {
             Mode::Idle
+        } else if self.hosted {
+            Mode::Hosted
         } else if self.max {
             Mode::Max
         } else {
@@ -216,7 +250,16 @@ impl RunArgs {
             return Err("--correct-ratio must be between 0 and 1".into());
         }
         let rate_ok = self.rate.is_finite() && self.rate > 0.0;
-        if !(self.idle || self.max || rate_ok) {
+        if !(self.answer_window.is_finite() && self.answer_window >= 0.0) {
+            return Err("--answer-window must be a non-negative number of seconds".into());
+        }
+        if !(self.phase_dwell.is_finite() && self.phase_dwell >= 0.0) {
+            return Err("--phase-dwell must be a non-negative number of seconds".into());
+        }
+        if self.no_host && self.quiz_prefix.is_none() {
+            return Err("--no-host needs --quiz-prefix (the hosting process's)".into());
+        }
+        if !(self.idle || self.max || self.hosted || rate_ok) {
             return Err("--rate must be positive (or use --max / --idle)".into());
         }
         if self.players == 0 {
@@ -260,6 +303,8 @@ pub enum Mode {
     Max,
     /// No answers.
     Idle,
+    /// One hosted game: every player answers each question once.
+    Hosted,
 }
 
 /// The target of a run: host name for HTTP and the loopback socket address.

@@ -6,7 +6,11 @@
 //! players) or as fast as acknowledgements allow (`--max`, with at most `--in-flight`
 //! unacknowledged answers per socket), through ramp-up, steady state and ramp-down. A
 //! player who has answered every question of its quiz joins the next quiz under a new name
-//! and reconnects, so runs are not bounded by the 200-question limit.
+//! and reconnects, so runs are not bounded by the 200-question limit. With `--hosted` it
+//! plays one hosted game instead: a hosted quiz, `--players` players joined and connected,
+//! a host socket sending `start` and `next`, every player answering each question once at
+//! a random moment within `--answer-window` ([`player::hosted`]); several processes can
+//! play one game (`--no-host`, `--expect-players`) and their reports merge exactly.
 //!
 //! It measures acknowledged answers per second, ack latency percentiles (HDR histogram,
 //! µs), leaderboard staleness (time from an answer's ack to the first `board` on an
@@ -14,7 +18,10 @@
 //! observers (a board's `server_time` stamp to its arrival), boards per socket per
 //! second, the server's memory per socket (RSS from `/proc/PID/status` with `--server-pid`)
 //! and errors by kind, and writes `report.json`, `chart.svg` and `summary.md` into `--out`
-//! ([`report`]). `quiz-loadgen verify DIR` checks those files.
+//! ([`report`]). A hosted game adds, per phase, the time from its cause (the host's
+//! command, or the last answer) until the frame was at each socket, frames per socket per
+//! question by type and the phases a socket never got ([`report::hosted`]).
+//! `quiz-loadgen verify DIR` checks those files, and fails a hosted game that lost a phase.
 //!
 //! Client sockets can be bound to several source addresses (127.0.0.2, 127.0.0.3, …) to
 //! get past the ~28,000 ephemeral ports of one address pair.

@@ -52,6 +52,19 @@ fn main() -> ExitCode {
 
 fn verify(dir: &Path, expect_answers: bool) -> ExitCode {
     match quiz_loadgen::report::verify(dir) {
+        Ok(r) if r.hosted.as_ref().is_some_and(|h| h.phases_missed > 0) => {
+            let h = r
+                .hosted
+                .as_ref()
+                .map_or((0, 0), |h| (h.phases_missed, h.sockets_missing_phases));
+            eprintln!(
+                "quiz-loadgen verify: {}: {} phases never reached {} player sockets (must be 0)",
+                dir.display(),
+                h.0,
+                h.1
+            );
+            ExitCode::FAILURE
+        }
         Ok(r) if expect_answers && r.answers.acked == 0 => {
             eprintln!(
                 "quiz-loadgen verify: {}: the run acknowledged no answer",

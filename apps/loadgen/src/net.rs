@@ -144,6 +144,61 @@ pub async fn create_quiz(
     }
 }
 
+/// The body of `POST /api/quizzes` for a hosted game: [`quiz_body`]'s single-type quiz
+/// with `"mode": "hosted"`, `end_early` on (a question closes once every player in the
+/// game answered), no auto-advance (the host moves on) and `time_limit_ms` per question
+/// (the bound on a question when some player never answers).
+pub fn hosted_quiz_body(id: &str, questions: u32, time_limit_ms: u32) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&quiz_body(id, questions, QuestionMix::Single)).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("mode".into(), "hosted".into());
+        o.insert("hosted".into(), serde_json::json!({"end_early": true}));
+        if let Some(qs) = o.get_mut("questions").and_then(|q| q.as_array_mut()) {
+            for q in qs {
+                q["time_limit_ms"] = time_limit_ms.into();
+            }
+        }
+    }
+    v.to_string()
+}
+
+/// The part of the creation response a host needs.
+#[derive(Debug, Deserialize)]
+struct Created {
+    host_key: Option<String>,
+}
+
+/// Creates the hosted quiz `id` and returns its host key.
+///
+/// # Errors
+/// A message with the server's refusal, the transport error, or a response without a
+/// host key.
+pub async fn create_hosted_quiz(
+    http: &HttpClient,
+    admin_key: &str,
+    id: &str,
+    questions: u32,
+    time_limit_ms: u32,
+) -> Result<String, String> {
+    let body = hosted_quiz_body(id, questions, time_limit_ms);
+    let r = http
+        .post_json("/api/quizzes", body.as_bytes(), Some(admin_key))
+        .await
+        .map_err(|e| format!("creating hosted quiz {id}: {e}"))?;
+    if r.status != 201 {
+        return Err(format!(
+            "creating hosted quiz {id}: refused ({}): {}",
+            refusal(r.status, &r.body),
+            String::from_utf8_lossy(&r.body)
+        ));
+    }
+    serde_json::from_slice::<Created>(&r.body)
+        .ok()
+        .and_then(|c| c.host_key)
+        .ok_or_else(|| format!("creating hosted quiz {id}: the response carries no host_key"))
+}
+
 /// A joined player.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Joined {
@@ -278,6 +333,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_hosted_quiz_body_is_hosted_with_end_early_and_the_limit() {
+        let v: serde_json::Value =
+            serde_json::from_str(&hosted_quiz_body("h-1", 3, 33_000)).unwrap();
+        assert_eq!(v["mode"], "hosted");
+        assert_eq!(v["hosted"]["end_early"], true);
+        let qs = v["questions"].as_array().unwrap();
+        assert_eq!(qs.len(), 3);
+        assert!(qs.iter().all(|q| q["time_limit_ms"] == 33_000));
+        assert!(
+            qs.iter()
+                .all(|q| q["options"].as_array().unwrap().len() == 4)
+        );
     }
 
     #[test]

@@ -113,9 +113,14 @@ pub struct Config {
     #[arg(long, env = "QUIZ_MAX_MSGS_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_msgs_per_sec: u32,
 
-    /// Joins per minute one client IP may make.
+    /// Joins per minute one client IP may make once its burst is spent.
     #[arg(long, env = "QUIZ_MAX_JOINS_PER_MIN", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_joins_per_min: u32,
+
+    /// Joins one client IP may make at once (a hall behind one NAT address joining a
+    /// game); spent joins come back at --max-joins-per-min. Never below that rate.
+    #[arg(long, env = "QUIZ_MAX_JOINS_BURST", default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_joins_burst: u32,
 
     /// Most players one quiz accepts.
     #[arg(long, env = "QUIZ_MAX_PLAYERS", default_value_t = 100_000)]

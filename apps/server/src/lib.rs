@@ -68,8 +68,10 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// Messages per second per socket.
     pub max_msgs_per_sec: u32,
-    /// Joins per minute per client IP.
+    /// Joins per minute per client IP once its burst is spent.
     pub max_joins_per_min: u32,
+    /// Joins one client IP may make at once (at least `max_joins_per_min`).
+    pub max_joins_burst: u32,
     /// Seconds between keepalive pings.
     pub ping_secs: u64,
     /// Whether to trust `X-Forwarded-For`.
@@ -173,6 +175,8 @@ impl App {
         )
         .with_deny_list(deny);
         let joins = NonZeroU32::new(config.max_joins_per_min).unwrap_or(NonZeroU32::MIN);
+        // A token bucket per address: it holds the burst and refills at the rate.
+        let burst = NonZeroU32::new(config.max_joins_burst).map_or(joins, |b| b.max(joins));
         let (shutdown_tx, shutdown) = watch::channel(false);
         let state = Arc::new(AppState {
             rooms: rooms::Rooms::new(service.clone(), config.throttle_ms),
@@ -183,6 +187,7 @@ impl App {
                 max_frame_bytes: config.max_frame_bytes as usize,
                 max_msgs_per_sec: config.max_msgs_per_sec,
                 max_joins_per_min: config.max_joins_per_min,
+                max_joins_burst: burst.get(),
                 ping_secs: config.ping_secs,
                 trust_forwarded_for: config.trust_forwarded_for,
                 max_json_depth: config.max_json_depth as usize,
@@ -200,7 +205,7 @@ impl App {
                 },
             },
             admin_key,
-            join_limiter: RateLimiter::keyed(Quota::per_minute(joins)),
+            join_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             shutdown,
             readiness: tokio::sync::Mutex::new(None),
         });

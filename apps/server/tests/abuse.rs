@@ -406,3 +406,103 @@ async fn oversized_deep_and_repeated_key_definitions_are_refused_cheaply() {
     check_memory("oversized definitions", before, srv.rss_kib(), 128);
     good.finish("oversized definitions").await;
 }
+
+/// One join of `name` into `quiz` from `from`; returns the status code and the body.
+async fn join_from(
+    from: std::net::IpAddr,
+    to: std::net::SocketAddr,
+    quiz: &str,
+    name: &str,
+) -> (u16, serde_json::Value) {
+    let mut s = connect_from(from, to).await.unwrap();
+    let body = json!({ "name": name }).to_string();
+    s.write_all(json_request("POST", &format!("/api/quizzes/{quiz}/join"), &body, "").as_bytes())
+        .await
+        .unwrap();
+    let reply = read_all(&mut s).await.unwrap();
+    let status = reply.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, body_of(&reply))
+}
+
+/// A school hall behind one NAT address joins one hosted game at the default limits: 500
+/// joins from one address all succeed (the per-address burst), while a flood from that
+/// address past the burst is refused with `rate_limited` (count-based, not timed: the
+/// only joins let through past the burst are those the rate refilled meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_behind_one_address_joins_while_a_join_flood_is_refused() {
+    let srv = Server::start(&[]).await;
+    let good = GoodPlayer::start(srv.addr).await;
+    let before = srv.rss_kib();
+    let definition = json!({
+        "id": "hall", "title": "Assembly", "mode": "hosted",
+        "questions": [{"id": "q1", "prompt": "2 + 2?", "options": ["3", "4"], "correct": 1,
+            "points": 100, "time_limit_ms": 20000}]
+    })
+    .to_string();
+    let created = request(
+        srv.addr,
+        None,
+        &json_request(
+            "POST",
+            "/api/quizzes",
+            &definition,
+            &format!("X-Admin-Key: {ADMIN}\r\n"),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+
+    let hall = attacker(60);
+    let started = Instant::now();
+    for i in 0..500 {
+        let (status, body) = join_from(hall, srv.addr, "hall", &format!("pupil {i}")).await;
+        assert_eq!(status, 200, "join {i} of the hall: {body}");
+    }
+    println!(
+        "500 joins from one address: all accepted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // The same address keeps joining: past the burst of 1,000 it is refused.
+    let flood_started = Instant::now();
+    let (mut accepted, mut refused) = (0u64, 0u64);
+    for i in 0..1_000 {
+        let (status, body) = join_from(hall, srv.addr, "hall", &format!("flood {i}")).await;
+        match status {
+            200 => accepted += 1,
+            429 => {
+                assert_eq!(body["code"], "rate_limited", "{body}");
+                refused += 1;
+            }
+            other => panic!("join {i} of the flood: {other} {body}"),
+        }
+    }
+    // 1/s (60 per minute) comes back while the joins run.
+    let refilled = started.elapsed().as_secs() + 1;
+    println!(
+        "a flood of 1,000 more joins: {accepted} accepted, {refused} refused in {:.1} s",
+        flood_started.elapsed().as_secs_f64()
+    );
+    assert!(
+        accepted <= 500 + refilled,
+        "{accepted} flood joins got past a burst of 1,000 ({refilled} s of refill)"
+    );
+    assert_eq!(accepted + refused, 1_000);
+    assert!(refused >= 400, "only {refused} of the flood refused");
+    let (status, body) = join_from(hall, srv.addr, "hall", "one more").await;
+    assert_eq!((status, body["code"].as_str()), (429, Some("rate_limited")));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000 joins at once"),
+        "{body}"
+    );
+    // Another address is not affected.
+    let (status, body) = join_from(attacker(61), srv.addr, "hall", "next door").await;
+    assert_eq!(status, 200, "{body}");
+
+    check_memory("a hall and a join flood", before, srv.rss_kib(), 64);
+    good.finish("a hall and a join flood").await;
+}

@@ -341,6 +341,7 @@ async fn join_validates_the_name_and_reports_each_refusal() {
 async fn joins_are_rate_limited_per_client_address() {
     let mut cfg = config();
     cfg.max_joins_per_min = 2;
+    cfg.max_joins_burst = 2;
     cfg.trust_forwarded_for = true;
     let cli = client_with(cfg).await;
     let join = |name: &str, ip: &str| {

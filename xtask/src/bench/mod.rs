@@ -11,9 +11,12 @@
 //! hard limit, which the scenario then works within, see `idle`).
 //!
 //! Nothing here asserts a speed: the numbers are measured and reported. Only `--smoke`
-//! checks something (that the report files exist and are complete), for CI.
+//! checks something (that the report files exist and are complete), for CI, and a hosted
+//! game (`hosted`, `hosted-stack`, the smoke's game) fails its verify step when a player
+//! missed a phase: that is correctness, not speed (`hosted.rs`).
 
 mod cpu;
+mod hosted;
 mod loadgen;
 mod probe;
 mod process;
@@ -41,8 +44,10 @@ fn usage() -> String {
        idle-100q  (f) 10,000 idle players of 100-question quizzes: memory per socket after a large snapshot\n  \
        redis      (g) server on Redis alone, 10,000 answers/s: server and Redis CPU per answer, ack latency\n  \
        redis-kafka  (h) server on Redis + Kafka (no worker), 10,000 answers/s\n  \
+       hosted     (i) one hosted game of 10,000 players on the embedded server: phase delivery, acks in the answer storm, frames per socket\n  \
+       hosted-stack  (j) one hosted game of 30,000 players over two instances behind nginx on the Redis Cluster, Kafka and FerretDB (uses the running services)\n  \
        all        a, b, c and d in turn\n  \
-       --smoke    a few seconds of tiny load on the embedded server; checks the report\n\
+       --smoke    a few seconds of tiny load on the embedded server, then a hosted game of 50 players; checks the reports\n\
      \n\
      Output goes to bench-out/<scenario>/. Options after `--` are passed to every\n\
      quiz-loadgen run and override the scenario's (e.g. `-- --steady 60`).\n\
@@ -74,7 +79,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "--no-build" => no_build = true,
             "all" => scenarios.extend(["embedded", "fanout", "fullstack", "idle"]),
             "embedded" | "embedded-memory" | "embedded-mix" | "fanout" | "fullstack" | "idle"
-            | "live-room" | "idle-100q" | "redis" | "redis-kafka" => scenarios.push(a.as_str()),
+            | "live-room" | "idle-100q" | "redis" | "redis-kafka" | "hosted" | "hosted-stack" => {
+                scenarios.push(a.as_str());
+            }
             "-h" | "--help" | "help" => {
                 println!("{}", usage());
                 return Ok(());
@@ -90,12 +97,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if let Some(p) = server_bin {
             bins.server = p;
         }
-        return scenarios::smoke(&bins, &extra);
+        scenarios::smoke(&bins, &extra)?;
+        return hosted::smoke(&bins, &extra);
     }
     if scenarios.is_empty() {
         return Err(usage());
     }
-    let mut bins = build(debug, scenarios.contains(&"fullstack"), no_build)?;
+    let worker = scenarios.contains(&"fullstack") || scenarios.contains(&"hosted-stack");
+    let mut bins = build(debug, worker, no_build)?;
     if let Some(p) = server_bin {
         bins.server = p;
     }
@@ -113,6 +122,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "idle-100q" => scenarios::idle_large(&bins, &extra),
             "redis" => scenarios::networked(&bins, "redis", false, &extra),
             "redis-kafka" => scenarios::networked(&bins, "redis-kafka", true, &extra),
+            "hosted" => hosted::hosted(&bins, &extra),
+            "hosted-stack" => hosted::hosted_stack(&bins, &extra),
             _ => Err(format!("unknown scenario {s}")),
         };
         if let Err(e) = result {

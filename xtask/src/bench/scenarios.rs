@@ -19,7 +19,7 @@ const FD_MARGIN: u64 = 400;
 /// The idle scenario's target.
 const IDLE_TARGET: u64 = 50_000;
 
-fn strings(v: &[&str]) -> Vec<String> {
+pub(super) fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -307,7 +307,7 @@ fn stack_load(rate: &str, ramp_up: &str) -> Vec<String> {
 }
 
 /// Seconds since the epoch: names a run's own Kafka topic and database.
-fn run_stamp() -> u64 {
+pub(super) fn run_stamp() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -371,7 +371,7 @@ fn accepted_answers(addr: &str) -> u64 {
 }
 
 /// Adds a paragraph to the scenario's `summary.md`.
-fn append_summary(dir: &std::path::Path, text: &str) -> Result<(), String> {
+pub(super) fn append_summary(dir: &std::path::Path, text: &str) -> Result<(), String> {
     eprintln!("xtask bench: {text}");
     let summary = dir.join("summary.md");
     let mut md =

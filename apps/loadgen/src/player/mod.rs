@@ -5,8 +5,8 @@
 //! count of open sockets and the join-then-connect step. The rest is split by idea: the
 //! run's timing ([`Plan`], `plan.rs`), the answer-choosing PRNG ([`Rng`], `rng.rs`), the
 //! parsing of what the server sends (`incoming.rs`), the player's answering state
-//! machine ([`player()`], `session.rs`) and the observer's board watching ([`observer()`],
-//! `observer.rs`).
+//! machine ([`player()`], `session.rs`), the observer's board watching ([`observer()`],
+//! `observer.rs`) and a hosted game's players and host ([`hosted`]).
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +23,7 @@ use crate::net::{self, Ws};
 use crate::staleness::Staleness;
 use crate::stats::Stats;
 
+pub mod hosted;
 mod incoming;
 mod observer;
 mod plan;

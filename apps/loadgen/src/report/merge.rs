@@ -168,6 +168,11 @@ pub fn merge(scenario: &str, reports: &[Report]) -> Result<Report, String> {
             by_kind,
         },
         series,
+        hosted: {
+            let parts: Vec<&super::hosted::Hosted> =
+                reports.iter().filter_map(|r| r.hosted.as_ref()).collect();
+            super::hosted::merge_hosted(&parts)
+        },
     })
 }
 

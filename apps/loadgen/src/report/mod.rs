@@ -9,12 +9,14 @@
 //! a written report (`verify.rs`). Everything is re-exported here, so callers name
 //! `crate::report::…` without caring which file an item lives in.
 
+pub mod hosted;
 mod merge;
 pub(crate) mod model;
 mod summary;
 mod verify;
 mod write;
 
+pub use hosted::Hosted;
 pub use merge::merge;
 pub use model::{
     Answers, Boards, Cpu, Errors, Memory, Percentiles, Phases, Report, Second, Sockets,

@@ -250,6 +250,9 @@ pub struct Report {
     pub errors: Errors,
     /// One entry per second.
     pub series: Vec<Second>,
+    /// A hosted game's figures (`--hosted` runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted: Option<super::hosted::Hosted>,
 }
 
 #[cfg(test)]
@@ -330,6 +333,7 @@ pub(crate) mod tests {
                 server_cores: Some(0.5),
                 loadgen_cores: Some(0.2),
             }],
+            hosted: None,
         }
     }
 

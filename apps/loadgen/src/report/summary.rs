@@ -143,6 +143,9 @@ impl Report {
             "errors",
             format!("{} ({})", self.errors.total, errors.replace('|', "/")),
         );
+        if let Some(h) = &self.hosted {
+            s.push_str(&h.summary_md());
+        }
         s
     }
 
@@ -167,6 +170,89 @@ impl Report {
                 .map_or("–".into(), |v| format!("{v:.1}")),
             self.errors.total
         )
+    }
+}
+
+impl super::hosted::Hosted {
+    /// The hosted game's figures as Markdown: the headline rows, then each phase.
+    pub fn summary_md(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "\n## Hosted game `{}`\n\n{} players expected, {} in the game at `start`, {} player sockets here; {} questions, answers within {} s.\n",
+            self.quiz,
+            self.players_expected,
+            self.players_in_game.map_or("?".into(), |n| n.to_string()),
+            self.player_sockets,
+            self.questions,
+            self.answer_window_s
+        );
+        let _ = writeln!(s, "| metric | value |\n|---|---|");
+        let mut row = |k: &str, v: String| {
+            let _ = writeln!(s, "| {k} | {v} |");
+        };
+        row(
+            "phases missed (must be 0)",
+            format!(
+                "{} (on {} sockets)",
+                self.phases_missed, self.sockets_missing_phases
+            ),
+        );
+        let frames = self
+            .frames_per_socket_per_question
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        row("frames per socket per question", frames);
+        row(
+            "game (start to podium delivered)",
+            self.game_s.map_or("–".into(), |v| format!("{v:.1} s")),
+        );
+        row(
+            "server CPU in the game / per player per question",
+            format!(
+                "{} s / {} µs",
+                self.server_cpu_s_game
+                    .map_or("–".into(), |v| format!("{v:.2}")),
+                self.server_cpu_us_per_player_question
+                    .map_or("–".into(), |v| format!("{v:.1}"))
+            ),
+        );
+        row(
+            "load generator cores busy in the game",
+            self.loadgen_cores_game
+                .map_or("–".into(), |v| format!("{v:.2}")),
+        );
+        row(
+            "server memory per player (lobby full)",
+            self.memory_per_player_bytes
+                .map_or("n/a".into(), |b| format!("{:.1} KiB", b / 1024.0)),
+        );
+        let _ = writeln!(
+            s,
+            "\n| seq | phase | question | from | sockets | p50 | p99 | max |\n|---|---|---|---|---|---|---|---|"
+        );
+        for p in &self.phases {
+            let l = &p.latency_us;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                p.seq,
+                p.phase,
+                p.question.map_or("–".into(), |q| (q + 1).to_string()),
+                p.cause,
+                p.sockets,
+                ms(l.p50),
+                ms(l.p99),
+                ms(l.max)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nTimes in ms from the cause (the host's command, or the last answer for an early close) until the frame was at the socket."
+        );
+        s
     }
 }
 

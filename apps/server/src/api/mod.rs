@@ -235,8 +235,8 @@ impl Api {
             return JoinResponse::TooManyRequests(client(
                 "rate_limited",
                 format!(
-                    "at most {} joins per minute from one address",
-                    self.state.limits.max_joins_per_min
+                    "at most {} joins at once, then {} per minute, from one address",
+                    self.state.limits.max_joins_burst, self.state.limits.max_joins_per_min
                 ),
             ));
         }
