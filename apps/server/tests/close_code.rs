@@ -61,6 +61,7 @@ async fn start() -> Server {
             "close-code-admin",
         ])
         .args(["--max-connections-per-ip", "0", "--max-body-bytes", "1024"])
+        .args(["--store", "memory"])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
