@@ -479,7 +479,7 @@ async fn drive(ctx: &Ctx, game: &Game, ws: &mut net::Ws) -> Result<(), String> {
 }
 
 /// In a process without the host: ends the game for this process's sockets once the
-/// podium reached one of them and the others had [`DELIVERY_WAIT`] to get it too (a
+/// podium reached one of them and the others had `DELIVERY_WAIT` to get it too (a
 /// socket that lost the podium would otherwise wait for the run's time bound).
 pub async fn end_after_podium(game: Arc<Game>) {
     loop {
