@@ -185,6 +185,17 @@ impl Phase {
         }
     }
 
+    /// The index of the question this phase shows, paused or not: the open question, or the
+    /// one it reveals or whose board it shows; `None` in the lobby and on the podium.
+    pub fn question(&self) -> Option<usize> {
+        match self.unpaused() {
+            Phase::Question { index, .. }
+            | Phase::Reveal { index, .. }
+            | Phase::Board { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
     /// The players a question (running or paused) waited for when it opened.
     pub fn expected(&self) -> Option<u64> {
         match self.unpaused() {
@@ -229,12 +240,7 @@ impl GameState {
             Phase::Paused { remaining_ms, .. } => Some(remaining_ms.unwrap_or(0)),
             _ => None,
         };
-        let question = match shown {
-            Phase::Question { index, .. }
-            | Phase::Reveal { index, .. }
-            | Phase::Board { index, .. } => Some(*index),
-            _ => None,
-        };
+        let question = self.phase.question();
         let open = match shown {
             Phase::Question {
                 opens_at,

@@ -69,16 +69,27 @@ async fn create(srv: &TestServer) -> String {
     out["host_key"].as_str().unwrap().to_owned()
 }
 
-/// Sends a host command and returns its reply, reading past live frames.
+/// Sends a host command and reads its reply, reading past live frames.
+///
+/// Returns once the host's socket has the phase the command moved to: the room queues a
+/// phase to every socket in one check, so every socket has it queued too. (A phase that a
+/// second command replaces before any check ran is never pushed: phases are state, and the
+/// room pushes the latest; a host does not press twice within a check.)
 async fn command(host: &mut Client, phases: &mut Vec<Value>, cmd: &str) {
     host.send(&json!({"type": "host", "command": cmd})).await;
+    let mut seq = None;
     loop {
         let v = host.recv().await;
         match v["type"].as_str() {
             Some("phase") => phases.push(v),
-            Some("host_ok") => return,
+            Some("host_ok") => seq = v["seq"].as_u64(),
             Some("board" | "answered" | "roster") => {}
             _ => panic!("host command {cmd}: unexpected {v}"),
+        }
+        if let Some(seq) = seq
+            && phases.last().and_then(|p| p["seq"].as_u64()) >= Some(seq)
+        {
+            return;
         }
     }
 }

@@ -273,8 +273,9 @@ impl Games {
         Ok(self.read(quiz, now).await?)
     }
 
-    /// How many players have answered the question open (or paused) in `state`; `None`
-    /// when no question is.
+    /// How many players have answered the question `state` shows ([`Phase::question`]): the
+    /// open (or paused) question, or the one revealed or on the board — there it is the
+    /// count the question closed with; `None` in the lobby and on the podium.
     ///
     /// # Errors
     /// [`Unavailable`].
@@ -283,20 +284,10 @@ impl Games {
         quiz: &QuizId,
         state: &GameState,
     ) -> Result<Option<u64>, Unavailable> {
-        match state.phase.unpaused().open_question() {
+        match state.phase.question() {
             Some(index) => Ok(Some(self.store.answer_count(quiz, index).await?)),
             None => Ok(None),
         }
-    }
-
-    /// How many players answered question `index`, open or closed: the count a question
-    /// closes with, which the server sends before the question's reveal when its throttled
-    /// counts held the last one back.
-    ///
-    /// # Errors
-    /// [`Unavailable`].
-    pub async fn closing_count(&self, quiz: &QuizId, index: usize) -> Result<u64, Unavailable> {
-        Ok(self.store.answer_count(quiz, index).await?)
     }
 
     /// The players in a game's lobby, in join order, up to `limit`, without removed ones.

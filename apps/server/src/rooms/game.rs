@@ -147,7 +147,7 @@ impl Rooms {
         close_removed(&sockets, removed);
         let answered = svc.games().answered(quiz, &state).await?;
         if new_phase {
-            self.final_count(quiz, state.seq, &sockets).await?;
+            self.final_count(quiz, &state, answered, &sockets);
         }
         if !stale.is_empty() {
             self.push_phase(def, &state, &stale, (answered, players))
@@ -213,15 +213,17 @@ impl Rooms {
         Ok(())
     }
 
-    /// Before a new phase: the final answer count of the question phase the sockets had,
-    /// when it moved since they last got it (the last count of a question comes before its
-    /// reveal, whatever the throttle held back).
-    async fn final_count(
+    /// Before a new phase that still shows the question the sockets last had (its reveal,
+    /// its board, a pause): that question's final answer count, `answered` as read for the
+    /// new phase, when it moved since they last got it (the last count of a question comes
+    /// before its reveal, whatever the throttle held back).
+    fn final_count(
         &self,
         quiz: &QuizId,
-        seq: u64,
+        state: &GameState,
+        answered: Option<u64>,
         sockets: &[Arc<SocketEntry>],
-    ) -> Result<(), Unavailable> {
+    ) {
         let last = {
             let rooms = self.lock();
             rooms
@@ -229,12 +231,14 @@ impl Rooms {
                 .and_then(|r| r.game.as_ref())
                 .and_then(|g| g.counts.answered)
         };
-        let Some(last) = last.filter(|l| l.seq != seq) else {
-            return Ok(());
+        let Some(last) = last.filter(|l| l.seq != state.seq) else {
+            return;
         };
-        let answered = self.service.games().closing_count(quiz, last.index).await?;
+        let Some(answered) = answered.filter(|_| state.phase.question() == Some(last.index)) else {
+            return;
+        };
         if answered == last.answered {
-            return Ok(());
+            return;
         }
         let frame = ServerMessage::Answered(AnsweredCountMsg {
             seq: last.seq,
@@ -252,7 +256,6 @@ impl Rooms {
                     .state(Kind::Answered(last.seq), Frame::Shared(json.clone()));
             }
         }
-        Ok(())
     }
 
     /// Within a phase, queues what changed since the sockets last got it: the roster (a
