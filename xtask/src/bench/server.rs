@@ -62,9 +62,9 @@ pub(super) fn start_server(
     let addr = format!("127.0.0.1:{port}");
     let mut args = server_load_flags();
     args.extend(["--listen".to_owned(), addr.clone()]);
-    // In memory unless the scenario gives a data directory (the durable embedded server):
-    // no quiz-data/ is written into the source tree.
-    if !extra.iter().any(|a| a == "--data-dir") {
+    // In memory unless the scenario gives a data directory (the durable embedded server)
+    // or a store of its own: no quiz-data/ is written into the source tree.
+    if !extra.iter().any(|a| a == "--data-dir" || a == "--store") {
         args.extend(["--store".to_owned(), "memory".to_owned()]);
     }
     args.extend_from_slice(extra);
