@@ -98,6 +98,15 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 2: the library: each quiz's mode in a column (search lists it), and the ids of
+    // deleted quizzes, which stay taken.
+    "
+    ALTER TABLE quizzes ADD COLUMN mode TEXT NOT NULL DEFAULT 'self_paced';
+    UPDATE quizzes SET mode = coalesce(json_extract(body, '$.mode'), 'self_paced');
+    CREATE TABLE deleted_quizzes (
+        id TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.
