@@ -26,7 +26,8 @@ use std::sync::Arc;
 
 use crate::names::DenyList;
 use crate::ports::{
-    GameStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
+    GameStore, MediaStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog,
+    Scoreboard,
 };
 
 mod answers;
@@ -91,6 +92,8 @@ pub struct Ports {
     pub bus: Arc<dyn RoomBus>,
     /// Hosted games' states.
     pub games: Arc<dyn GameStore>,
+    /// Images on questions.
+    pub media: Arc<dyn MediaStore>,
 }
 
 /// The use cases over one set of ports (cheap to clone: every part is shared).
