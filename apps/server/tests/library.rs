@@ -618,3 +618,52 @@ async fn a_host_console_open_on_the_lobby_plays_the_updated_quiz() {
         }
     }
 }
+
+#[tokio::test]
+async fn no_free_id_for_a_version_or_a_copy_is_quiz_exists() {
+    let srv = start(config()).await;
+    // 62 characters: "-v2" would make 65, past the 64 an id may have.
+    let long = format!("long{}", "x".repeat(58));
+    create(&srv, &small_quiz(&long, 1)).await;
+    srv.join(&long, "Ann").await;
+    let (s, b) = srv
+        .http(
+            "PUT",
+            &format!("/api/quizzes/{long}"),
+            Some(&small_quiz(&long, 2)),
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b), b["field"].as_str()),
+        (409, "quiz_exists", Some("id")),
+        "{b}"
+    );
+    let (_, got) = srv
+        .http("GET", &format!("/api/quizzes/{long}"), None, &[])
+        .await;
+    assert_eq!(
+        got["questions"].as_array().map(Vec::len),
+        Some(1),
+        "unchanged"
+    );
+    let (s, b) = srv
+        .http(
+            "POST",
+            &format!("/api/quizzes/{long}/duplicate"),
+            None,
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!((s, code(&b)), (409, "quiz_exists"), "{b}");
+    // Naming the copy's id works.
+    let (s, b) = srv
+        .http(
+            "POST",
+            &format!("/api/quizzes/{long}/duplicate"),
+            Some(&json!({"id": "short"})),
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!((s, &b["id"]), (201, &json!("short")));
+}
