@@ -2,6 +2,124 @@
 // `cargo xtask contracts` regenerates it; `cargo xtask test` fails when it is stale.
 
 export interface paths {
+    "/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quiz library: quizzes whose id or title contains `q` (case-insensitive), by
+         *     title then id, a page at a time, each with its players and game (admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Text to look for in ids and titles (at most 200 characters; empty: every quiz). */
+                    q?: string;
+                    /** @description Quizzes to skip (default 0). */
+                    offset?: number;
+                    /** @description Quizzes to return, 1–100 (default 20). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of the library. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["LibraryOut"];
+                    };
+                };
+                /**
+                 * @description Paging out of range (`bad_parameter`, naming `offset` or `limit`) or a search text
+                 *     over 200 characters (`bad_parameter`, naming `q`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/quizzes": {
         parameters: {
             query?: never;
@@ -299,9 +417,264 @@ export interface paths {
                 };
             };
         };
-        put?: never;
+        /**
+         * Update a quiz (admin key, or the quiz's host key in `X-Host-Key`): replaced in place
+         *     while nobody has played it; once played, saved as a new quiz `{quiz}-vN` and the
+         *     old one left as it is, results included.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QuizIn"];
+                };
+            };
+            responses: {
+                /** @description Nobody had played the quiz: replaced in place (`copied: false`). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["SavedOut"];
+                    };
+                };
+                /**
+                 * @description The quiz had been played: saved as a new quiz `{quiz}-vN` (`copied: true`), the old
+                 *     one and its results unchanged.
+                 */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["SavedOut"];
+                    };
+                };
+                /**
+                 * @description Malformed quiz id (`bad_quiz_id`), the definition breaks a rule (`invalid_quiz`,
+                 *     with the field; an `id` other than the path's too), or the body is not a JSON object
+                 *     (`bad_json`, `bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No `-vN` id is free for the new version (`quiz_exists`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         post?: never;
-        delete?: never;
+        /**
+         * Delete a quiz (admin key, or the quiz's host key in `X-Host-Key`); refused while a
+         *     hosted game of it is live. The id stays taken.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. The id stays taken. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed quiz id (`bad_quiz_id`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description A hosted game of the quiz is past its lobby and before its podium (`game_live`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -417,6 +790,281 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quizzes/{quiz}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy a quiz as a new open quiz (admin key, or the quiz's host key in
+         *     `X-Host-Key`); the body is optional.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DuplicateIn"];
+                };
+            };
+            responses: {
+                /**
+                 * @description The copy, shaped like the create response (with `host_key` and `host_url` for a
+                 *     hosted quiz).
+                 */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["QuizOut"];
+                    };
+                };
+                /**
+                 * @description Malformed quiz id (`bad_quiz_id`), a body field that breaks a rule (`invalid_quiz`,
+                 *     with the field), or a body that is not a JSON object (`bad_json`,
+                 *     `bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The id asked for is taken, or no `-copy-N` id is free (`quiz_exists`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quizzes/{quiz}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a quiz's full definition, answer key included, as `POST /quizzes` accepts it
+         *     (admin key, or the quiz's host key in `X-Host-Key`).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /**
+                 * @description The quiz's full definition, answer key included, exactly as `POST /quizzes` accepts
+                 *     it.
+                 */
+                200: {
+                    headers: {
+                        /** @description `attachment; filename="{quiz}.json"`. */
+                        "CONTENT-DISPOSITION": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": unknown;
+                    };
+                };
+                /** @description Malformed quiz id (`bad_quiz_id`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1587,6 +2235,16 @@ export interface components {
             message: string;
         };
         /**
+         * DuplicateIn
+         * @description The body of a duplicate request (optional, and so is each field).
+         */
+        DuplicateIn: {
+            /** @description The copy's id; by default `{quiz}-copy`, or the first free `{quiz}-copy-N`. */
+            id?: string;
+            /** @description The copy's title; by default "{title} (copy)". */
+            title?: string;
+        };
+        /**
          * EntryOut
          * @description One leaderboard line.
          */
@@ -1780,6 +2438,63 @@ export interface components {
             players: number;
             /** @description Quiz id. */
             quiz: string;
+        };
+        /**
+         * LibraryEntryOut
+         * @description One quiz of the library.
+         */
+        LibraryEntryOut: {
+            /**
+             * @description The hosted game's phase (`lobby`, `question`, `reveal`, `board`, `paused`,
+             *     `podium`), or null for a self-paced quiz or a game not opened yet.
+             */
+            game?: string;
+            /** @description Quiz id. */
+            id: string;
+            /** @description `self_paced` or `hosted`. */
+            mode: components["schemas"]["ModeDto"] & unknown;
+            /**
+             * @description Whether it has been played (anyone joined, or its hosted game left the lobby): an
+             *     update then saves a new version instead of changing it.
+             */
+            played: boolean;
+            /**
+             * Format: uint64
+             * @description Players who have joined.
+             */
+            players: number;
+            /**
+             * Format: uint64
+             * @description Number of questions.
+             */
+            questions: number;
+            /** @description Open or closed. */
+            status: components["schemas"]["StatusDto"] & unknown;
+            /** @description Title. */
+            title: string;
+        };
+        /**
+         * LibraryOut
+         * @description A page of the library.
+         */
+        LibraryOut: {
+            /**
+             * Format: uint64
+             * @description The page's limit.
+             */
+            limit: number;
+            /**
+             * Format: uint64
+             * @description The page's offset.
+             */
+            offset: number;
+            /** @description The page, by title then id. */
+            quizzes: components["schemas"]["LibraryEntryOut"][];
+            /**
+             * Format: uint64
+             * @description Quizzes matching `q` in all.
+             */
+            total: number;
         };
         /**
          * @description How a quiz is played.
@@ -2079,6 +2794,20 @@ export interface components {
              * @description Score.
              */
             score: number;
+        };
+        /**
+         * SavedOut
+         * @description What an update saved.
+         */
+        SavedOut: {
+            /** @description `true` when the quiz had been played and was saved as a new quiz. */
+            copied: boolean;
+            /** @description The new version's host key (a hosted quiz saved as a copy only). */
+            host_key?: string;
+            /** @description The new version's host console, key included (a hosted quiz saved as a copy only). */
+            host_url?: string;
+            /** @description The quiz saved: the same id, or the new version's. */
+            quiz: string;
         };
         /**
          * ScoringDto
