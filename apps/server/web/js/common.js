@@ -4,7 +4,8 @@
 
 import { t, num, ordinal } from './i18n.js';
 
-export const $ = (id) => document.getElementById(id);
+/** The page's element with that id (typed loosely: each page knows its own elements). */
+export const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 
 export function setText(node, text) {
   if (node && node.textContent !== text) node.textContent = text;
@@ -50,6 +51,7 @@ export function pickedIndexes(a) {
 }
 
 /** The result of an answer: "correct", "partial", "wrong" or "counted". */
+/** @param {import('@contracts').AnswerResultMsg | import('@contracts').AnsweredMsg | import('@contracts').YouMsg} m */
 export function outcomeOf(m) {
   const o = m && m.outcome;
   if (o === 'correct' || o === 'partial' || o === 'wrong' || o === 'counted') return o;
@@ -80,6 +82,8 @@ export function tileBadge(i) {
 }
 
 /** Time left of the question of phase frame `ph`, in ms (frozen while paused). */
+/** @param {import('@contracts').Frame<'phase'>} ph
+ * @param {number} serverNow */
 export function timeLeft(ph, serverNow) {
   const q = ph && ph.question;
   if (!q) return 0;
@@ -99,6 +103,8 @@ export function showTimer(fill, label, left, limit, text) {
 }
 
 /** A board line: rank, name, score; `opts.mine` marks this player's, `opts.mover` a move. */
+/** @param {import('@contracts').EntryMsg} e
+ * @param {{mine?: boolean, mover?: {from: number, to: number}}} [opts] */
 export function entryRow(e, opts) {
   const o = opts || {};
   const li = make('li');
@@ -118,6 +124,8 @@ export function entryRow(e, opts) {
 }
 
 /** The podium's lines (first, second, third), `mine` marking this player's. */
+/** @param {import('@contracts').EntryMsg[]} podium
+ * @param {string | null} mine */
 export function podiumRows(podium, mine) {
   return podium.map((e) => {
     const li = make('li', 'place place-' + e.rank + (e.player === mine ? ' me' : ''));

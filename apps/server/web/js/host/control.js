@@ -60,6 +60,8 @@ export function connected() {
 
 export function connectionLost() { C.kicks = []; }
 
+/** @param {import('@contracts').Frame<'phase'> | null} prev
+ * @param {import('@contracts').Frame<'phase'>} msg */
 export function phaseChanged(prev, msg) {
   if (msg.phase === 'podium' && C.reportSeq !== msg.seq) {
     C.reportSeq = msg.seq;
@@ -67,6 +69,7 @@ export function phaseChanged(prev, msg) {
   }
 }
 
+/** @param {import('@contracts').Frame<'host_ok'>} msg */
 export function onHostOk(msg) {
   if (msg.command === 'kick') {
     const player = C.kicks.shift();
@@ -79,6 +82,7 @@ export function onHostOk(msg) {
   showStatus(t('done.' + msg.command), 'ok');
 }
 
+/** @param {import('@contracts').Frame<'error'>} msg */
 export function onError(msg) {
   if (msg.code === 'unknown_player' && C.kicks.length) {
     H.roster.delete(C.kicks.shift());
@@ -175,6 +179,7 @@ async function loadReport() {
   setText(el.reportStatus, t('report.loading'));
   try {
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/report', { headers: { Accept: 'application/json' } });
+    /** @type {import('@contracts').Api<'ReportOut'> & Partial<import('@contracts').Api<'ApiError'>>} */
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok || !body || !Array.isArray(body.questions)) throw new Error((body && body.message) || 'HTTP ' + res.status);
@@ -271,7 +276,7 @@ function renderRoster() {
   if (el.players.dataset.key === key) return;
   el.players.dataset.key = key;
   const focused = document.activeElement && el.players.contains(document.activeElement)
-    ? document.activeElement.dataset.player : null;
+    ? /** @type {HTMLElement} */ (document.activeElement).dataset.player : null;
   const over = H.phase && H.phase.phase === 'podium';
   const items = entries.map(([player, name]) => {
     const li = make('li');

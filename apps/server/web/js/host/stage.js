@@ -74,6 +74,7 @@ function drawQr(url) {
 }
 
 /** "Question 2 of 5", "Lobby: waiting for players", "Paused · …". */
+/** @param {import('@contracts').Frame<'phase'>} ph */
 export function phaseLabel(ph) {
   const paused = ph.phase === 'paused';
   const view = paused ? (ph.paused_from || 'question') : ph.phase;
@@ -122,6 +123,8 @@ export function fullscreen() {
   if (target.requestFullscreen) target.requestFullscreen().catch(() => {});
 }
 
+/** @param {import('@contracts').Frame<'phase'> | null} prev
+ * @param {import('@contracts').Frame<'phase'>} msg */
 export function phaseChanged(prev, msg) {
   const fresh = !prev || prev.seq !== msg.seq;
   if (!fresh || !prev) {
@@ -133,6 +136,7 @@ export function phaseChanged(prev, msg) {
   music(msg);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 function music(msg) {
   if (msg.phase === 'lobby') sound.startMusic();
   else sound.stopMusic();
@@ -184,6 +188,7 @@ function renderLobbyNames() {
   el.lobbyNames.replaceChildren(...names.map((n) => make('li', 'lobby-name', n)));
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderQuestion(ph) {
   const q = ph.question;
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: ph.question_count || 0 }));
@@ -210,6 +215,7 @@ function renderQuestion(ph) {
   tickCountdown(ph);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function tickCountdown(ph) {
   const q = ph.question;
   const left = timeLeft(ph, serverNow());
@@ -219,6 +225,7 @@ function tickCountdown(ph) {
   lastSecs = secs;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderReveal(ph) {
   const q = ph.question;
   const r = ph.reveal;
@@ -278,6 +285,7 @@ function renderReveal(ph) {
   setText(el.rExplanation, expl);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderBoard(ph) {
   const b = ph.board;
   const q = ph.question;
@@ -292,6 +300,7 @@ function renderBoard(ph) {
   el.bEmpty.hidden = top.length > 0;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderPodium(ph) {
   const podium = Array.isArray(ph.podium) ? ph.podium : [];
   const key = ph.seq + '|' + JSON.stringify(podium) + '|' + document.documentElement.lang;

@@ -32,6 +32,7 @@ function shownTotal() {
   return a ? Math.max(0, S.total - a.points) : S.total;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 export function onPhase(msg) {
   if (!Number.isFinite(msg.seq)) return;
   const first = !S.phaseOnSocket;
@@ -90,6 +91,7 @@ export function onPhase(msg) {
   renderHosted();
 }
 
+/** @param {import('@contracts').Frame<'answered'>} msg */
 export function onAnswered(msg) {
   if (!S.phase || msg.seq !== S.phaseSeq) return; // counts of another phase
   if (Number.isFinite(msg.answered) && Number.isFinite(msg.expected)) {
@@ -99,6 +101,7 @@ export function onAnswered(msg) {
 }
 
 /** Joins and removals within a phase: the player count and a question's expected. */
+/** @param {import('@contracts').Frame<'roster'>} msg */
 export function onRoster(msg) {
   if (!S.phase || msg.seq !== S.phaseSeq) return; // another phase's
   if (Number.isFinite(msg.players)) S.players = msg.players;
@@ -106,6 +109,7 @@ export function onRoster(msg) {
   renderHosted();
 }
 
+/** @param {import('@contracts').Frame<'answer_result'>} msg */
 export function onHostedAnswerResult(msg) {
   const p = S.pending.get(msg.answer_id);
   if (p) {
@@ -129,6 +133,7 @@ export function renderHostedScore() {
   setText(el.myRank, r && r.rank ? t('score.rank', { rank: r.rank, n: Math.max(r.players || 0, r.rank) }) : '');
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function phaseLabel(ph, view) {
   const q = ph.question;
   const n = ph.question_count || 0;
@@ -249,6 +254,8 @@ function pausedRemaining() {
   return ph && ph.question ? ph.question.closes_at - ph.server_time : 0;
 }
 
+/** @param {import('@contracts').PhaseQuestionMsg} q
+ * @param {import('@contracts').RevealMsg} r */
 function renderHostedReveal(q, r) {
   const type = TYPES.includes(r.type) ? r.type : qType(q);
   const you = r.you;
@@ -336,8 +343,9 @@ function renderHostedBoard(b) {
   setText(el.hMove, move);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderHostedPodium(ph) {
-  const b = ph.board || {};
+  const b = ph.board || /** @type {Partial<import('@contracts').PhaseBoardMsg>} */ ({});
   const me = b.me;
   const players = Math.max(b.players | 0, me ? me.rank : 0);
   setText(el.hFinalRank, me && me.rank ? t('podium.you_finished', { place: ordinal(me.rank), n: players }) : t('podium.over'));

@@ -7,6 +7,8 @@ import { S, el, serverNow, isHosted, isPending, waitingAnswer } from './state.js
 import { pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI, setNote } from './answers.js';
 import { renderHosted, renderHostedScore } from './hosted.js';
 
+/** @param {Partial<import('@contracts').BoardMsg>} b
+ * @param {boolean} [fromSnapshot] */
 export function renderBoard(b, fromSnapshot) {
   if (Number.isFinite(b.seq)) S.lastSeq = b.seq;
   if (fromSnapshot && S.link) S.link.syncClock(b.server_time);
