@@ -51,8 +51,8 @@ fn not_a_workbook() -> RowError {
     RowError::file("not an .xlsx workbook (an Excel 2007+ zip archive); save the sheet as .xlsx")
 }
 
-/// The declared shared-string counts in `xml` (`uniqueCount="N"`), the largest first
-/// refused: `Err` with the count.
+/// The declared shared-string counts in `xml` (`uniqueCount="N"`): `Err` with the first
+/// one past the limit (`u64::MAX` for one too long to read).
 fn declared_counts(xml: &[u8]) -> Result<(), u64> {
     const KEY: &[u8] = b"uniqueCount";
     let mut rest = xml;
@@ -75,8 +75,12 @@ fn declared_counts(xml: &[u8]) -> Result<(), u64> {
     Ok(())
 }
 
-/// Unpacks every entry once, counting: refuses an archive past the limits before calamine
-/// reads it.
+/// How much of the previous chunk is searched again with the next, so that an attribute
+/// split between two chunks is seen whole (the key, its `=`, quotes and 13 digits fit).
+const OVERLAP: usize = 64;
+
+/// Unpacks every entry once, counting, through one small buffer: refuses an archive past
+/// the limits before calamine reads it, holding at most a chunk of it.
 fn check_archive(bytes: &[u8]) -> Result<(), RowError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| not_a_workbook())?;
     if zip.len() > MAX_ENTRIES {
@@ -85,34 +89,35 @@ fn check_archive(bytes: &[u8]) -> Result<(), RowError> {
             zip.len()
         )));
     }
-    let too_large = || {
-        RowError::file(format!(
-            "the workbook unpacks to more than {MAX_UNZIPPED} bytes; a quiz sheet needs far less"
-        ))
-    };
     let mut total = 0u64;
-    let mut buf = Vec::new();
+    let mut buf = vec![0u8; OVERLAP + 64 * 1024];
     for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(|_| not_a_workbook())?;
-        buf.clear();
-        let budget = MAX_UNZIPPED - total;
-        entry
-            .take(budget + 1)
-            .read_to_end(&mut buf)
-            .map_err(|_| not_a_workbook())?;
-        total += buf.len() as u64;
-        if total > MAX_UNZIPPED {
-            return Err(too_large());
-        }
-        if let Err(n) = declared_counts(&buf) {
-            let n = if n == u64::MAX {
-                "too many".to_owned()
-            } else {
-                n.to_string()
-            };
-            return Err(RowError::file(format!(
-                "the workbook declares {n} shared strings; at most {MAX_SHARED_STRINGS}"
-            )));
+        let mut entry = zip.by_index(i).map_err(|_| not_a_workbook())?;
+        let mut kept = 0;
+        loop {
+            let n = entry.read(&mut buf[kept..]).map_err(|_| not_a_workbook())?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > MAX_UNZIPPED {
+                return Err(RowError::file(format!(
+                    "the workbook unpacks to more than {MAX_UNZIPPED} bytes; a quiz sheet needs far less"
+                )));
+            }
+            if let Err(n) = declared_counts(&buf[..kept + n]) {
+                let n = if n == u64::MAX {
+                    "too many".to_owned()
+                } else {
+                    n.to_string()
+                };
+                return Err(RowError::file(format!(
+                    "the workbook declares {n} shared strings; at most {MAX_SHARED_STRINGS}"
+                )));
+            }
+            let end = kept + n;
+            kept = end.min(OVERLAP);
+            buf.copy_within(end - kept..end, 0);
         }
     }
     Ok(())
