@@ -57,6 +57,8 @@ const PAGES = [
   [/^\/$/, 'index.html'],
   [/^\/create$/, 'create.html'],
   [/^\/host\/[^/]+$/, 'host.html'],
+  [/^\/library$/, 'library.html'],
+  [/^\/edit$/, 'edit.html'],
 ];
 const TYPES = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8' };
 export const SECURITY_HEADERS = {

@@ -8,6 +8,7 @@ import { S, el, serverNow, isPending, waitingAnswer, savePending } from './state
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
 import { sound } from './main.js';
 import { renderBoard, renderScore } from './view.js';
+import { questionImage } from '../media.js';
 
 /** The question that takes answers now, or null. */
 export function hostedOpenQuestion() {
@@ -210,6 +211,7 @@ function renderHostedQuestion(q, view, paused, content) {
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: S.phase.question_count || 0 }));
   setText(el.qPoints, pointsLabel(q));
   setText(el.prompt, q.prompt);
+  questionImage(el.prompt, q.image);
   if (S.hQuestion !== q.id || el.options.dataset.key !== answerUIKey(q, true)) {
     buildAnswerUI(q, true);
     S.hQuestion = q.id;
