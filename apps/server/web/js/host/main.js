@@ -32,6 +32,7 @@ export const H = {
   everConnected: false, // a phase frame arrived on any socket
   stopped: false,       // no more reconnecting (bad key, unknown quiz)
   seq: -Infinity,       // highest phase seq shown
+  /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // latest phase frame
   content: null,        // latest phase frame that is not "paused"
   counts: null,         // {answered, expected} of the open question
@@ -134,6 +135,7 @@ async function diagnose() {
   try {
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/game', { headers: { Accept: 'application/json' } });
     if (res.ok) return false;
+    /** @type {import('@contracts').Api<'ApiError'>} */
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
     const code = body && body.code;
@@ -157,6 +159,7 @@ export function stop(message) {
   render();
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 function onPhase(msg) {
   if (!Number.isFinite(msg.seq)) return;
   const first = !H.phaseOnSocket;
@@ -197,6 +200,7 @@ async function fetchRoster() {
       const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/leaderboard?limit=100&offset=' + page * 100,
         { headers: { Accept: 'application/json' } });
       if (!res.ok) break;
+      /** @type {import('@contracts').Api<'LeaderboardOut'>} */
       const body = await res.json();
       const entries = body && Array.isArray(body.entries) ? body.entries : [];
       addToRoster(entries);
@@ -215,6 +219,7 @@ export function addToRoster(entries) {
   }
 }
 
+/** @param {import('@contracts').Frame<'answered'>} msg */
 function onAnswered(msg) {
   if (!H.phase || msg.seq !== H.seq) return; // counts of another phase
   if (Number.isFinite(msg.answered) && Number.isFinite(msg.expected)) {
@@ -224,6 +229,7 @@ function onAnswered(msg) {
 }
 
 /** Joins and removals within a phase: the count, the lobby's list, a question's expected. */
+/** @param {import('@contracts').Frame<'roster'>} msg */
 function onRoster(msg) {
   if (!H.phase || msg.seq !== H.seq) return; // another phase's
   if (Number.isFinite(msg.players)) H.players = msg.players;
@@ -234,6 +240,7 @@ function onRoster(msg) {
   render();
 }
 
+/** @param {import('@contracts').Frame<'board'>} msg */
 function onBoard(msg) {
   // The live board is not shown (the host shows the board between questions), but it
   // follows joins and kicks, which send no phase frame: the lobby's phase frame lists the
