@@ -36,7 +36,7 @@ const focusable = (n) => n instanceof HTMLInputElement || n instanceof HTMLTextA
 export function showFieldError(field, message) {
   const node = target(field);
   if (!node) return null;
-  const input = focusable(node) ? node : node.querySelector('input, textarea, select');
+  const input = /** @type {HTMLElement|null} */ (focusable(node) ? node : node.querySelector('input, textarea, select'));
   const p = document.createElement('p');
   p.className = 'field-error';
   p.id = 'field-error-' + (++count);
@@ -65,6 +65,6 @@ export function clearFieldError(input) {
 }
 
 export function clearFieldErrors() {
-  for (const n of document.querySelectorAll('#editor [data-error-id]')) clearFieldError(n);
+  for (const n of document.querySelectorAll('#editor [data-error-id]')) clearFieldError(/** @type {HTMLElement} */ (n));
   for (const n of document.querySelectorAll('#editor .field-error:not(#json-error)')) n.remove();
 }

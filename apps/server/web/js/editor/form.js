@@ -10,7 +10,10 @@ import { qType, getAt, fieldName, MAX_OPTIONS, MIN_OPTIONS, MAX_ACCEPTED } from 
 const $ = (id) => document.getElementById(id);
 const domId = (path) => 'f-' + path.replace(/\./g, '-');
 
-/** An input bound to `path` of the model. */
+/**
+ * An input, select or textarea bound to `path` of the model.
+ * @returns {any}
+ */
 function bound(tag, path, kind, type) {
   const n = /** @type {HTMLInputElement} */ (document.createElement(tag));
   if (type) n.type = type;
@@ -47,7 +50,7 @@ export function fillSettings(def, saved) {
     if (input.type === 'radio') input.checked = v === input.value || (v === undefined && input.value === 'self_paced');
     else if (kind === 'bool') input.checked = v === undefined ? input.dataset.path === 'hosted.end_early' : !!v;
     else if (kind === 'names') input.checked = v === 'generated';
-    else if (input.tagName === 'SELECT') input.value = v === undefined ? /** @type {HTMLSelectElement} */ (input).options[0].value : String(v);
+    else if (node instanceof HTMLSelectElement) node.value = v === undefined ? node.options[0].value : String(v);
     else input.value = v === undefined || v === null ? '' : String(v);
   }
   $('hosted-settings').hidden = def.mode !== 'hosted';

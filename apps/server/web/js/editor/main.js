@@ -192,7 +192,8 @@ async function save(ev) {
   if (res.status === 401) { setAdminKey(''); askKey(t('admin.error.unauthorized')); return; }
   const field = typeof d.field === 'string' ? d.field : '';
   const message = errorText(res);
-  const shown = field ? showFieldError(field, message) : null;
+  // At the field, the server's own sentence (it names the rule); elsewhere, with its code.
+  const shown = field ? showFieldError(field, typeof d.message === 'string' && d.message ? d.message : message) : null;
   notice('ed-alert', 'error', [t('ed.not_saved'), ' ', shown ? t('ed.see_field') : message]);
   if (shown) shown.focus(); else $('save').focus();
 }
