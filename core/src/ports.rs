@@ -16,7 +16,7 @@ use crate::model::{
     AnswerRecord, AnswerResult, ApplySummary, ArchivedStanding, Player, QuizSummary, Ranked,
     Recorded, ScoreEvent, Standing,
 };
-use crate::quiz::{Quiz, QuizStatus};
+use crate::quiz::{Quiz, QuizMode, QuizStatus};
 use crate::time::Timestamp;
 
 /// The source of an infrastructure failure, kept opaque so no vendor type leaks.
@@ -36,7 +36,89 @@ pub enum CatalogError {
     Unavailable(#[source] Source),
 }
 
+/// The largest page [`QuizCatalog::search`] is asked for.
+pub const MAX_SEARCH_LIMIT: u64 = 100;
+
+/// What [`QuizCatalog::search`] looks for: quizzes whose id or title contains `text`
+/// (case-insensitively: both sides lowercased by Unicode's simple rules; an empty text
+/// matches every quiz), ordered by title then id (both by their UTF-8 bytes), the page from
+/// `offset` of at most `limit` quizzes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizQuery {
+    text: String,
+    /// Matching quizzes to skip.
+    pub offset: u64,
+    /// Most quizzes to return (1–[`MAX_SEARCH_LIMIT`]; the caller checks the range).
+    pub limit: u64,
+}
+
+/// A quiz as the library lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedQuiz {
+    /// Its id, title, question count and status.
+    pub summary: QuizSummary,
+    /// Self-paced or hosted.
+    pub mode: QuizMode,
+}
+
+/// One page of a [`QuizCatalog::search`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuizPage {
+    /// How many quizzes match in all (not only on this page).
+    pub total: u64,
+    /// The page, in the query's order.
+    pub quizzes: Vec<ListedQuiz>,
+}
+
+impl QuizQuery {
+    /// A query for `text` (trimmed), the page at `offset` of at most `limit` quizzes.
+    pub fn new(text: &str, offset: u64, limit: u64) -> Self {
+        Self {
+            text: text.trim().to_lowercase(),
+            offset,
+            limit,
+        }
+    }
+
+    /// The text looked for, lowercased.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether a quiz with this id and title matches.
+    pub fn matches(&self, id: &QuizId, title: &str) -> bool {
+        self.text.is_empty()
+            || id.as_str().to_lowercase().contains(&self.text)
+            || title.to_lowercase().contains(&self.text)
+    }
+
+    /// The page of `quizzes` (every quiz of a catalog, in any order) this query asks for:
+    /// the rule every adapter's [`QuizCatalog::search`] follows, for those that filter in
+    /// process.
+    pub fn page(&self, quizzes: impl IntoIterator<Item = ListedQuiz>) -> QuizPage {
+        let mut found: Vec<ListedQuiz> = quizzes
+            .into_iter()
+            .filter(|q| self.matches(&q.summary.id, &q.summary.title))
+            .collect();
+        found.sort_by(|a, b| {
+            (a.summary.title.as_str(), a.summary.id.as_str())
+                .cmp(&(b.summary.title.as_str(), b.summary.id.as_str()))
+        });
+        let total = found.len() as u64;
+        let skip = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        QuizPage {
+            total,
+            quizzes: found.into_iter().skip(skip).take(take).collect(),
+        }
+    }
+}
+
 /// Stores quiz definitions, answer keys included (server side only).
+///
+/// A deleted quiz's id stays taken: [`QuizCatalog::create`] refuses it as it refuses a
+/// stored one, so tokens, scores and results left under that id are never mistaken for a
+/// new quiz's.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait QuizCatalog: Send + Sync {
@@ -65,8 +147,33 @@ pub trait QuizCatalog: Send + Sync {
     /// [`CatalogError::NotFound`] for an unknown id; [`CatalogError::Unavailable`].
     async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError>;
 
+    /// The page of quizzes `query` asks for, with the number matching in all; deleted quizzes
+    /// are not listed.
+    ///
+    /// # Errors
+    /// [`CatalogError::Unavailable`] only.
+    async fn search(&self, query: &QuizQuery) -> Result<QuizPage, CatalogError>;
+
+    /// Replaces a stored quiz's definition (its id is the key), status and creation time
+    /// included, as one write: a reader sees the old quiz or the new one, never a mix.
+    ///
+    /// # Errors
+    /// [`CatalogError::NotFound`] when no quiz has that id (or it was deleted; nothing is
+    /// stored then); [`CatalogError::Unavailable`].
+    async fn update(&self, quiz: &Quiz) -> Result<(), CatalogError>;
+
+    /// Deletes a quiz: [`QuizCatalog::get`], [`QuizCatalog::status`] and
+    /// [`QuizCatalog::search`] no longer find it, and its id stays taken
+    /// ([`QuizCatalog::create`] refuses it with [`CatalogError::AlreadyExists`]).
+    ///
+    /// # Errors
+    /// [`CatalogError::NotFound`] when no quiz has that id (a second delete included);
+    /// [`CatalogError::Unavailable`].
+    async fn delete(&self, id: &QuizId) -> Result<(), CatalogError>;
+
     /// A quiz's status, as [`QuizCatalog::get`] would report it; `Ok(None)` when there is
-    /// no such quiz. Quizzes are immutable apart from their status, so a cache revalidates
+    /// no such quiz. A quiz changes in place only by [`QuizCatalog::update`], which the
+    /// library allows only before anyone has joined, so a cache revalidates
     /// with this instead of reading every question again; an adapter overrides it when it
     /// can read the status more cheaply than the whole quiz.
     ///

@@ -87,6 +87,9 @@ macro_rules! catalog_suite {
             create_never_overwrites,
             status_changes_and_unknown_ids,
             answer_keys_survive_storage,
+            search_filters_orders_and_pages,
+            update_replaces_in_place,
+            delete_hides_and_keeps_the_id,
         );
     };
 }

@@ -18,6 +18,14 @@
 //! new one where none does), until it is called again. `create` writes `quiz_status` only
 //! if it is missing, so a status change racing the creation is not undone. Two concurrent
 //! `set_status` calls may leave the two documents different; `quiz_status` is what counts.
+//!
+//! `update` replaces the `quizzes` document (one write: readers see the old quiz or the new
+//! one), then sets `quiz_status`. `delete` replaces the document with a tombstone
+//! `{_id, deleted: true}` and removes the `quiz_status` document: the `_id` stays taken, so
+//! `create`'s insert is refused by the server as for any stored quiz, and every read treats
+//! a tombstone as no quiz. `search` projects the small fields of every quiz and filters and
+//! pages them with the core's rule ([`QuizQuery::page`]), so case folding and ordering are
+//! the same as on the other adapters.
 
 use std::collections::HashMap;
 
@@ -26,8 +34,8 @@ use futures_util::TryStreamExt;
 use mongodb::bson::{self, Bson, Document, doc};
 use serde::Deserialize;
 
-use quiz_core::ports::{CatalogError, QuizCatalog};
-use quiz_core::quiz::{Quiz, QuizStatus};
+use quiz_core::ports::{CatalogError, ListedQuiz, QuizCatalog, QuizPage, QuizQuery};
+use quiz_core::quiz::{Quiz, QuizMode, QuizStatus};
 use quiz_core::{QuizId, QuizSummary};
 
 use crate::error::{MongoError, is_duplicate_key};
@@ -41,6 +49,17 @@ struct SummaryDoc {
     title: String,
     status: QuizStatus,
     question_count: usize,
+    #[serde(default)]
+    mode: QuizMode,
+}
+
+/// The filter that leaves tombstones out.
+fn live() -> Document {
+    doc! { "deleted": { "$exists": false } }
+}
+
+fn tombstone(d: &Document) -> bool {
+    d.get_bool("deleted").unwrap_or(false)
 }
 
 /// A `quiz_status` document (besides its `_id`).
@@ -83,6 +102,56 @@ fn decode(id: &QuizId, mut d: Document) -> Result<Quiz, MongoError> {
 }
 
 impl MongoStore {
+    /// Every stored quiz's summary and mode, in no particular order, with the status
+    /// `quiz_status` gives where it has one.
+    async fn listed(&self) -> Result<Vec<ListedQuiz>, MongoError> {
+        let docs: Vec<Document> = self
+            .quizzes
+            .find(live())
+            .projection(doc! { "title": 1, "status": 1, "question_count": 1, "mode": 1 })
+            .await
+            .map_err(|e| MongoError::driver("find in quizzes", e))?
+            .try_collect()
+            .await
+            .map_err(|e| MongoError::driver("read cursor of quizzes", e))?;
+        let statuses: Vec<Document> = self
+            .statuses
+            .find(doc! {})
+            .await
+            .map_err(|e| MongoError::driver("find in quiz_status", e))?
+            .try_collect()
+            .await
+            .map_err(|e| MongoError::driver("read cursor of quiz_status", e))?;
+        let mut status_of: HashMap<String, QuizStatus> = HashMap::new();
+        for d in statuses {
+            let id = d.get_str("_id").unwrap_or_default().to_owned();
+            let s: StatusDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
+                what: format!("status of quiz {id:?} in quiz_status"),
+                reason: e.to_string(),
+            })?;
+            status_of.insert(id, s.status);
+        }
+        docs.into_iter()
+            .map(|d| {
+                let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+                let s: SummaryDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
+                    what: format!("quiz {id} in quizzes"),
+                    reason: e.to_string(),
+                })?;
+                let status = status_of.get(s.id.as_str()).copied().unwrap_or(s.status);
+                Ok(ListedQuiz {
+                    summary: QuizSummary {
+                        id: s.id,
+                        title: s.title,
+                        questions: s.question_count,
+                        status,
+                    },
+                    mode: s.mode,
+                })
+            })
+            .collect()
+    }
+
     /// The status in `quiz_status`, if the quiz has a document there.
     async fn stored_status(&self, id: &QuizId) -> Result<Option<QuizStatus>, MongoError> {
         let found = self
@@ -163,7 +232,9 @@ impl QuizCatalog for MongoStore {
             .find_one(doc! { "_id": id.as_str() })
             .await
             .map_err(|e| MongoError::driver("find in quizzes", e))?;
-        let Some(d) = found else { return Ok(None) };
+        let Some(d) = found.filter(|d| !tombstone(d)) else {
+            return Ok(None);
+        };
         let quiz = decode(id, d)?;
         Ok(Some(match self.stored_status(id).await? {
             Some(s) if s != quiz.status() => quiz.with_status(s),
@@ -172,56 +243,56 @@ impl QuizCatalog for MongoStore {
     }
 
     async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
-        let docs: Vec<Document> = self
+        let mut listed = self.listed().await?;
+        listed.sort_by(|a, b| a.summary.id.cmp(&b.summary.id));
+        Ok(listed.into_iter().map(|l| l.summary).collect())
+    }
+
+    async fn search(&self, query: &QuizQuery) -> Result<QuizPage, CatalogError> {
+        Ok(query.page(self.listed().await?))
+    }
+
+    async fn update(&self, quiz: &Quiz) -> Result<(), CatalogError> {
+        let d = encode(quiz)?;
+        let mut filter = live();
+        filter.insert("_id", quiz.id().as_str());
+        let res = self
             .quizzes
-            .find(doc! {})
-            .projection(doc! { "title": 1, "status": 1, "question_count": 1 })
-            .sort(doc! { "_id": 1 })
+            .replace_one(filter, d)
             .await
-            .map_err(|e| MongoError::driver("find in quizzes", e))?
-            .try_collect()
-            .await
-            .map_err(|e| MongoError::driver("read cursor of quizzes", e))?;
-        let statuses: Vec<Document> = self
-            .statuses
-            .find(doc! {})
-            .await
-            .map_err(|e| MongoError::driver("find in quiz_status", e))?
-            .try_collect()
-            .await
-            .map_err(|e| MongoError::driver("read cursor of quiz_status", e))?;
-        let mut status_of: HashMap<String, QuizStatus> = HashMap::new();
-        for d in statuses {
-            let id = d.get_str("_id").unwrap_or_default().to_owned();
-            let s: StatusDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
-                what: format!("status of quiz {id:?} in quiz_status"),
-                reason: e.to_string(),
-            })?;
-            status_of.insert(id, s.status);
+            .map_err(|e| MongoError::driver("replace in quizzes", e))?;
+        if res.matched_count == 0 {
+            return Err(CatalogError::NotFound);
         }
-        docs.into_iter()
-            .map(|d| {
-                let id = d.get("_id").cloned().unwrap_or(Bson::Null);
-                let s: SummaryDoc = bson::from_document(d).map_err(|e| MongoError::Corrupt {
-                    what: format!("quiz {id} in quizzes"),
-                    reason: e.to_string(),
-                })?;
-                let status = status_of.get(s.id.as_str()).copied().unwrap_or(s.status);
-                Ok(QuizSummary {
-                    id: s.id,
-                    title: s.title,
-                    questions: s.question_count,
-                    status,
-                })
-            })
-            .collect()
+        self.write_status(quiz.id(), quiz.status(), false).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &QuizId) -> Result<(), CatalogError> {
+        let mut filter = live();
+        filter.insert("_id", id.as_str());
+        let res = self
+            .quizzes
+            .replace_one(filter, doc! { "_id": id.as_str(), "deleted": true })
+            .await
+            .map_err(|e| MongoError::driver("replace in quizzes", e))?;
+        if res.matched_count == 0 {
+            return Err(CatalogError::NotFound);
+        }
+        self.statuses
+            .delete_one(doc! { "_id": id.as_str() })
+            .await
+            .map_err(|e| MongoError::driver("delete from quiz_status", e))?;
+        Ok(())
     }
 
     async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
+        let mut filter = live();
+        filter.insert("_id", id.as_str());
         let res = self
             .quizzes
             .update_one(
-                doc! { "_id": id.as_str() },
+                filter,
                 doc! { "$set": { "status": encode_status(status)? } },
             )
             .await
@@ -241,10 +312,11 @@ impl QuizCatalog for MongoStore {
         let found = self
             .quizzes
             .find_one(doc! { "_id": id.as_str() })
-            .projection(doc! { "status": 1 })
+            .projection(doc! { "status": 1, "deleted": 1 })
             .await
             .map_err(|e| MongoError::driver("find in quizzes", e))?;
         Ok(found
+            .filter(|d| !tombstone(d))
             .map(|d| status_of(d, || format!("quiz {:?} in quizzes", id.as_str())))
             .transpose()?)
     }

@@ -1,11 +1,15 @@
 //! A read-through cache in front of the quiz catalog.
 //!
 //! Every answer needs its quiz (the answer key and timings); with MongoDB behind the
-//! catalog that would be one round trip per answer. Quizzes are immutable apart from their
-//! status, so `get` is cached for a short time-to-live. Writes through this instance
-//! invalidate at once; a status change made on another instance is seen here within the
-//! TTL (default 1 s) plus one catalog round trip, which bounds how long a closed quiz may
-//! still accept answers there.
+//! catalog that would be one round trip per answer. Once anyone has joined, quizzes change
+//! only in status (the library copies a played quiz instead of changing it), so `get` is
+//! cached for a short time-to-live. Writes through this instance (create, update, delete,
+//! status) invalidate at once; a status change or a delete made on another instance is seen
+//! here within the TTL (default 1 s) plus one catalog round trip, which bounds how long a
+//! closed quiz may still accept answers there. An in-place update (a quiz nobody has joined
+//! yet) made on another instance is not seen by revalidation, which reads the status only:
+//! a copy cached here before it stays until the entry is dropped (a restart, or the cache
+//! growing past [`MAX_ENTRIES`]).
 //!
 //! An expired quiz is revalidated with [`QuizCatalog::status`] (quizzes change only in
 //! status), not read again whole: with MongoDB that is a small document instead of every
@@ -23,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use quiz_core::ports::{CatalogError, QuizCatalog};
+use quiz_core::ports::{CatalogError, QuizCatalog, QuizPage, QuizQuery};
 use quiz_core::{Quiz, QuizId, QuizStatus, QuizSummary};
 // Tokio's clock: the real one, except in tests that pause it.
 use tokio::time::Instant;
@@ -163,6 +167,22 @@ impl QuizCatalog for CachedCatalog {
         self.inner.list().await
     }
 
+    async fn search(&self, query: &QuizQuery) -> Result<QuizPage, CatalogError> {
+        self.inner.search(query).await
+    }
+
+    async fn update(&self, quiz: &Quiz) -> Result<(), CatalogError> {
+        let r = self.inner.update(quiz).await;
+        self.forget(quiz.id());
+        r
+    }
+
+    async fn delete(&self, id: &QuizId) -> Result<(), CatalogError> {
+        let r = self.inner.delete(id).await;
+        self.forget(id);
+        r
+    }
+
     async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
         let r = self.inner.set_status(id, status).await;
         self.forget(id);
@@ -231,6 +251,15 @@ mod tests {
         }
         async fn list(&self) -> Result<Vec<QuizSummary>, CatalogError> {
             self.inner.list().await
+        }
+        async fn search(&self, query: &QuizQuery) -> Result<QuizPage, CatalogError> {
+            self.inner.search(query).await
+        }
+        async fn update(&self, quiz: &Quiz) -> Result<(), CatalogError> {
+            self.inner.update(quiz).await
+        }
+        async fn delete(&self, id: &QuizId) -> Result<(), CatalogError> {
+            self.inner.delete(id).await
         }
         async fn set_status(&self, id: &QuizId, status: QuizStatus) -> Result<(), CatalogError> {
             self.inner.set_status(id, status).await

@@ -5,7 +5,7 @@
 //!
 //! | use case | what it does | ports |
 //! |---|---|---|
-//! | [`Library`] | create, read, list, open and close quizzes | catalog |
+//! | [`Library`] | create, read, list, search, update, duplicate, delete, open and close quizzes | catalog; registry and game store (read: played? live?) |
 //! | [`Players`] | join, admit a token's player, reconnect snapshot, one standing | catalog, registry, scoreboard, bus, games |
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
@@ -31,6 +31,7 @@ use crate::ports::{
 
 mod answers;
 mod boards;
+mod editing;
 mod game_answers;
 mod games;
 mod library;
@@ -42,6 +43,9 @@ mod upkeep;
 pub use crate::unavailable::Unavailable;
 pub use answers::{AnswerOutcome, Answers, SubmitError};
 pub use boards::{BoardPage, Boards};
+pub use editing::{
+    DeleteError, DuplicateError, LibraryEntry, LibraryPage, MAX_ID_TRIES, Saved, UpdateError,
+};
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
 pub use players::{AdmitError, JoinQuizError, PlayerStanding, Players, SeatError, Snapshot};
@@ -105,7 +109,11 @@ impl QuizService {
     /// The use cases over `ports`, refusing display names with a word of the built-in deny
     /// list.
     pub fn new(ports: Ports, config: ServiceConfig) -> Self {
-        let library = Library::new(ports.catalog.clone());
+        let library = Library::new(
+            ports.catalog.clone(),
+            ports.registry.clone(),
+            ports.games.clone(),
+        );
         let boards = Boards::new(ports.scoreboard.clone(), ports.registry.clone(), config);
         let games = Games::new(&ports, library.clone(), boards.clone());
         Self {
@@ -133,7 +141,8 @@ impl QuizService {
         self
     }
 
-    /// Creating, reading, listing, opening and closing quizzes.
+    /// Creating, reading, listing, searching, updating, duplicating, deleting, opening and
+    /// closing quizzes.
     pub fn library(&self) -> &Library {
         &self.library
     }
