@@ -142,6 +142,7 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
                 "types.test.mjs",
                 "game.test.mjs",
                 "teacher.test.mjs",
+                "editor-model.test.mjs",
             ])
             .env("QUIZ_SERVER_BIN", server_bin)
             .env("QUIZ_SCREENSHOT_DIR", &shots)
