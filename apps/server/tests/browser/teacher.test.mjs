@@ -138,6 +138,10 @@ test('a hosted quiz with every type and an image, made in the editor', { timeout
   await teacher.click('[data-action="add-option"][data-q="0"]');
   await teacher.fill(q(0, 'options-2'), 'Purple');
   await teacher.check(q(0, 'correct-1'));
+  // A file named .png that is not an image is refused by its bytes, the reason at the field.
+  await teacher.setInputFiles(q(0, 'image'), { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image') });
+  await teacher.locator(`${q(0, 'image')}[aria-invalid="true"]`).waitFor();
+  assert.equal(await teacher.textContent('.q-card[data-q="0"] .image-edit .field-error'), 'That file is not a PNG, JPEG, GIF or WebP image.');
   await teacher.setInputFiles(q(0, 'image'), { name: 'stripes.png', mimeType: 'image/png', buffer: stripesPng(320, 180) });
   assert.equal(await imageLoaded(teacher, '.q-card[data-q="0"] .image-preview'), 320);
 
