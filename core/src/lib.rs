@@ -4,7 +4,7 @@
 //! ([`quiz`]), question types and grading ([`question`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
 //! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
 //! hosted games (a host runs the quiz question by question) as a pure state machine
-//! ([`game`]), the port traits ([`ports`]), the one infrastructure failure the services
+//! ([`game`]), images on questions and the checks their bytes pass ([`media`]), the port traits ([`ports`]), the one infrastructure failure the services
 //! report ([`unavailable`]) and the application services over them, one use case per
 //! concern ([`service`]).
 //!
@@ -20,6 +20,7 @@
 pub mod board;
 pub mod game;
 pub mod ids;
+pub mod media;
 pub mod model;
 pub mod names;
 pub mod ports;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 use crate::game::GameState;
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::media::{ImageKind, MediaId};
 use crate::model::{
     AnswerRecord, AnswerResult, ApplySummary, ArchivedStanding, Player, QuizSummary, Ranked,
     Recorded, ScoreEvent, Standing,
@@ -648,3 +649,48 @@ pub trait GameStore: Send + Sync {
 
 /// Names of the given players, as a lookup helper for building boards.
 pub type Names = HashMap<PlayerId, PlayerName>;
+
+/// Errors of the [`MediaStore`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The store could not be reached or failed (or holds something unreadable).
+    #[error("media store unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// A stored image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    /// Its format, as stored with it.
+    pub kind: ImageKind,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Images, stored content-addressed: the id is the SHA-256 of the bytes, so the same
+/// bytes are stored once and an id never changes what it names. Every instance of the
+/// server reads the same store (an image uploaded through one is served by all).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Stores `bytes` of format `kind` under `id`, which the caller computed as their
+    /// SHA-256 (the store does not hash). Returns `true` when stored now, `false` when the
+    /// id was already stored (nothing is rewritten). Atomic: a reader sees the whole image
+    /// or none.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] (then nothing readable was stored).
+    async fn put(&self, id: &MediaId, kind: ImageKind, bytes: &[u8]) -> Result<bool, MediaError>;
+
+    /// The image stored under `id`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] only.
+    async fn get(&self, id: &MediaId) -> Result<Option<StoredMedia>, MediaError>;
+
+    /// Whether an image is stored under `id`, without reading it.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] only.
+    async fn exists(&self, id: &MediaId) -> Result<bool, MediaError>;
+}

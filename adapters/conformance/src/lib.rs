@@ -29,6 +29,7 @@ pub mod catalog;
 pub mod events;
 pub mod fixtures;
 pub mod games;
+pub mod media;
 pub mod registry;
 pub mod scoreboard;
 pub mod services;
@@ -90,6 +91,19 @@ macro_rules! catalog_suite {
             search_filters_orders_and_pages,
             update_replaces_in_place,
             delete_hides_and_keeps_the_id,
+        );
+    };
+}
+
+/// Defines one test per media-store case.
+#[macro_export]
+macro_rules! media_suite {
+    ($make:expr) => {
+        $crate::__cases!(media, $make;
+            put_get_and_exists,
+            put_never_rewrites,
+            large_images_read_back_exactly,
+            concurrent_puts_store_once,
         );
     };
 }

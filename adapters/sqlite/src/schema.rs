@@ -107,6 +107,15 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY
     ) WITHOUT ROWID;
     ",
+    // 3: images on questions, content-addressed (id = SHA-256 of the bytes, hex). A rowid
+    // table: its rows are large, and a WITHOUT ROWID table suits small rows only.
+    "
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@
 //! | use case | what it does | ports |
 //! |---|---|---|
 //! | [`Library`] | create, read, list, search, update, duplicate, delete, open and close quizzes | catalog; registry and game store (read: played? live?) |
+//! | [`Media`] | check and store an uploaded image, read one back checked | media store |
 //! | [`Players`] | join, admit a token's player, reconnect snapshot, one standing | catalog, registry, scoreboard, bus, games |
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
@@ -26,7 +27,8 @@ use std::sync::Arc;
 
 use crate::names::DenyList;
 use crate::ports::{
-    GameStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
+    GameStore, MediaStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog,
+    Scoreboard,
 };
 
 mod answers;
@@ -35,6 +37,7 @@ mod editing;
 mod game_answers;
 mod games;
 mod library;
+mod media;
 mod players;
 mod results;
 mod reveal;
@@ -48,6 +51,7 @@ pub use editing::{
 };
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
+pub use media::{Media, UploadError, Uploaded};
 pub use players::{AdmitError, JoinQuizError, PlayerStanding, Players, SeatError, Snapshot};
 pub use results::{PlayerResult, Results, Tally};
 pub use reveal::{QuestionReport, REVEAL_TEXTS, Reveal, TextCount};
@@ -91,12 +95,15 @@ pub struct Ports {
     pub bus: Arc<dyn RoomBus>,
     /// Hosted games' states.
     pub games: Arc<dyn GameStore>,
+    /// Images on questions.
+    pub media: Arc<dyn MediaStore>,
 }
 
 /// The use cases over one set of ports (cheap to clone: every part is shared).
 #[derive(Clone)]
 pub struct QuizService {
     library: Library,
+    media: Media,
     players: Players,
     answers: Answers,
     boards: Boards,
@@ -109,10 +116,12 @@ impl QuizService {
     /// The use cases over `ports`, refusing display names with a word of the built-in deny
     /// list.
     pub fn new(ports: Ports, config: ServiceConfig) -> Self {
+        let media = Media::new(ports.media.clone());
         let library = Library::new(
             ports.catalog.clone(),
             ports.registry.clone(),
             ports.games.clone(),
+            media.clone(),
         );
         let boards = Boards::new(ports.scoreboard.clone(), ports.registry.clone(), config);
         let games = Games::new(&ports, library.clone(), boards.clone());
@@ -129,6 +138,7 @@ impl QuizService {
             results: Results::new(&ports, boards.clone()),
             upkeep: Upkeep::new(ports, library.clone()),
             library,
+            media,
             boards,
             games,
         }
@@ -145,6 +155,11 @@ impl QuizService {
     /// closing quizzes.
     pub fn library(&self) -> &Library {
         &self.library
+    }
+
+    /// Uploading and reading images.
+    pub fn media(&self) -> &Media {
+        &self.media
     }
 
     /// Joining, admitting a token's player, the reconnect snapshot, one player's standing.
