@@ -2,6 +2,437 @@
 // `cargo xtask contracts` regenerates it; `cargo xtask test` fails when it is stale.
 
 export interface paths {
+    "/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a quiz from a file (admin): CSV, Kahoot's .xlsx template or Open Trivia DB
+         *     JSON, sent as the body (any Content-Type). Answers the definition, NOT saved: post
+         *     it to `POST /quizzes` (the editor opens it for review first). Every row that cannot
+         *     be imported is listed (`import_failed`); nothing is half imported.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description `csv`, `xlsx` or `opentdb`. */
+                    format?: string;
+                    /** @description The quiz id the definition gets (left out: `POST /quizzes` gives one). */
+                    id?: string;
+                    /** @description The title (default "Imported quiz"; for Open Trivia DB, its one category). */
+                    title?: string;
+                    /** @description `self_paced` (default) or `hosted`. */
+                    mode?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description The quiz's definition, not saved. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ImportOut"];
+                    };
+                };
+                /**
+                 * @description Rows that cannot be imported (`import_failed`, each in `errors`: nothing was
+                 *     imported), a parameter out of its values (`bad_parameter`, naming `format`,
+                 *     `mode`, `id` or `title`), or a body without a Content-Type (`bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ImportErrorOut"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The file is over the request body limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Too many open connections from this address (`too_many_connections`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /** @description The server holds as many connections as it accepts (`too_many_connections`). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/import/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The CSV import template: the header row and one example row of each question type. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The CSV template: the header row and one example of each question type. */
+                200: {
+                    headers: {
+                        /** @description `attachment; filename="quiz-template.csv"`. */
+                        "CONTENT-DISPOSITION": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv; charset=utf-8": string;
+                    };
+                };
+                /** @description Too many open connections from this address (`too_many_connections`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The server holds as many connections as it accepts (`too_many_connections`). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/library": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quiz library: quizzes whose id or title contains `q` (case-insensitive), by
+         *     title then id, a page at a time, each with its players and game (admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Text to look for in ids and titles (at most 200 characters; empty: every quiz). */
+                    q?: string;
+                    /** @description Quizzes to skip (default 0). */
+                    offset?: number;
+                    /** @description Quizzes to return, 1–100 (default 20). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of the library. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["LibraryOut"];
+                    };
+                };
+                /**
+                 * @description Paging out of range (`bad_parameter`, naming `offset` or `limit`) or a search text
+                 *     over 200 characters (`bad_parameter`, naming `q`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image for questions (admin): the raw bytes as the body, any
+         *     `Content-Type` (the bytes decide). PNG, JPEG, GIF or WebP, at most 2 MiB, each side
+         *     at most 4096 pixels and 16,000,000 pixels in all, read from the header. Stored under
+         *     its SHA-256; at most 10 uploads at once, then 30 a minute, per address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description The same image was stored already (same id). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["MediaOut"];
+                    };
+                };
+                /** @description Stored now. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["MediaOut"];
+                    };
+                };
+                /**
+                 * @description The image's header is truncated or unreadable (`bad_image`), its dimensions are
+                 *     over the limits (`image_too_large`), or no `Content-Type` was sent
+                 *     (`bad_content_type`; any type will do, the bytes decide).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Not a PNG, JPEG, GIF or WebP image, SVG included (`unsupported_media`). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/quizzes": {
         parameters: {
             query?: never;
@@ -56,7 +487,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -160,7 +591,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -265,7 +696,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -299,9 +730,264 @@ export interface paths {
                 };
             };
         };
-        put?: never;
+        /**
+         * Update a quiz (admin key, or the quiz's host key in `X-Host-Key`): replaced in place
+         *     while nobody has played it; once played, saved as a new quiz `{quiz}-vN` and the
+         *     old one left as it is, results included.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["QuizIn"];
+                };
+            };
+            responses: {
+                /** @description Nobody had played the quiz: replaced in place (`copied: false`). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["SavedOut"];
+                    };
+                };
+                /**
+                 * @description The quiz had been played: saved as a new quiz `{quiz}-vN` (`copied: true`), the old
+                 *     one and its results unchanged.
+                 */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["SavedOut"];
+                    };
+                };
+                /**
+                 * @description Malformed quiz id (`bad_quiz_id`), the definition breaks a rule (`invalid_quiz`,
+                 *     with the field; an `id` other than the path's too), or the body is not a JSON object
+                 *     (`bad_json`, `bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No `-vN` id is free for the new version (`quiz_exists`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         post?: never;
-        delete?: never;
+        /**
+         * Delete a quiz (admin key, or the quiz's host key in `X-Host-Key`); refused while a
+         *     hosted game of it is live. The id stays taken.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted. The id stays taken. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed quiz id (`bad_quiz_id`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description A hosted game of the quiz is past its lobby and before its podium (`game_live`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -383,7 +1069,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -417,6 +1103,281 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quizzes/{quiz}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy a quiz as a new open quiz (admin key, or the quiz's host key in
+         *     `X-Host-Key`); the body is optional.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DuplicateIn"];
+                };
+            };
+            responses: {
+                /**
+                 * @description The copy, shaped like the create response (with `host_key` and `host_url` for a
+                 *     hosted quiz).
+                 */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["QuizOut"];
+                    };
+                };
+                /**
+                 * @description Malformed quiz id (`bad_quiz_id`), a body field that breaks a rule (`invalid_quiz`,
+                 *     with the field), or a body that is not a JSON object (`bad_json`,
+                 *     `bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The id asked for is taken, or no `-copy-N` id is free (`quiz_exists`). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quizzes/{quiz}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a quiz's full definition, answer key included, as `POST /quizzes` accepts it
+         *     (admin key, or the quiz's host key in `X-Host-Key`).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "X-Admin-Key"?: string;
+                    "X-Host-Key"?: string;
+                };
+                path: {
+                    quiz: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /**
+                 * @description The quiz's full definition, answer key included, exactly as `POST /quizzes` accepts
+                 *     it.
+                 */
+                200: {
+                    headers: {
+                        /** @description `attachment; filename="{quiz}.json"`. */
+                        "CONTENT-DISPOSITION": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": unknown;
+                    };
+                };
+                /** @description Malformed quiz id (`bad_quiz_id`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+                 *     (`unauthorized`).
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No such quiz (`unknown_quiz`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -497,7 +1458,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -621,7 +1582,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -741,7 +1702,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -851,7 +1812,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -969,7 +1930,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1075,7 +2036,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1193,7 +2154,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1311,7 +2272,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1418,7 +2379,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1525,7 +2486,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1585,6 +2546,16 @@ export interface components {
             field?: string;
             /** @description What is wrong and what is allowed, for people. */
             message: string;
+        };
+        /**
+         * DuplicateIn
+         * @description The body of a duplicate request (optional, and so is each field).
+         */
+        DuplicateIn: {
+            /** @description The copy's id; by default `{quiz}-copy`, or the first free `{quiz}-copy-N`. */
+            id?: string;
+            /** @description The copy's title; by default "{title} (copy)". */
+            title?: string;
         };
         /**
          * EntryOut
@@ -1725,6 +2696,48 @@ export interface components {
             reveal_secs?: number;
         };
         /**
+         * ImportErrorOut
+         * @description A refused import: the API's error shape, plus every row that cannot be imported.
+         */
+        ImportErrorOut: {
+            /** @description `import_failed`, `bad_parameter`, `bad_content_type`, `bad_request`. */
+            code: string;
+            /** @description `import_failed`: every row that cannot be imported, in row order. */
+            errors?: components["schemas"]["ImportRowOut"][];
+            /** @description The parameter at fault (`format`, `mode`, `id`, `title`), when one is. */
+            field?: string;
+            /** @description What is wrong, for people. */
+            message: string;
+        };
+        /**
+         * ImportOut
+         * @description An imported quiz, not saved.
+         */
+        ImportOut: {
+            /**
+             * @description A complete, valid definition, exactly as `POST /quizzes` accepts it. Question ids
+             *     are `q1`, `q2`, … in file order; `id` only when the request gave one.
+             */
+            definition: unknown;
+        };
+        /**
+         * ImportRowOut
+         * @description One row of the file that cannot be imported.
+         */
+        ImportRowOut: {
+            /** @description The column (its header, or Open Trivia DB's field name); empty for the whole row. */
+            column: string;
+            /** @description The rule the row broke, in the definition's own words. */
+            message: string;
+            /**
+             * Format: uint64
+             * @description The row as the file numbers it: a spreadsheet's row number (the header row is 1 in
+             *     a CSV file), or the position in Open Trivia DB's `results` from 1; 0 for the file
+             *     as a whole.
+             */
+            row: number;
+        };
+        /**
          * JoinIn
          * @description Joining a quiz.
          */
@@ -1782,6 +2795,93 @@ export interface components {
             quiz: string;
         };
         /**
+         * LibraryEntryOut
+         * @description One quiz of the library.
+         */
+        LibraryEntryOut: {
+            /**
+             * @description The hosted game's phase (`lobby`, `question`, `reveal`, `board`, `paused`,
+             *     `podium`), or null for a self-paced quiz or a game not opened yet.
+             */
+            game?: string;
+            /** @description Quiz id. */
+            id: string;
+            /** @description `self_paced` or `hosted`. */
+            mode: components["schemas"]["ModeDto"] & unknown;
+            /**
+             * @description Whether it has been played (anyone joined, or its hosted game left the lobby): an
+             *     update then saves a new version instead of changing it.
+             */
+            played: boolean;
+            /**
+             * Format: uint64
+             * @description Players who have joined.
+             */
+            players: number;
+            /**
+             * Format: uint64
+             * @description Number of questions.
+             */
+            questions: number;
+            /** @description Open or closed. */
+            status: components["schemas"]["StatusDto"] & unknown;
+            /** @description Title. */
+            title: string;
+        };
+        /**
+         * LibraryOut
+         * @description A page of the library.
+         */
+        LibraryOut: {
+            /**
+             * Format: uint64
+             * @description The page's limit.
+             */
+            limit: number;
+            /**
+             * Format: uint64
+             * @description The page's offset.
+             */
+            offset: number;
+            /** @description The page, by title then id. */
+            quizzes: components["schemas"]["LibraryEntryOut"][];
+            /**
+             * Format: uint64
+             * @description Quizzes matching `q` in all.
+             */
+            total: number;
+        };
+        /**
+         * MediaOut
+         * @description A stored image.
+         */
+        MediaOut: {
+            /**
+             * Format: uint64
+             * @description Size in bytes.
+             */
+            bytes: number;
+            /** @description `image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the bytes. */
+            content_type: string;
+            /**
+             * Format: uint32
+             * @description Height in pixels, from the header.
+             */
+            height: number;
+            /**
+             * @description The image's id: the SHA-256 of its bytes, 64 lowercase hex digits. A question's
+             *     `image` names it.
+             */
+            id: string;
+            /** @description Where it is served: `/media/<id>`. */
+            url: string;
+            /**
+             * Format: uint32
+             * @description Width in pixels, from the header.
+             */
+            width: number;
+        };
+        /**
          * @description How a quiz is played.
          * @enum {string}
          */
@@ -1828,6 +2928,11 @@ export interface components {
             id: string;
             /** @description type_answer: compare without accents too (`Zurich` = `Zürich`); false when absent. */
             ignore_accents?: boolean;
+            /**
+             * @description An image shown with the question: the `id` `POST /media` returned (64 lowercase
+             *     hex digits, the image's SHA-256); the image must be stored.
+             */
+            image?: string;
             /** @description single, multi and poll: 2 to 6 options (1–200 characters each, not blank). */
             options?: string[];
             /**
@@ -1852,6 +2957,8 @@ export interface components {
         QuestionOut: {
             /** @description Question id. */
             id: string;
+            /** @description The question's image, where the server serves it (`/media/<sha256>`), if it has one. */
+            image?: string;
             /**
              * Format: uint32
              * @description type_answer: the longest answer accepted, in characters (64).
@@ -1915,8 +3022,8 @@ export interface components {
             index: number;
             /**
              * Format: uint64
-             * @description Mean milliseconds from the question's opening to an answer (absent without
-             *     answers).
+             * @description Mean milliseconds from the question's opening to an answer, on the question's own
+             *     clock: time the game spent paused does not count (absent without answers).
              */
             mean_answer_ms?: number;
             /**
@@ -1926,7 +3033,10 @@ export interface components {
             percent_correct: number;
             /** @description The question text. */
             prompt: string;
-            /** @description type_answer: the most given answers (up to 10, normalised), most first. */
+            /**
+             * @description type_answer: the most given answers (up to 10, normalised), most first; those the
+             *     names' deny list refuses are left out.
+             */
             texts: components["schemas"]["TextCountOut"][];
             /** @description The question's type. */
             type: components["schemas"]["QuestionTypeDto"] & unknown;
@@ -2079,6 +3189,20 @@ export interface components {
              * @description Score.
              */
             score: number;
+        };
+        /**
+         * SavedOut
+         * @description What an update saved.
+         */
+        SavedOut: {
+            /** @description `true` when the quiz had been played and was saved as a new quiz. */
+            copied: boolean;
+            /** @description The new version's host key (a hosted quiz saved as a copy only). */
+            host_key?: string;
+            /** @description The new version's host console, key included (a hosted quiz saved as a copy only). */
+            host_url?: string;
+            /** @description The quiz saved: the same id, or the new version's. */
+            quiz: string;
         };
         /**
          * ScoringDto

@@ -213,6 +213,11 @@ export interface QuestionMsg {
    */
   id: string;
   /**
+   * The question's image, where the server serves it (`/media/<sha256>`), if it has
+   * one.
+   */
+  image?: string | null;
+  /**
    * type_answer: the longest answer accepted, in characters (64).
    */
   max_length?: number | null;
@@ -451,7 +456,8 @@ export interface PhaseBoardMsg {
  */
 export interface MoverMsg {
   /**
-   * Rank before the question.
+   * Position on the board after the previous question, as the room showed it (one per
+   * line: equal scores ordered by who reached them first).
    */
   from: number;
   /**
@@ -463,7 +469,7 @@ export interface MoverMsg {
    */
   player: string;
   /**
-   * Rank after it.
+   * Position now, better than `from`.
    */
   to: number;
 }
@@ -492,6 +498,11 @@ export interface PhaseQuestionMsg {
    * Question id.
    */
   id: string;
+  /**
+   * The question's image, where the server serves it (`/media/<sha256>`), if it has
+   * one.
+   */
+  image?: string | null;
   /**
    * Position in the quiz, from 0.
    */
@@ -556,7 +567,8 @@ export interface RevealMsg {
    */
   explanation?: string | null;
   /**
-   * type_answer: the most given answers (up to 10), most first.
+   * type_answer: the most given answers (up to 10), most first; those the names' deny
+   * list refuses are left out (an accepted answer never is).
    */
   texts?: TextCountMsg[];
   /**

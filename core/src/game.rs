@@ -64,8 +64,9 @@ pub enum Phase {
         opens_at: Timestamp,
         /// When it closes by itself.
         closes_at: Timestamp,
-        /// Players in the game when it opened: when that many have answered, it may close
-        /// early.
+        /// Players in the game when it opened, less those the host removed since
+        /// ([`GameState::player_left`]): when that many have answered, it may close early.
+        /// Players who join later are never counted.
         expected: u64,
     },
     /// The answer of question `index` is shown.
@@ -192,6 +193,20 @@ impl Phase {
             Phase::Question { index, .. }
             | Phase::Reveal { index, .. }
             | Phase::Board { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// Milliseconds on the clock of the question this phase holds open at `now`, for a
+    /// question whose limit is `limit_ms`: the time since it opened less every pause (a
+    /// resume moves its close on by the pause, so the clock is what its limit has spent).
+    /// `None` unless a question is running. How long an answer took, as the per-question
+    /// report averages it.
+    pub fn question_clock_ms(&self, limit_ms: u32, now: Timestamp) -> Option<u64> {
+        match self {
+            Phase::Question { closes_at, .. } => {
+                Some(u64::from(limit_ms).saturating_sub(closes_at.since(now)))
+            }
             _ => None,
         }
     }
@@ -467,6 +482,42 @@ impl GameState {
             }
             _ => Err(HostedAnswerError::NoOpenQuestion),
         }
+    }
+
+    /// The state after the host removed a player who joined at `joined_at`: a question
+    /// (running or paused) that opened with them in the game waits for one player fewer.
+    /// `None` when nothing changes (no question shows, the player joined after it opened,
+    /// or nobody is left to wait for). Together with [`GameState::everyone_answered`]'s
+    /// bound by the players in the game, a kicked player who joins again under another
+    /// name is a late joiner and raises no bar. The caller applies it once per removal.
+    pub fn player_left(&self, joined_at: Timestamp) -> Option<GameState> {
+        let lower = |q: &Phase| match q {
+            Phase::Question {
+                index,
+                opens_at,
+                closes_at,
+                expected,
+            } if joined_at <= *opens_at && *expected > 0 => Some(Phase::Question {
+                index: *index,
+                opens_at: *opens_at,
+                closes_at: *closes_at,
+                expected: expected - 1,
+            }),
+            _ => None,
+        };
+        let phase = match &self.phase {
+            Phase::Paused {
+                from,
+                remaining_ms,
+                paused_at,
+            } => Phase::Paused {
+                from: Box::new(lower(from)?),
+                remaining_ms: *remaining_ms,
+                paused_at: *paused_at,
+            },
+            p => lower(p)?,
+        };
+        Some(self.next(phase))
     }
 
     /// Whether new players may join now.

@@ -325,9 +325,14 @@ impl App {
 }
 
 /// The OpenAPI service over `state`.
-pub fn openapi(state: Arc<AppState>) -> OpenApiService<api::Api, ()> {
+pub fn openapi(state: Arc<AppState>) -> OpenApiService<(api::Api, api::import::ImportApi), ()> {
     OpenApiService::new(
-        api::Api { state },
+        (
+            api::Api {
+                state: state.clone(),
+            },
+            api::import::ImportApi { state },
+        ),
         "Quiz leaderboard API",
         env!("CARGO_PKG_VERSION"),
     )

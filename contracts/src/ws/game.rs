@@ -215,7 +215,8 @@ pub struct RevealMsg {
     /// type_answer: the accepted answers as the author wrote them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted: Vec<String>,
-    /// type_answer: the most given answers (up to 10), most first.
+    /// type_answer: the most given answers (up to 10), most first; those the names' deny
+    /// list refuses are left out (an accepted answer never is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub texts: Vec<TextCountMsg>,
     /// How many picked each option, in option order (a multi answer counts for every
@@ -238,9 +239,10 @@ pub struct MoverMsg {
     pub player: String,
     /// Display name.
     pub name: String,
-    /// Rank before the question.
+    /// Position on the board after the previous question, as the room showed it (one per
+    /// line: equal scores ordered by who reached them first).
     pub from: u64,
-    /// Rank after it.
+    /// Position now, better than `from`.
     pub to: u64,
 }
 

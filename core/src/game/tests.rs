@@ -194,6 +194,82 @@ fn a_removal_lowers_the_bar_and_late_joiners_never_raise_it() {
 }
 
 #[test]
+fn a_removed_player_who_was_there_when_the_question_opened_is_no_longer_waited_for() {
+    let opts = HostedOptions::default();
+    let q = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 3, t(100))
+        .unwrap();
+    let left = q.player_left(t(50)).unwrap();
+    assert_eq!(left.seq, q.seq + 1);
+    assert_eq!(left.phase.expected(), Some(2));
+    // The kicked player back under a new name makes three in the game; two answers close.
+    assert!(left.everyone_answered(&opts, 2, 3, t(200)).is_some());
+    // A late joiner's removal changes nothing; nor does one outside a question.
+    assert_eq!(q.player_left(t(101)), None);
+    assert_eq!(GameState::lobby().player_left(t(0)), None);
+    // Paused: the question under the pause waits for one fewer and resumes so.
+    let paused = q.command(HostCommand::Pause, &LIMITS, 3, t(200)).unwrap();
+    let left = paused.player_left(t(0)).unwrap();
+    assert_eq!(left.phase.expected(), Some(2));
+    let resumed = left
+        .command(HostCommand::Resume, &LIMITS, 3, t(900))
+        .unwrap();
+    assert_eq!(resumed.phase.expected(), Some(2));
+    // Nobody left to wait for: the bar stays at zero.
+    let none = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 0, t(0))
+        .unwrap();
+    assert_eq!(none.player_left(t(0)), None);
+}
+
+#[test]
+fn the_question_clock_stops_while_paused() {
+    let q = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 1, t(0))
+        .unwrap();
+    assert_eq!(q.phase.question_clock_ms(LIMITS[0], t(4_000)), Some(4_000));
+    let paused = q.command(HostCommand::Pause, &LIMITS, 1, t(5_000)).unwrap();
+    assert_eq!(paused.phase.question_clock_ms(LIMITS[0], t(6_000)), None);
+    let resumed = paused
+        .command(HostCommand::Resume, &LIMITS, 1, t(65_000))
+        .unwrap();
+    // 5 s before the pause and 2 s after it; the minute in between does not count.
+    assert_eq!(
+        resumed.phase.question_clock_ms(LIMITS[0], t(67_000)),
+        Some(7_000)
+    );
+}
+
+proptest! {
+    /// However long and however often a question is paused, an answer's time on its clock
+    /// is the running time alone, and never more than the limit.
+    #[test]
+    fn the_question_clock_counts_running_time_only(
+        runs in proptest::collection::vec((0u64..3_000, 0u64..100_000), 1..5),
+        last in 0u64..3_000,
+    ) {
+        let mut g = GameState::lobby()
+            .command(HostCommand::Start, &LIMITS, 1, t(0))
+            .unwrap();
+        let (mut now, mut running) = (0, 0);
+        for (run, pause) in runs {
+            now += run;
+            running += run;
+            if running >= u64::from(LIMITS[0]) {
+                return Ok(());
+            }
+            g = g.command(HostCommand::Pause, &LIMITS, 1, t(now)).unwrap();
+            now += pause;
+            g = g.command(HostCommand::Resume, &LIMITS, 1, t(now)).unwrap();
+        }
+        now += last;
+        running += last;
+        prop_assume!(running < u64::from(LIMITS[0]));
+        prop_assert_eq!(g.phase.question_clock_ms(LIMITS[0], t(now)), Some(running));
+    }
+}
+
+#[test]
 fn states_round_trip_through_json() {
     let g = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 3, t(0))
