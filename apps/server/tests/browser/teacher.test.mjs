@@ -7,7 +7,8 @@
 // projector and both phones, in the reveal too), the results downloaded, and a played quiz
 // edited into a new version. axe-core on the library and the editor (counts printed; fails
 // on serious or critical); any page error or CSP violation fails the run. Screenshots:
-// library.png, editor.png, host-question-image.png, phone-question-image.png.
+// library.png, editor.png (the whole form), editor-question-image.png, host-question-image.png,
+// phone-question-image.png.
 //
 //   cd apps/server/tests/browser && npm ci
 //   QUIZ_SERVER_BIN=/path/to/target/debug/quiz-server node --test teacher.test.mjs
@@ -41,10 +42,10 @@ const reached = new Set();
 
 const newPage = (size) => openPage(run, { ...size, timeout: STEP_TIMEOUT });
 
-async function shot(page, name) {
+async function shot(page, name, fullPage = false) {
   mkdirSync(SHOTS, { recursive: true });
   const path = joinPath(SHOTS, name);
-  await page.screenshot({ path, fullPage: false });
+  await page.screenshot({ path, fullPage });
   return path;
 }
 
@@ -200,8 +201,9 @@ test('a hosted quiz with every type and an image, made in the editor', { timeout
   await teacher.fill(q(1, 'points'), '800');
   assert.equal(await bad.count(), 0, 'the mark goes when the field is changed');
 
-  await teacher.locator(q(0, 'prompt')).scrollIntoViewIfNeeded();
-  t.diagnostic(`screenshot: ${await shot(teacher, 'editor.png')}`);
+  t.diagnostic(`screenshot: ${await shot(teacher, 'editor.png', true)}`);
+  await teacher.locator('.q-card[data-q="0"] .image-preview').scrollIntoViewIfNeeded();
+  t.diagnostic(`screenshot: ${await shot(teacher, 'editor-question-image.png')}`);
   await axe(t, teacher, 'editor');
 
   await teacher.click('#save');

@@ -86,7 +86,7 @@ export function render(force) {
     el.qProgress.textContent = t('q.progress', { i: idx + 1, n: S.questions.length });
     el.qPoints.textContent = pointsLabel(q);
     el.prompt.textContent = q.prompt;
-    questionImage(el.prompt, q['image']); // the frame's image ("/media/<sha>"), when set
+    questionImage(el.prompt, q.image);
     if (changedQuestion) setNote(null, '');
     if (changedQuestion || el.options.dataset.key !== answerUIKey(q, false)) buildAnswerUI(q, false);
     // While an answer is on its way the controls stay in place (so keyboard focus is
