@@ -238,6 +238,14 @@ test('reload: the quiz comes back; a draft survives a reload; an edited question
   await waitText(teacher, '#save-result', /^Saved\./);
   assert.equal((await publicQuiz(QUIZ)).questions[2].prompt, edited);
   PROMPTS[2] = edited;
+  // The JSON view, an advanced option: it shows the definition and refuses bad JSON.
+  await teacher.click('#json-view summary');
+  await teacher.waitForFunction(() => document.getElementById('json-text').value !== ''); // filled on toggle
+  assert.equal(JSON.parse(await teacher.inputValue('#json-text')).questions[2].prompt, edited);
+  await teacher.fill('#json-text', '{"title": ');
+  await teacher.click('#json-apply');
+  await teacher.locator('#json-error').waitFor({ state: 'visible' });
+  assert.equal(await teacher.inputValue('#f-title'), 'Teacher <b>e2e</b>', 'bad JSON changes nothing');
   // Saved: no draft any more, so a reload shows the server's copy without the notice.
   await teacher.reload();
   await waitCount(teacher, '#questions > li', 5);
@@ -370,7 +378,10 @@ test('hosted with two players: the image on the projector and the phones; result
 
 test('a played quiz edited in the editor is saved as a new version, and the page says so', { timeout: TEST_TIMEOUT }, async () => {
   assert.ok(reached.has('hosted'));
-  await teacher.goto(`${run.base}/edit?quiz=${QUIZ}`);
+  await teacher.goto(`${run.base}/library`);
+  await teacher.fill('#search', QUIZ);
+  await waitText(teacher, `#quiz-rows tr[data-quiz="${QUIZ}"] td:nth-child(6)`, 'Game: over (podium)');
+  await teacher.click(`#quiz-rows tr[data-quiz="${QUIZ}"] a[href^="/edit"]`);
   await waitCount(teacher, '#questions > li', 5);
   await teacher.fill(q(3, 'prompt'), 'Which subject next term?');
   await teacher.click('#save');

@@ -8,6 +8,8 @@ import { $, make } from './common.js';
 import { adminKey, setAdminKey, api, errorText, download, shareKeyWithHost } from './admin.js';
 
 const PAGE = 20;
+/** A hosted game's phases, each with a message of its own (another shows by its name). */
+const PHASES = ['lobby', 'question', 'reveal', 'board', 'paused', 'podium'];
 /** Where the library hands an imported definition to the editor (this tab only). */
 export const IMPORT_STORE = 'quiz.import';
 
@@ -71,7 +73,7 @@ async function load(first) {
 }
 
 function stateText(qz) {
-  if (qz.game) return t('lib.game', { phase: String(qz.game) });
+  if (qz.game) return PHASES.includes(qz.game) ? t('lib.phase.' + qz.game) : t('lib.game', { phase: String(qz.game) });
   if (qz.status === 'closed') return t('lib.closed');
   return qz.played ? t('lib.played') : t('lib.not_played');
 }
