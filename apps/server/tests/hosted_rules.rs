@@ -96,8 +96,7 @@ async fn a_kicked_player_rejoining_under_a_new_name_does_not_raise_the_bar() {
         let quiz = quiz.clone();
         async move {
             let state = svc.games().current(&quiz, now).await.unwrap();
-            let in_game = svc.games().roster(quiz.id()).await.unwrap().players;
-            state.view(now, in_game).open.map(|o| o.expected)
+            state.view(now).open.map(|o| o.expected)
         }
     };
     assert_eq!(expected(svc.clone(), at(1_500)).await, Some(3));
@@ -134,6 +133,54 @@ async fn a_kicked_player_rejoining_under_a_new_name_does_not_raise_the_bar() {
         back.joined_at > at(1_000),
         "joined after the question opened"
     );
+}
+
+/// A player kicked after answering leaves their answer among the answers, so the bar
+/// stays: the question still waits for everyone else in it.
+#[tokio::test]
+async fn a_player_kicked_after_answering_leaves_the_others_waited_for() {
+    let svc = service();
+    let t0 = quiz_server::clock::now();
+    let at = |ms: u64| t0.plus_ms(ms);
+    let quiz = hosted(&svc, "kickanswered", t0).await;
+    let mut players = Vec::new();
+    for n in ["Ann", "Bob", "Cid"] {
+        players.push(svc.players().join(quiz.id(), &name(n), t0).await.unwrap());
+    }
+    svc.games()
+        .host(quiz.id(), HostAction::Phase(HostCommand::Start), at(1_000))
+        .await
+        .unwrap();
+    let q = quiz.questions()[0].id.clone();
+    let answer = |i: usize, ms: u64| {
+        let (svc, p, q) = (svc.clone(), players[i].clone(), q.clone());
+        async move {
+            svc.answers()
+                .submit(&p, &q, &Answer::Option(0), at(ms))
+                .await
+                .unwrap();
+        }
+    };
+    answer(0, 2_000).await;
+    svc.games()
+        .host(
+            quiz.id(),
+            HostAction::Remove(players[0].id.clone()),
+            at(3_000),
+        )
+        .await
+        .unwrap();
+    answer(1, 4_000).await;
+    let state = svc.games().current(&quiz, at(4_001)).await.unwrap();
+    assert_eq!(
+        state.phase.name(),
+        "question",
+        "Cid has not answered: {state:?}"
+    );
+    assert_eq!(state.view(at(4_001)).open.map(|o| o.expected), Some(3));
+    answer(2, 5_000).await;
+    let state = svc.games().current(&quiz, at(5_001)).await.unwrap();
+    assert_eq!(state.phase.name(), "reveal", "{state:?}");
 }
 
 /// Kicking a player during a paused question lowers its bar too, and the question closes

@@ -246,6 +246,17 @@ async fn a_kahoot_template_workbook_imports() {
     );
     assert_eq!(q[2]["correct"], 1);
     saves(&srv, &body["definition"]).await;
+    // Texts in a shared-string table, as Excel and Kahoot's own template keep them: the
+    // same quiz.
+    let (status, shared) = import(
+        &srv,
+        "format=xlsx",
+        &fixture("kahoot_shared.xlsx"),
+        "application/octet-stream",
+    )
+    .await;
+    assert_eq!(status, 200, "{shared}");
+    assert_eq!(shared, body);
 }
 
 #[tokio::test]

@@ -24,8 +24,8 @@ pub struct AnsweredCountMsg {
     pub seq: u64,
     /// Players who answered the open question.
     pub answered: u64,
-    /// The players it waits for: those in the game when it opened, less any removed
-    /// since.
+    /// The players it waits for: those in the game when it opened, less those removed
+    /// since before they answered (a late joiner never counts).
     pub expected: u64,
 }
 
@@ -298,7 +298,8 @@ pub struct PhaseMsg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<u64>,
     /// Question (and paused from a question): the players it waits for — those in the
-    /// game when it opened, less any removed since.
+    /// game when it opened, less those removed since before they answered (a late joiner
+    /// never counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
     /// Paused: the phase paused (`question`, `reveal` or `board`).

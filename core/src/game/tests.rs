@@ -152,14 +152,14 @@ fn everyone_answered_closes_the_question_once() {
     let q = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 3, t(0))
         .unwrap();
-    assert_eq!(q.everyone_answered(&opts, 2, u64::MAX, t(10)), None);
-    let a = q.everyone_answered(&opts, 3, u64::MAX, t(10)).unwrap();
-    let b = q.everyone_answered(&opts, 3, u64::MAX, t(11)).unwrap();
+    assert_eq!(q.everyone_answered(&opts, 2, t(10)), None);
+    let a = q.everyone_answered(&opts, 3, t(10)).unwrap();
+    let b = q.everyone_answered(&opts, 3, t(11)).unwrap();
     // Both racers start from the question's seq: a compare-and-set takes exactly one.
     assert_eq!(a.seq, q.seq + 1);
     assert_eq!(b.seq, a.seq);
     assert_eq!(
-        a.everyone_answered(&opts, 99, u64::MAX, t(12)),
+        a.everyone_answered(&opts, 99, t(12)),
         None,
         "a reveal is not closed again"
     );
@@ -167,59 +167,51 @@ fn everyone_answered_closes_the_question_once() {
         end_early: false,
         ..opts
     };
-    assert_eq!(q.everyone_answered(&off, 3, u64::MAX, t(10)), None);
+    assert_eq!(q.everyone_answered(&off, 3, t(10)), None);
     let nobody = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 0, t(0))
         .unwrap();
     assert_eq!(
-        nobody.everyone_answered(&opts, 0, u64::MAX, t(1)),
+        nobody.everyone_answered(&opts, 0, t(1)),
         None,
         "no one to wait for"
     );
 }
 
 #[test]
-fn a_removal_lowers_the_bar_and_late_joiners_never_raise_it() {
-    let opts = HostedOptions::default();
-    let q = GameState::lobby()
-        .command(HostCommand::Start, &LIMITS, 3, t(0))
-        .unwrap();
-    // One of three removed: two answers are everyone.
-    assert!(q.everyone_answered(&opts, 2, 2, t(5)).is_some());
-    // Five in the game now (two joined late): three answers still close it.
-    assert!(q.everyone_answered(&opts, 3, 5, t(5)).is_some());
-    assert_eq!(q.everyone_answered(&opts, 2, 5, t(5)), None);
-    // Everyone removed: nothing to wait for, the limit closes it.
-    assert_eq!(q.everyone_answered(&opts, 0, 0, t(5)), None);
-}
-
-#[test]
-fn a_removed_player_who_was_there_when_the_question_opened_is_no_longer_waited_for() {
+fn a_removal_lowers_the_bar_once_and_late_joiners_never_raise_it() {
     let opts = HostedOptions::default();
     let q = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 3, t(100))
         .unwrap();
-    let left = q.player_left(t(50)).unwrap();
+    // One of three removed before answering: two answers are everyone, however many
+    // joined since (the kicked player back under a new name among them).
+    let left = q.player_left(t(50), false).unwrap();
     assert_eq!(left.seq, q.seq + 1);
     assert_eq!(left.phase.expected(), Some(2));
-    // The kicked player back under a new name makes three in the game; two answers close.
-    assert!(left.everyone_answered(&opts, 2, 3, t(200)).is_some());
+    assert!(left.everyone_answered(&opts, 2, t(200)).is_some());
+    assert_eq!(left.everyone_answered(&opts, 1, t(200)), None);
+    // Removed after answering: the answer stays among the answers, and so does the bar.
+    assert_eq!(q.player_left(t(50), true), None);
     // A late joiner's removal changes nothing; nor does one outside a question.
-    assert_eq!(q.player_left(t(101)), None);
-    assert_eq!(GameState::lobby().player_left(t(0)), None);
+    assert_eq!(q.player_left(t(101), false), None);
+    assert_eq!(GameState::lobby().player_left(t(0), false), None);
     // Paused: the question under the pause waits for one fewer and resumes so.
     let paused = q.command(HostCommand::Pause, &LIMITS, 3, t(200)).unwrap();
-    let left = paused.player_left(t(0)).unwrap();
+    let left = paused.player_left(t(0), false).unwrap();
     assert_eq!(left.phase.expected(), Some(2));
     let resumed = left
         .command(HostCommand::Resume, &LIMITS, 3, t(900))
         .unwrap();
     assert_eq!(resumed.phase.expected(), Some(2));
-    // Nobody left to wait for: the bar stays at zero.
-    let none = GameState::lobby()
-        .command(HostCommand::Start, &LIMITS, 0, t(0))
+    // Everyone removed: nothing to wait for, the limit closes it.
+    let one = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 1, t(0))
         .unwrap();
-    assert_eq!(none.player_left(t(0)), None);
+    let none = one.player_left(t(0), false).unwrap();
+    assert_eq!(none.phase.expected(), Some(0));
+    assert_eq!(none.player_left(t(0), false), None);
+    assert_eq!(none.everyone_answered(&opts, 0, t(5)), None);
 }
 
 #[test]
@@ -334,7 +326,7 @@ proptest! {
                     now = now.plus_ms(ms);
                     g.due(&opts, &LIMITS, connected, now)
                 }
-                Step::Answered(n) => g.everyone_answered(&opts, n, u64::MAX, now),
+                Step::Answered(n) => g.everyone_answered(&opts, n, now),
             };
             if let Some(next) = after {
                 prop_assert_eq!(next.seq, before.seq + 1);

@@ -266,7 +266,7 @@ impl Games {
             .await
             .map_err(Unavailable::from)?;
         if !again {
-            self.left(quiz, joined.joined_at, now).await?;
+            self.left(quiz, (player, joined.joined_at), now).await?;
         }
         // Off the board too: a removed name is not shown to the room.
         self.scoreboard
@@ -289,18 +289,29 @@ impl Games {
         Ok(self.read(quiz, now).await?)
     }
 
-    /// The open (or paused) question waits for one player fewer when the removed player,
-    /// who joined at `joined_at`, was in the game when it opened ([`GameState::player_left`]).
+    /// The open (or paused) question waits for one player fewer when the removed `player`,
+    /// who joined at `joined_at`, was in the game when it opened and had not answered it
+    /// ([`GameState::player_left`]).
     async fn left(
         &self,
         quiz: &Quiz,
-        joined_at: Timestamp,
+        (player, joined_at): (&PlayerId, Timestamp),
         now: Timestamp,
     ) -> Result<(), Unavailable> {
         let id = quiz.id();
         for _ in 0..MAX_RACES {
             let state = self.read(quiz, now).await?;
-            let Some(next) = state.player_left(joined_at) else {
+            let Some(index) = state.phase.expected().and(state.phase.question()) else {
+                return Ok(());
+            };
+            // A kick is rare: one read of the question's answers is fine here.
+            let answered = self
+                .store
+                .answers(id, index)
+                .await?
+                .iter()
+                .any(|a| &a.player == player);
+            let Some(next) = state.player_left(joined_at, answered) else {
                 return Ok(());
             };
             if self
@@ -353,7 +364,7 @@ impl Games {
         Ok(page)
     }
 
-    /// Closes the open question of `state` when `answered` is everyone in the game.
+    /// Closes the open question of `state` when `answered` is everyone it waits for.
     pub(super) async fn close_if_everyone_answered(
         &self,
         quiz: &Quiz,
@@ -365,8 +376,7 @@ impl Games {
         if state.phase.open_question().is_none() {
             return Ok(());
         }
-        let in_game = self.roster(id).await?.players;
-        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, in_game, now)
+        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, now)
             && self
                 .store
                 .compare_and_set(id, Some(state.seq), &next)

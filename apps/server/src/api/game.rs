@@ -116,7 +116,7 @@ async fn out(
     let unavailable = |u: quiz_core::service::Unavailable| Refusal::Internal(internal(&u));
     let players = svc.games().roster(quiz).await.map_err(unavailable)?.players;
     let now = clock::now();
-    let view = state.view(now, players);
+    let view = state.view(now);
     let open = view.open.as_ref();
     Ok(GameOut {
         quiz: quiz.to_string(),

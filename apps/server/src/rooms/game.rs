@@ -156,7 +156,7 @@ impl Rooms {
         if let Some(g) = self.lock().get_mut(quiz).and_then(|r| r.game.as_mut()) {
             g.seen = g.seen.max(entered);
         }
-        let expected = state.phase.expected().map(|e| e.min(players));
+        let expected = state.phase.expected();
         if new_phase {
             // The phase frame carried the counts.
             let mut rooms = self.lock();
@@ -289,7 +289,7 @@ impl Rooms {
         answered: Option<u64>,
     ) -> Result<(), Unavailable> {
         let seq = state.seq;
-        let expected = state.phase.expected().map(|e| e.min(players));
+        let expected = state.phase.expected();
         let (roster, count) = {
             let mut rooms = self.lock();
             let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {

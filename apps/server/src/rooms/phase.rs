@@ -178,7 +178,7 @@ impl<'a> PhaseContext<'a> {
         let state = self.state;
         let def = self.def;
         let phase = state.phase.unpaused();
-        let view = state.view(Timestamp(self.now), self.players);
+        let view = state.view(Timestamp(self.now));
         let mut msg = PhaseMsg {
             seq: state.seq,
             phase: state.phase.name().to_owned(),

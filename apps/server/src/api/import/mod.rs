@@ -11,10 +11,10 @@
 //! server's request body limit (`--max-body-bytes`); rows past the core's question limit
 //! are refused; a workbook is bounded in what it unpacks to ([`xlsx::MAX_UNZIPPED`]).
 
-mod csv;
-mod opentdb;
-mod rows;
-mod xlsx;
+pub mod csv;
+pub mod opentdb;
+pub mod rows;
+pub mod xlsx;
 
 use std::sync::Arc;
 

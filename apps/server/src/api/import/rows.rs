@@ -3,7 +3,7 @@
 //! definition sent whole, each refusal named by the file's row and column.
 //!
 //! A format's parser reads its rows into [`Row`]s (refusing what it cannot read at all:
-//! a number that is not one, a gap among the options); [`definition`] then checks each row
+//! a number that is not one, a gap among the options); [`definition()`] then checks each row
 //! as a quiz of that one question — the definition reader's and `quiz-core`'s own rules and
 //! messages — and maps the field path of a refusal (`questions[0].options[2]`) back to the
 //! column it came from (`option3`). Only when every row passes is the whole definition
