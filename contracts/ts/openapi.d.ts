@@ -2595,7 +2595,7 @@ export interface components {
             /**
              * Format: uint64
              * @description The players the open or paused question waits for: those in the game when it
-             *     opened, less any removed since.
+             *     opened, less those removed since before they answered (a late joiner never counts).
              */
             expected?: number;
             /** @description Whether the lobby is locked. */
@@ -2803,7 +2803,7 @@ export interface components {
              * @description The hosted game's phase (`lobby`, `question`, `reveal`, `board`, `paused`,
              *     `podium`), or null for a self-paced quiz or a game not opened yet.
              */
-            game?: string;
+            game: string | null;
             /** @description Quiz id. */
             id: string;
             /** @description `self_paced` or `hosted`. */

@@ -366,7 +366,8 @@ export interface PhaseMsg {
   board?: PhaseBoardMsg | null;
   /**
    * Question (and paused from a question): the players it waits for — those in the
-   * game when it opened, less any removed since.
+   * game when it opened, less those removed since before they answered (a late joiner
+   * never counts).
    */
   expected?: number | null;
   /**
@@ -644,8 +645,8 @@ export interface AnsweredCountMsg {
    */
   answered: number;
   /**
-   * The players it waits for: those in the game when it opened, less any removed
-   * since.
+   * The players it waits for: those in the game when it opened, less those removed
+   * since before they answered (a late joiner never counts).
    */
   expected: number;
   /**

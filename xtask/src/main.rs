@@ -214,6 +214,11 @@ fn suite(extra: &[String]) -> Result<(), String> {
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
+    // A Rust service embedding the core: a quiz played to its results on the memory adapters
+    // with one port of its own (quiz-core's crate docs point at it).
+    let mut e = cargo();
+    e.args(["run", "-p", "quiz-memory", "--example", "embed"]);
+    run("the embedding example (quiz-memory's examples/embed.rs)", e)?;
     // The crate docs must build without a warning (broken links, private items).
     let mut doc = cargo();
     doc.args(["doc", "--no-deps", "--workspace"])

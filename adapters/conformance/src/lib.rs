@@ -7,6 +7,13 @@
 //!
 //! **What it is not**: a product crate. Adapters take it as a dev-dependency only.
 //!
+//! It is usable from any crate, not only this workspace's adapters: an adapter written
+//! elsewhere takes `quiz-conformance` and `quiz-core` as dependencies and runs the suites
+//! of the ports it implements. `examples/outside_adapter.rs` is such an adapter (an archive
+//! and an event log built from scratch on the public API), run by
+//! `cargo test -p quiz-conformance --example outside_adapter`. Each port's docs
+//! (`quiz_core::ports`) say what an implementation must guarantee; the cases here check it.
+//!
 //! Use: in an adapter's integration test, invoke the macro for each port it implements with
 //! an async expression that builds a fresh adapter; each case becomes its own
 //! `#[tokio::test]` (the adapter needs `tokio` with `macros` and `rt-multi-thread` as a

@@ -34,6 +34,7 @@ export const H = {
   seq: -Infinity,       // highest phase seq shown
   /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // latest phase frame
+  /** @type {import('@contracts').Frame<'phase'>} */
   content: null,        // latest phase frame that is not "paused"
   counts: null,         // {answered, expected} of the open question
   roster: new Map(),    // player id -> name, in join order

@@ -75,6 +75,7 @@ function drawQr(url) {
 }
 
 /** "Question 2 of 5", "Lobby: waiting for players", "Paused · …". */
+/** @param {import('@contracts').Frame<'phase'>} ph */
 export function phaseLabel(ph) {
   const paused = ph.phase === 'paused';
   const view = paused ? (ph.paused_from || 'question') : ph.phase;
@@ -123,6 +124,8 @@ export function fullscreen() {
   if (target.requestFullscreen) target.requestFullscreen().catch(() => {});
 }
 
+/** @param {import('@contracts').Frame<'phase'> | null} prev
+ * @param {import('@contracts').Frame<'phase'>} msg */
 export function phaseChanged(prev, msg) {
   const fresh = !prev || prev.seq !== msg.seq;
   if (!fresh || !prev) {
@@ -134,6 +137,7 @@ export function phaseChanged(prev, msg) {
   music(msg);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 function music(msg) {
   if (msg.phase === 'lobby') sound.startMusic();
   else sound.stopMusic();
@@ -185,6 +189,7 @@ function renderLobbyNames() {
   el.lobbyNames.replaceChildren(...names.map((n) => make('li', 'lobby-name', n)));
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderQuestion(ph) {
   const q = ph.question;
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: ph.question_count || 0 }));
@@ -212,6 +217,7 @@ function renderQuestion(ph) {
   tickCountdown(ph);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function tickCountdown(ph) {
   const q = ph.question;
   const left = timeLeft(ph, serverNow());
@@ -221,6 +227,7 @@ function tickCountdown(ph) {
   lastSecs = secs;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderReveal(ph) {
   const q = ph.question;
   const r = ph.reveal;
@@ -281,6 +288,7 @@ function renderReveal(ph) {
   setText(el.rExplanation, expl);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderBoard(ph) {
   const b = ph.board;
   const q = ph.question;
@@ -295,6 +303,7 @@ function renderBoard(ph) {
   el.bEmpty.hidden = top.length > 0;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderPodium(ph) {
   const podium = Array.isArray(ph.podium) ? ph.podium : [];
   const key = ph.seq + '|' + JSON.stringify(podium) + '|' + document.documentElement.lang;

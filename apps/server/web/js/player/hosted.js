@@ -134,6 +134,7 @@ export function renderHostedScore() {
   setText(el.myRank, r && r.rank ? t('score.rank', { rank: r.rank, n: Math.max(r.players || 0, r.rank) }) : '');
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function phaseLabel(ph, view) {
   const q = ph.question;
   const n = ph.question_count || 0;
@@ -255,6 +256,8 @@ function pausedRemaining() {
   return ph && ph.question ? ph.question.closes_at - ph.server_time : 0;
 }
 
+/** @param {import('@contracts').PhaseQuestionMsg} q
+ * @param {import('@contracts').RevealMsg} r */
 function renderHostedReveal(q, r) {
   const type = TYPES.includes(r.type) ? r.type : qType(q);
   const you = r.you;
@@ -342,8 +345,9 @@ function renderHostedBoard(b) {
   setText(el.hMove, move);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderHostedPodium(ph) {
-  const b = ph.board || {};
+  const b = ph.board || /** @type {Partial<import('@contracts').PhaseBoardMsg>} */ ({});
   const me = b.me;
   const players = Math.max(b.players | 0, me ? me.rank : 0);
   setText(el.hFinalRank, me && me.rank ? t('podium.you_finished', { place: ordinal(me.rank), n: players }) : t('podium.over'));

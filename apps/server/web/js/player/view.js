@@ -8,6 +8,8 @@ import { pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI, setNote } from
 import { renderHosted, renderHostedScore } from './hosted.js';
 import { questionImage } from '../media.js';
 
+/** @param {Partial<import('@contracts').BoardMsg>} b
+ * @param {boolean} [fromSnapshot] */
 export function renderBoard(b, fromSnapshot) {
   if (Number.isFinite(b.seq)) S.lastSeq = b.seq;
   if (fromSnapshot && S.link) S.link.syncClock(b.server_time);
