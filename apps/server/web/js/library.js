@@ -13,7 +13,9 @@ const PHASES = ['lobby', 'question', 'reveal', 'board', 'paused', 'podium'];
 /** Where the library hands an imported definition to the editor (this tab only). */
 export const IMPORT_STORE = 'quiz.import';
 
-const L = { offset: 0, total: 0, q: '', rows: /** @type {any[]} */ ([]), timer: 0, loading: 0 };
+/** @typedef {import('@contracts').Api<'LibraryEntryOut'>} Entry */
+
+const L = { offset: 0, total: 0, q: '', rows: /** @type {Entry[]} */ ([]), timer: 0, loading: 0 };
 
 function status(kind, text) {
   const box = $('lib-status');
@@ -59,10 +61,11 @@ async function load(first) {
     status('error', errorText(res));
     return;
   }
+  const page = /** @type {import('@contracts').Api<'LibraryOut'>} */ (res.data);
   $('library').hidden = false;
   $('forget-key').hidden = false;
-  L.total = Number(res.data.total) || 0;
-  L.rows = res.data.quizzes;
+  L.total = Number(page.total) || 0;
+  L.rows = page.quizzes;
   if (L.rows.length === 0 && L.offset > 0 && L.total > 0) { // the last page emptied
     L.offset = Math.max(0, L.offset - PAGE);
     void load(false);
@@ -72,6 +75,7 @@ async function load(first) {
   if (first) $('search').focus();
 }
 
+/** @param {Entry} qz */
 function stateText(qz) {
   if (qz.game) return PHASES.includes(qz.game) ? t('lib.phase.' + qz.game) : t('lib.game', { phase: String(qz.game) });
   if (qz.status === 'closed') return t('lib.closed');
@@ -94,6 +98,7 @@ function link(href, label, qz, cls) {
   return a;
 }
 
+/** @param {Entry} qz */
 function row(qz) {
   const tr = make('tr');
   tr.dataset.quiz = qz.id;
@@ -205,6 +210,7 @@ function formatOf(file, chosen) {
   return ext === 'xlsx' ? 'xlsx' : ext === 'json' ? 'opentdb' : 'csv';
 }
 
+/** @param {import('@contracts').Api<'ImportRowOut'>[]} errors */
 function importErrors(errors) {
   const table = make('table', 'import-errors');
   table.id = 'import-errors';
@@ -241,12 +247,14 @@ async function onImport(ev) {
   out.replaceChildren(make('p', 'muted', t('imp.working')));
   try {
     const res = await api('POST', '/api/import?' + new URLSearchParams({ format, mode }), await file.arrayBuffer());
-    if (res.status === 200 && res.data && res.data.definition) {
-      sessionStorage.setItem(IMPORT_STORE, JSON.stringify(res.data.definition));
+    const imported = /** @type {import('@contracts').Api<'ImportOut'>} */ (res.data);
+    if (res.status === 200 && imported && imported.definition) {
+      sessionStorage.setItem(IMPORT_STORE, JSON.stringify(imported.definition));
       location.assign('/edit?import=1');
       return;
     }
-    const errors = res.data && Array.isArray(res.data.errors) ? res.data.errors : [];
+    const failed = /** @type {import('@contracts').Api<'ImportErrorOut'>} */ (res.data);
+    const errors = failed && Array.isArray(failed.errors) ? failed.errors : [];
     out.replaceChildren(make('p', 'notice error', errorText(res)), ...(errors.length ? [importErrors(errors)] : []));
   } catch (_) {
     out.replaceChildren(make('p', 'notice error', t('admin.offline')));

@@ -143,8 +143,9 @@ async function onUpload(ev) {
   clearFieldError(input);
   try {
     const res = await api('POST', '/api/media', input.files[0]);
-    if ((res.status === 201 || res.status === 200) && res.data && typeof res.data.id === 'string') {
-      E.def.questions[i].image = res.data.id;
+    const media = /** @type {import('@contracts').Api<'MediaOut'>} */ (res.data);
+    if ((res.status === 201 || res.status === 200) && media && typeof media.id === 'string') {
+      E.def.questions[i].image = media.id;
       renderQuestions(E.def);
       changed();
       document.getElementById(`f-questions-${i}-image`)?.focus();
@@ -176,6 +177,8 @@ async function save(ev) {
     return;
   }
   button.disabled = false;
+  // PUT answers SavedOut ({quiz, copied, host_…}); POST the created quiz ({id, host_…}).
+  /** @type {Partial<import('@contracts').Api<'SavedOut'>> & Partial<import('@contracts').Api<'QuizOut'>> & {field?: string, message?: string}} */
   const d = res.data || {};
   const newId = typeof d.quiz === 'string' ? d.quiz : typeof d.id === 'string' ? d.id : null;
   if ((res.status === 200 || res.status === 201) && newId) {
