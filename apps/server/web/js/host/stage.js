@@ -6,12 +6,12 @@
 // to the reveal, F full screen, M sound). Sound effects and lobby music are WebAudio tones the host can mute.
 
 import { t, num } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { $, make, setText, qType, TYPES, rightIndexes, optionText, tileBadge, timeLeft, showTimer, entryRow, podiumRows, reducedMotion } from '../common.js';
 import { Sound } from '../sound.js';
 import qrcode from '../../vendor/qrcode-generator-2.0.4.mjs';
 import { H, quiz, serverNow } from './main.js';
 import * as control from './control.js';
-import { questionImage } from '../media.js';
 
 const READY_SECS = 3;
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;

@@ -3,12 +3,12 @@
 // `phase` frame with a growing `seq`.
 
 import { t, num, ordinal } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { make, setText, qType, TYPES, outcomeOf, payload, rightIndexes, optionText, podiumRows } from '../common.js';
 import { S, el, serverNow, isPending, waitingAnswer, savePending } from './state.js';
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
 import { sound } from './main.js';
 import { renderBoard, renderScore } from './view.js';
-import { questionImage } from '../media.js';
 
 /** The question that takes answers now, or null. */
 export function hostedOpenQuestion() {
