@@ -384,11 +384,18 @@ test('a played quiz edited in the editor is saved as a new version, and the page
   await teacher.click(`#quiz-rows tr[data-quiz="${QUIZ}"] a[href^="/edit"]`);
   await waitCount(teacher, '#questions > li', 5);
   await teacher.fill(q(3, 'prompt'), 'Which subject next term?');
+  await teacher.click('[data-action="remove-image"][data-q="0"]');
+  assert.equal(await teacher.locator('.q-card[data-q="0"] .image-preview').count(), 0);
+  assert.equal((await activeData(teacher)).action, 'upload', 'focus goes to the image field');
   await teacher.click('#save');
   await waitText(teacher, '#save-result', new RegExp(`saved as a new quiz, ${QUIZ}-v2`));
   await teacher.waitForURL(new RegExp(`/edit\\?quiz=${QUIZ}-v2$`));
-  assert.equal((await publicQuiz(`${QUIZ}-v2`)).questions[3].prompt, 'Which subject next term?');
-  assert.equal((await publicQuiz(QUIZ)).questions[3].prompt, PROMPTS[3], 'the played quiz is unchanged');
+  const v2 = await publicQuiz(`${QUIZ}-v2`);
+  assert.equal(v2.questions[3].prompt, 'Which subject next term?');
+  assert.equal(v2.questions[0].image, undefined, 'the image was removed');
+  const v1 = await publicQuiz(QUIZ);
+  assert.equal(v1.questions[3].prompt, PROMPTS[3], 'the played quiz is unchanged');
+  assert.match(v1.questions[0].image, /^\/media\/[0-9a-f]{64}$/);
 });
 
 test('no page raised an error or reported a CSP violation', () => {
