@@ -20,6 +20,10 @@
 //!    question's own `seq`, so of any number of racing closers one wins the compare-and-set.
 //! 4. Joins and reconnects never reopen a closed question: nothing but the host's `next`
 //!    (from a board) opens a question, and it opens the next one.
+//! 5. A question closes early exactly when everyone it waits for has answered: the players
+//!    in the game when it opened, less those removed before they answered. Late joiners
+//!    never raise the bar (a kicked player back under a new name is one).
+//! 6. An answer's time is measured on the question's own clock: paused time is not in it.
 
 use serde::{Deserialize, Serialize};
 

@@ -356,3 +356,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// However answers, kicks (before or after answering) and late joins interleave, a
+    /// question closes early exactly when everyone it waits for has answered: the players
+    /// there when it opened, less those kicked before they answered — never a late joiner,
+    /// never one answer short.
+    #[test]
+    fn kicks_and_late_joins_never_move_the_bar_wrongly(
+        n in 1usize..8,
+        events in proptest::collection::vec((0u8..3, 0usize..8), 0..24),
+    ) {
+        let opts = HostedOptions::default();
+        let opened = t(1_000);
+        let mut g = GameState::lobby()
+            .command(HostCommand::Start, &LIMITS, n as u64, opened)
+            .unwrap();
+        let (mut answered, mut kicked) = (vec![false; n], vec![false; n]);
+        let mut count = 0u64;
+        for (kind, who) in events {
+            let who = who % n;
+            match kind {
+                0 if !answered[who] && !kicked[who] => {
+                    answered[who] = true;
+                    count += 1;
+                }
+                1 if !kicked[who] => {
+                    kicked[who] = true;
+                    if let Some(next) = g.player_left(t(0), answered[who]) {
+                        g = next;
+                    }
+                }
+                // A late joiner kicked at once (a kicked player back under a new name,
+                // kicked again): nothing changes.
+                2 => prop_assert_eq!(g.player_left(opened.plus_ms(1), false), None),
+                _ => {}
+            }
+            let waited: Vec<usize> = (0..n).filter(|&p| !kicked[p] || answered[p]).collect();
+            let everyone = !waited.is_empty() && waited.iter().all(|&p| answered[p]);
+            prop_assert_eq!(g.phase.expected(), Some(waited.len() as u64));
+            prop_assert_eq!(g.everyone_answered(&opts, count, t(2_000)).is_some(), everyone);
+        }
+    }
+}
