@@ -51,6 +51,7 @@ export function pickedIndexes(a) {
 }
 
 /** The result of an answer: "correct", "partial", "wrong" or "counted". */
+/** @param {import('@contracts').AnswerResultMsg | import('@contracts').AnsweredMsg | import('@contracts').YouMsg} m */
 export function outcomeOf(m) {
   const o = m && m.outcome;
   if (o === 'correct' || o === 'partial' || o === 'wrong' || o === 'counted') return o;
