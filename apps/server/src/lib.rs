@@ -268,6 +268,8 @@ impl App {
             .at("/metrics", get(metrics_endpoint))
             .at("/", get(web::index))
             .at("/create", get(web::create))
+            .at("/library", get(web::library))
+            .at("/edit", get(web::edit))
             .at("/host/:quiz", get(web::host))
             .at("/static/*path", get(web::asset))
             .at("/media/:id", get(media::serve))

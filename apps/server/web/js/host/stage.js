@@ -6,6 +6,7 @@
 // to the reveal, F full screen, M sound). Sound effects and lobby music are WebAudio tones the host can mute.
 
 import { t, num } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { $, make, setText, qType, TYPES, rightIndexes, optionText, tileBadge, timeLeft, showTimer, entryRow, podiumRows, reducedMotion } from '../common.js';
 import { Sound } from '../sound.js';
 import qrcode from '../../vendor/qrcode-generator-2.0.4.mjs';
@@ -197,6 +198,7 @@ function renderQuestion(ph) {
   el.qType.dataset.type = type;
   setText(el.qPoints, type === 'poll' ? t('q.no_points') : t('q.points', { n: q.points | 0 }));
   setText(el.qPrompt, q.prompt);
+  questionImage(el.qPrompt, q.image);
   setText(el.qNote, TYPE_NOTES[type] ? t(TYPE_NOTES[type]) : '');
   el.qNote.hidden = !TYPE_NOTES[type];
   const options = Array.isArray(q.options) ? q.options : [];
@@ -236,6 +238,7 @@ function renderReveal(ph) {
   const answered = r.answered | 0;
   setText(el.rAnswered, t(type === 'poll' ? 'count.votes' : 'count.answers', { n: answered }));
   setText(el.rPrompt, q.prompt);
+  questionImage(el.rPrompt, q.image);
   const accepted = type === 'type_answer' && Array.isArray(r.accepted) ? r.accepted.map(String) : [];
   el.rAccepted.hidden = accepted.length === 0;
   setText(el.rAccepted, accepted.length ? t('reveal.accepted_host', { n: accepted.length, list: accepted.join(' · ') }) : '');

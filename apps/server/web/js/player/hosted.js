@@ -3,6 +3,7 @@
 // `phase` frame with a growing `seq`.
 
 import { t, num, ordinal } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { make, setText, qType, TYPES, outcomeOf, payload, rightIndexes, optionText, podiumRows } from '../common.js';
 import { S, el, serverNow, isPending, waitingAnswer, savePending } from './state.js';
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
@@ -215,6 +216,7 @@ function renderHostedQuestion(q, view, paused, content) {
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: S.phase.question_count || 0 }));
   setText(el.qPoints, pointsLabel(q));
   setText(el.prompt, q.prompt);
+  questionImage(el.prompt, q.image);
   if (S.hQuestion !== q.id || el.options.dataset.key !== answerUIKey(q, true)) {
     buildAnswerUI(q, true);
     S.hQuestion = q.id;
