@@ -22,10 +22,11 @@ pub struct HostOkMsg {
 pub struct AnsweredCountMsg {
     /// The phase (`seq`) it belongs to.
     pub seq: u64,
-    /// Players who answered the open question.
+    /// Players who answered the open question (a removed player's answer no longer
+    /// counts).
     pub answered: u64,
     /// The players it waits for: those in the game when it opened, less those removed
-    /// since before they answered (a late joiner never counts).
+    /// since (a late joiner never counts).
     pub expected: u64,
 }
 
@@ -294,12 +295,13 @@ pub struct PhaseMsg {
     /// Question (and paused from a question): milliseconds left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining_ms: Option<u64>,
-    /// Question (and paused from a question): players who answered it so far.
+    /// Question (and paused from a question): players who answered it so far (a removed
+    /// player's answer no longer counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<u64>,
     /// Question (and paused from a question): the players it waits for — those in the
-    /// game when it opened, less those removed since before they answered (a late joiner
-    /// never counts).
+    /// game when it opened, less those removed since (a late joiner never
+    /// counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
     /// Paused: the phase paused (`question`, `reveal` or `board`).

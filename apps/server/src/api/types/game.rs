@@ -65,10 +65,11 @@ pub struct GameOut {
     pub closes_at: Absent<u64>,
     /// Milliseconds left of the open or paused question.
     pub remaining_ms: Absent<u64>,
-    /// Players who answered the open or paused question.
+    /// Players who answered the open or paused question (a removed player's answer no
+    /// longer counts).
     pub answered: Absent<u64>,
     /// The players the open or paused question waits for: those in the game when it
-    /// opened, less those removed since before they answered (a late joiner never counts).
+    /// opened, less those removed since (a late joiner never counts).
     pub expected: Absent<u64>,
     /// The phase a pause stopped (`question`, `reveal` or `board`).
     pub paused_from: Absent<String>,
