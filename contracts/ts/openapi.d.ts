@@ -2584,7 +2584,8 @@ export interface components {
         GameOut: {
             /**
              * Format: uint64
-             * @description Players who answered the open or paused question.
+             * @description Players who answered the open or paused question (a removed player's answer no
+             *     longer counts).
              */
             answered?: number;
             /**
@@ -2595,7 +2596,7 @@ export interface components {
             /**
              * Format: uint64
              * @description The players the open or paused question waits for: those in the game when it
-             *     opened, less those removed since before they answered (a late joiner never counts).
+             *     opened, less those removed since (a late joiner never counts).
              */
             expected?: number;
             /** @description Whether the lobby is locked. */

@@ -357,7 +357,8 @@ export interface PongMsg {
  */
 export interface PhaseMsg {
   /**
-   * Question (and paused from a question): players who answered it so far.
+   * Question (and paused from a question): players who answered it so far (a removed
+   * player's answer no longer counts).
    */
   answered?: number | null;
   /**
@@ -366,8 +367,8 @@ export interface PhaseMsg {
   board?: PhaseBoardMsg | null;
   /**
    * Question (and paused from a question): the players it waits for — those in the
-   * game when it opened, less those removed since before they answered (a late joiner
-   * never counts).
+   * game when it opened, less those removed since (a late joiner never
+   * counts).
    */
   expected?: number | null;
   /**
@@ -641,12 +642,13 @@ export interface YouMsg {
  */
 export interface AnsweredCountMsg {
   /**
-   * Players who answered the open question.
+   * Players who answered the open question (a removed player's answer no longer
+   * counts).
    */
   answered: number;
   /**
    * The players it waits for: those in the game when it opened, less those removed
-   * since before they answered (a late joiner never counts).
+   * since (a late joiner never counts).
    */
   expected: number;
   /**
