@@ -3,8 +3,8 @@
 //! The durable embedded default: [`SqliteStore`] keeps the quiz catalog
 //! ([`quiz_core::ports::QuizCatalog`]), the player registry
 //! ([`quiz_core::ports::PlayerRegistry`]), the score archive
-//! ([`quiz_core::ports::ScoreArchive`]) and hosted games
-//! ([`quiz_core::ports::GameStore`]) in one SQLite file, `quiz.db`, inside a data
+//! ([`quiz_core::ports::ScoreArchive`]), hosted games
+//! ([`quiz_core::ports::GameStore`]) and their PINs ([`quiz_core::pins::GamePins`]) in one SQLite file, `quiz.db`, inside a data
 //! directory. SQLite is compiled in (rusqlite's `bundled` feature): nothing to install.
 //!
 //! **What it is not**: a live scoreboard (that stays in memory, `quiz-memory`, and the
@@ -35,6 +35,7 @@ mod catalog;
 mod db;
 mod error;
 mod games;
+mod pins;
 mod registry;
 mod schema;
 

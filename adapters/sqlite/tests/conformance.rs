@@ -26,6 +26,11 @@ mod games {
     quiz_conformance::games_suite!(async { Arc::new(common::store("games")) });
 }
 
+mod pins {
+    use super::*;
+    quiz_conformance::pins_suite!(async { Arc::new(common::store("pins")) });
+}
+
 /// Every port shares one database: the conformance cases again, all on one store (as the
 /// server runs them), so a case that only passed on an empty database would fail here.
 mod shared {
@@ -54,5 +59,9 @@ mod shared {
     mod games {
         use super::*;
         quiz_conformance::games_suite!(async { one() });
+    }
+    mod pins {
+        use super::*;
+        quiz_conformance::pins_suite!(async { one() });
     }
 }

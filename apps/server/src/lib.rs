@@ -3,7 +3,7 @@
 //! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
 //! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`, and a hosted game's
 //! host socket `?host_key=…`), the per-room throttled leaderboard push and a hosted game's
-//! phase push ([`rooms`]), the web client ([`web`]: `/`, `/create`, `/host/{quiz}` and
+//! phase push ([`rooms`]), the web client ([`web`]: `/` (also `/join/{pin}`), `/create`, `/host/{quiz}` and
 //! `/static/…`), Prometheus metrics (`/metrics`) and health (`/healthz`, `/readyz`).
 //! Connections are served by [`serve`] (connection caps, bounded request heads), API
 //! bodies pass `body` (size cap and deadline whatever the encoding, strict [`json`]);
@@ -101,6 +101,8 @@ pub struct AppState {
     pub admin_key: String,
     /// Per-IP join limiter.
     pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per-IP game-PIN lookup limiter (the join limiter's quota, its own budget).
+    pub pin_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Becomes `true` when the server shuts down; sockets then close with 1001.
     pub shutdown: watch::Receiver<bool>,
     /// The last readiness verdict and when it was taken (see `readyz`).
@@ -206,6 +208,7 @@ impl App {
             },
             admin_key,
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
+            pin_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             shutdown,
             readiness: tokio::sync::Mutex::new(None),
         });
@@ -257,6 +260,7 @@ impl App {
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics_endpoint))
             .at("/", get(web::index))
+            .at("/join/:pin", get(web::index))
             .at("/create", get(web::create))
             .at("/host/:quiz", get(web::host))
             .at("/static/*path", get(web::asset))
@@ -287,6 +291,8 @@ impl App {
                 every.tick().await;
                 limiter_state.join_limiter.retain_recent();
                 limiter_state.join_limiter.shrink_to_fit();
+                limiter_state.pin_limiter.retain_recent();
+                limiter_state.pin_limiter.shrink_to_fit();
             }
         });
         let local = listener.local_addr()?;
@@ -310,9 +316,14 @@ impl App {
 }
 
 /// The OpenAPI service over `state`.
-pub fn openapi(state: Arc<AppState>) -> OpenApiService<api::Api, ()> {
+pub fn openapi(state: Arc<AppState>) -> OpenApiService<(api::Api, api::pins::PinsApi), ()> {
     OpenApiService::new(
-        api::Api { state },
+        (
+            api::Api {
+                state: state.clone(),
+            },
+            api::pins::PinsApi { state },
+        ),
         "Quiz leaderboard API",
         env!("CARGO_PKG_VERSION"),
     )

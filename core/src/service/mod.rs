@@ -10,6 +10,7 @@
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
 //! | [`Games`] | a hosted game: its state, host commands, roster, reveal, report, lobby | catalog, registry, scoreboard, game store, bus |
+//! | [`Pins`] | a hosted game's PIN: claiming one, resolving one, how long it lives | PIN store, game store, catalog |
 //! | [`Results`] | the results export: the whole board with each player's tally | scoreboard, registry, game store |
 //! | [`Upkeep`] | rebuilding the board from the archive, readiness | every port |
 //!
@@ -25,6 +26,7 @@
 use std::sync::Arc;
 
 use crate::names::DenyList;
+use crate::pins::GamePins;
 use crate::ports::{
     GameStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
 };
@@ -34,6 +36,7 @@ mod boards;
 mod game_answers;
 mod games;
 mod library;
+mod pins;
 mod players;
 mod results;
 mod reveal;
@@ -44,6 +47,7 @@ pub use answers::{AnswerOutcome, Answers, SubmitError};
 pub use boards::{BoardPage, Boards};
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
+pub use pins::{PIN_LEASE_MS, PODIUM_GRACE_MS, Pins};
 pub use players::{AdmitError, JoinQuizError, PlayerStanding, Players, SeatError, Snapshot};
 pub use results::{PlayerResult, Results, Tally};
 pub use reveal::{QuestionReport, REVEAL_TEXTS, Reveal, TextCount};
@@ -87,6 +91,8 @@ pub struct Ports {
     pub bus: Arc<dyn RoomBus>,
     /// Hosted games' states.
     pub games: Arc<dyn GameStore>,
+    /// Live games' PINs.
+    pub pins: Arc<dyn GamePins>,
 }
 
 /// The use cases over one set of ports (cheap to clone: every part is shared).
@@ -97,6 +103,7 @@ pub struct QuizService {
     answers: Answers,
     boards: Boards,
     games: Games,
+    pins: Pins,
     results: Results,
     upkeep: Upkeep,
 }
@@ -118,6 +125,7 @@ impl QuizService {
                 DenyList::builtin(),
             ),
             answers: Answers::new(&ports, library.clone(), games.clone()),
+            pins: Pins::new(ports.pins.clone(), ports.games.clone(), library.clone()),
             results: Results::new(&ports, boards.clone()),
             upkeep: Upkeep::new(ports, library.clone()),
             library,
@@ -156,6 +164,11 @@ impl QuizService {
     /// Hosted games.
     pub fn games(&self) -> &Games {
         &self.games
+    }
+
+    /// Hosted games' PINs.
+    pub fn pins(&self) -> &Pins {
+        &self.pins
     }
 
     /// The results export.

@@ -4,7 +4,7 @@
 use poem_openapi::payload::Json;
 use quiz_core::game::GameState;
 use quiz_core::service::{GameOpError, HostAction};
-use quiz_core::{QuizId, QuizService};
+use quiz_core::{Quiz, QuizId, QuizService};
 
 use super::errors::{ApiError, ServerError, client, internal};
 use super::types::{GameOut, QuestionReportOut, ReportOut, TextCountOut};
@@ -46,7 +46,7 @@ impl From<GameOpError> for Refusal {
 pub(super) async fn read(svc: &QuizService, quiz: &QuizId) -> Result<GameOut, Refusal> {
     let def = svc.library().quiz(quiz).await.map_err(GameOpError::from)?;
     let state = svc.games().current(&def, clock::now()).await?;
-    out(svc, quiz, def.questions().len(), &state).await
+    out(svc, &def, &state).await
 }
 
 /// Runs a host's command and returns the game after it.
@@ -61,7 +61,7 @@ pub(super) async fn command(
         .quiz(quiz)
         .await
         .map_err(|e| Refusal::from(GameOpError::from(e)))?;
-    out(svc, quiz, def.questions().len(), &state).await
+    out(svc, &def, &state).await
 }
 
 /// The per-question report.
@@ -107,15 +107,16 @@ fn percent(part: u64, whole: u64) -> f64 {
     (part as f64 * 1000.0 / whole as f64).round() / 10.0
 }
 
-async fn out(
-    svc: &QuizService,
-    quiz: &QuizId,
-    questions: usize,
-    state: &GameState,
-) -> Result<GameOut, Refusal> {
+async fn out(svc: &QuizService, def: &Quiz, state: &GameState) -> Result<GameOut, Refusal> {
+    let (quiz, questions) = (def.id(), def.questions().len());
     let unavailable = |u: quiz_core::service::Unavailable| Refusal::Internal(internal(&u));
     let players = svc.games().roster(quiz).await.map_err(unavailable)?.players;
     let now = clock::now();
+    let pin = svc
+        .pins()
+        .for_game(def, state, now, &mut crate::token::random_u64)
+        .await
+        .map_err(unavailable)?;
     let view = state.view(now, players);
     let open = view.open.as_ref();
     Ok(GameOut {
@@ -147,6 +148,7 @@ async fn out(
         }),
         expected: Absent(open.map(|o| o.expected)),
         paused_from: Absent(view.paused_from.map(str::to_owned)),
+        pin: Absent(pin.map(|p| p.to_string())),
     })
 }
 

@@ -16,6 +16,7 @@ pub mod errors;
 mod game;
 mod missing;
 pub mod params;
+pub mod pins;
 pub mod responses;
 mod results;
 pub mod types;
@@ -60,7 +61,7 @@ pub struct Api {
 /// The client's address: with `trust_forwarded`, the last `X-Forwarded-For` entry — the one
 /// the trusted proxy in front appended — since every entry before it is whatever the client
 /// sent; otherwise the peer address.
-fn client_ip(req: &Request, trust_forwarded: bool) -> Option<IpAddr> {
+pub(crate) fn client_ip(req: &Request, trust_forwarded: bool) -> Option<IpAddr> {
     if trust_forwarded
         && let Some(ip) = req
             .header("x-forwarded-for")
@@ -116,6 +117,25 @@ impl Api {
         key.is_some_and(|k| crate::auth::is_host_key(&self.state, quiz, k))
     }
 
+    /// The PIN of a new hosted quiz's game (its lobby is opened for it).
+    async fn hosted_pin(
+        &self,
+        quiz: &Quiz,
+    ) -> Result<Option<String>, quiz_core::service::Unavailable> {
+        let svc = &self.state.service;
+        let now = clock::now();
+        let state = match svc.games().current(quiz, now).await {
+            Ok(s) => s,
+            Err(quiz_core::service::GameOpError::Unavailable(u)) => return Err(u),
+            Err(_) => return Ok(None),
+        };
+        let pin = svc
+            .pins()
+            .for_game(quiz, &state, now, &mut crate::token::random_u64)
+            .await?;
+        Ok(pin.map(|p| p.to_string()))
+    }
+
     async fn set_status(&self, auth: AdminKey, raw: &str, status: QuizStatus) -> SetStatusResponse {
         if !self.admin_ok(&auth) {
             return SetStatusResponse::Unauthorized(Self::wrong_key());
@@ -165,6 +185,10 @@ impl Api {
                     let key = self.state.tokens.host_key(q.id(), q.created_at());
                     out.host_url = Absent(Some(format!("/host/{}#key={key}", q.id())));
                     out.host_key = Absent(Some(key));
+                    out.pin = Absent(match self.hosted_pin(&q).await {
+                        Ok(pin) => pin,
+                        Err(u) => return CreateQuizResponse::Internal(internal(&u)),
+                    });
                 }
                 CreateQuizResponse::Created(Json(out))
             }
