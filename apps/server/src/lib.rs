@@ -99,6 +99,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The admin key.
     pub admin_key: String,
+    /// `--public-url`: where players reach the server (join links), without a trailing `/`.
+    pub public_url: Option<String>,
     /// Per-IP join limiter.
     pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Per-IP game-PIN lookup limiter (the join limiter's quota, its own budget).
@@ -207,6 +209,7 @@ impl App {
                 },
             },
             admin_key,
+            public_url: config.public_url.clone(),
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             pin_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             shutdown,

@@ -195,3 +195,36 @@ async fn join_links_serve_the_player_page() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_join_link_is_built_from_the_public_url_when_there_is_one() {
+    let cli = client_with(config()).await;
+    create(&cli, &hosted("no-public")).await;
+    let (_, g) = body(cli.get("/api/quizzes/no-public/game").send().await).await;
+    assert!(g.get("join_url").is_none(), "{g}");
+
+    let mut cfg = config();
+    cfg.public_url = Some("http://192.168.1.20:3000".into());
+    let cli = client_with(cfg).await;
+    let created = create(&cli, &hosted("public")).await;
+    let pin = created["pin"].as_str().unwrap();
+    let (_, g) = body(cli.get("/api/quizzes/public/game").send().await).await;
+    assert_eq!(
+        g["join_url"].as_str(),
+        Some(format!("http://192.168.1.20:3000/join/{pin}").as_str()),
+        "{g}"
+    );
+}
+
+#[test]
+fn the_public_url_flag_is_checked_and_trimmed() {
+    use clap::Parser;
+    let parsed =
+        Config::try_parse_from(["quiz-server", "--public-url", "https://quiz.example.org/"])
+            .unwrap();
+    assert_eq!(
+        parsed.public_url.as_deref(),
+        Some("https://quiz.example.org")
+    );
+    assert!(Config::try_parse_from(["quiz-server", "--public-url", "quiz.example.org"]).is_err());
+}

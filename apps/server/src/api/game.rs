@@ -43,10 +43,14 @@ impl From<GameOpError> for Refusal {
 }
 
 /// The game of `quiz` now.
-pub(super) async fn read(svc: &QuizService, quiz: &QuizId) -> Result<GameOut, Refusal> {
+pub(super) async fn read(
+    svc: &QuizService,
+    quiz: &QuizId,
+    public_url: Option<&str>,
+) -> Result<GameOut, Refusal> {
     let def = svc.library().quiz(quiz).await.map_err(GameOpError::from)?;
     let state = svc.games().current(&def, clock::now()).await?;
-    out(svc, &def, &state).await
+    out(svc, &def, &state, public_url).await
 }
 
 /// Runs a host's command and returns the game after it.
@@ -54,6 +58,7 @@ pub(super) async fn command(
     svc: &QuizService,
     quiz: &QuizId,
     action: HostAction,
+    public_url: Option<&str>,
 ) -> Result<GameOut, Refusal> {
     let state = svc.games().host(quiz, action, clock::now()).await?;
     let def = svc
@@ -61,7 +66,7 @@ pub(super) async fn command(
         .quiz(quiz)
         .await
         .map_err(|e| Refusal::from(GameOpError::from(e)))?;
-    out(svc, &def, &state).await
+    out(svc, &def, &state, public_url).await
 }
 
 /// The per-question report.
@@ -107,7 +112,20 @@ fn percent(part: u64, whole: u64) -> f64 {
     (part as f64 * 1000.0 / whole as f64).round() / 10.0
 }
 
-async fn out(svc: &QuizService, def: &Quiz, state: &GameState) -> Result<GameOut, Refusal> {
+/// The join link under `public_url`: by PIN when there is one, else by quiz id.
+pub(super) fn join_url(public_url: &str, quiz: &QuizId, pin: Option<&str>) -> String {
+    match pin {
+        Some(pin) => format!("{public_url}/join/{pin}"),
+        None => format!("{public_url}/?quiz={quiz}"),
+    }
+}
+
+async fn out(
+    svc: &QuizService,
+    def: &Quiz,
+    state: &GameState,
+    public_url: Option<&str>,
+) -> Result<GameOut, Refusal> {
     let (quiz, questions) = (def.id(), def.questions().len());
     let unavailable = |u: quiz_core::service::Unavailable| Refusal::Internal(internal(&u));
     let players = svc.games().roster(quiz).await.map_err(unavailable)?.players;
@@ -148,6 +166,7 @@ async fn out(svc: &QuizService, def: &Quiz, state: &GameState) -> Result<GameOut
         }),
         expected: Absent(open.map(|o| o.expected)),
         paused_from: Absent(view.paused_from.map(str::to_owned)),
+        join_url: Absent(public_url.map(|u| join_url(u, quiz, pin.as_ref().map(|p| p.as_str())))),
         pin: Absent(pin.map(|p| p.to_string())),
     })
 }

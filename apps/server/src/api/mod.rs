@@ -443,7 +443,7 @@ impl Api {
             Ok(id) => id,
             Err(m) => return m.into(),
         };
-        match game::read(&self.state.service, &id).await {
+        match game::read(&self.state.service, &id, self.state.public_url.as_deref()).await {
             Ok(g) => GetGameResponse::Ok(Json(g)),
             Err(game::Refusal::NotFound(e)) => GetGameResponse::NotFound(e),
             Err(game::Refusal::Conflict(e)) => GetGameResponse::Conflict(e),
@@ -483,7 +483,14 @@ impl Api {
                 ));
             }
         };
-        match game::command(&self.state.service, q.id(), action).await {
+        match game::command(
+            &self.state.service,
+            q.id(),
+            action,
+            self.state.public_url.as_deref(),
+        )
+        .await
+        {
             Ok(g) => HostCommandResponse::Ok(Json(g)),
             Err(game::Refusal::NotFound(e)) => HostCommandResponse::NotFound(e),
             Err(game::Refusal::Conflict(e)) => HostCommandResponse::Conflict(e),

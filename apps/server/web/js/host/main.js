@@ -39,6 +39,9 @@ export const H = {
   kicked: new Set(),    // player ids removed by this console (never listed again)
   players: 0,           // players in the game, from the latest phase or board frame
   rosterFetched: false, // the names of a game joined mid-way were asked for
+  pin: null,            // the game PIN, from GET /api/quizzes/{quiz}/game
+  joinUrl: null,        // the join link from the server's --public-url, if it has one
+  gameFetched: false,   // the PIN was asked for since the console connected
   silentTimer: null,
 };
 
@@ -185,9 +188,23 @@ function onPhase(msg) {
   // Opened mid-game (a reload, a second device): the phase frame lists no lobby, so the
   // names come from the leaderboard (every player is on it from their join).
   if (msg.phase !== 'lobby' && !H.rosterFetched && H.players > H.roster.size) fetchRoster();
+  if (!H.gameFetched || (msg.phase === 'lobby' && !H.pin)) fetchGame();
   stage.phaseChanged(prev, msg);
   control.phaseChanged(prev, msg);
   render();
+}
+
+/** The game's PIN and the server's join link (the phase frames carry neither). */
+async function fetchGame() {
+  H.gameFetched = true;
+  try {
+    const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/game', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return;
+    const body = await res.json();
+    H.pin = body && typeof body.pin === 'string' ? body.pin : null;
+    H.joinUrl = body && typeof body.join_url === 'string' ? body.join_url : null;
+  } catch (_) { return; /* offline: the next phase frame asks again */ }
+  stage.showJoinInfo();
 }
 
 async function fetchRoster() {

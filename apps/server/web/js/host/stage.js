@@ -19,7 +19,7 @@ const el = {
   stage: $('stage'), title: $('h-title'), phase: $('h-phase'), playerCount: $('h-player-count'),
   lockState: $('h-lock-state'), paused: $('h-paused'), sound: $('sound'),
   ready: $('get-ready'), readyN: $('get-ready-n'),
-  vLobby: $('v-lobby'), joinLink: $('join-link'), bigId: $('big-id'), qr: $('qr'), loopback: $('loopback-warning'),
+  vLobby: $('v-lobby'), joinLink: $('join-link'), withId: $('with-id'), bigId: $('big-id'), qr: $('qr'), loopback: $('loopback-warning'),
   lobbyNames: $('lobby-names'),
   vQuestion: $('v-question'), qProgress: $('hq-progress'), qPoints: $('hq-points'), qPrompt: $('hq-prompt'),
   qType: $('hq-type'), qNote: $('hq-note'),
@@ -40,13 +40,20 @@ let optionsKey = '';
 let readyTimer = null;
 let lastSecs = null;
 
-/** The join link: the address this page was opened with, its quiz, and the QR code of it. */
+/**
+ * The join link and the QR code of it: from the server's --public-url when it has one,
+ * else from the address this page was opened with (with a warning when no phone can reach
+ * that); by the game PIN when there is one, else by the quiz id, which is then shown large.
+ */
 export function showJoinInfo() {
-  setText(el.bigId, quiz);
-  const url = location.origin + '/?quiz=' + encodeURIComponent(quiz);
+  setText(el.bigId, H.pin || quiz);
+  setText(el.withId, t(H.pin ? 'lobby.with_pin' : 'lobby.with_id'));
+  el.bigId.classList.toggle('is-pin', !!H.pin);
+  const url = H.joinUrl
+    || location.origin + (H.pin ? '/join/' + H.pin : '/?quiz=' + encodeURIComponent(quiz));
   el.joinLink.href = url;
   setText(el.joinLink, url);
-  el.loopback.hidden = !LOOPBACK.test(location.hostname);
+  el.loopback.hidden = !!H.joinUrl || !LOOPBACK.test(location.hostname);
   drawQr(url);
 }
 

@@ -17,6 +17,7 @@ import {
 } from './hosted.js';
 
 const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PIN = /^[1-9][0-9]{5,6}$/;
 const FATAL_CLOSE = { 4001: 'close.4001', 4003: 'close.4003', 4004: 'close.4004', 4009: 'close.4009' };
 const JOIN_ERRORS = [
   'name_taken', 'bad_name', 'bad_quiz_id', 'unknown_quiz', 'quiz_closed', 'quiz_full', 'rate_limited',
@@ -87,9 +88,24 @@ function resetGame() {
 }
 
 // ---------- join / leave ----------
+/**
+ * The quiz a game PIN names: its id, `null` when no live game has that PIN (it may still
+ * be a quiz id made of digits), or `false` after showing why it could not be asked.
+ */
+async function resolvePin(pin) {
+  const res = await fetch('/api/pins/' + pin, { headers: { Accept: 'application/json' } });
+  if (res.ok) {
+    const body = await res.json();
+    return body && typeof body.quiz === 'string' && QUIZ_ID.test(body.quiz) ? body.quiz : null;
+  }
+  if (res.status === 404) return null;
+  showJoinError(t(res.status === 429 ? 'join.rate_limited' : 'join.failed_http', { status: res.status }));
+  return false;
+}
+
 async function join(ev) {
   ev.preventDefault();
-  const quiz = el.quiz.value.trim();
+  let quiz = el.quiz.value.trim();
   const name = el.name.value.trim();
   if (!quiz || !QUIZ_ID.test(quiz)) {
     showJoinError(t(quiz ? 'join.bad_quiz_id' : 'join.no_quiz'));
@@ -105,6 +121,14 @@ async function join(ev) {
   el.join.disabled = true;
   el.join.textContent = t('join.joining');
   try {
+    // The one field takes a game PIN or a quiz id: a PIN that names a live game wins.
+    let byPin = false;
+    if (PIN.test(quiz)) {
+      const found = await resolvePin(quiz);
+      if (found === false) { el.quiz.focus(); return; }
+      if (found) quiz = found;
+      else byPin = true;
+    }
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/join', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -114,7 +138,8 @@ async function join(ev) {
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok || !body || typeof body.token !== 'string') {
       const code = body && body.code;
-      const msg = code && JOIN_ERRORS.includes(code) ? t('join.' + code)
+      const msg = byPin && code === 'unknown_quiz' ? t('join.unknown_pin')
+        : code && JOIN_ERRORS.includes(code) ? t('join.' + code)
         : body && body.message ? t('join.failed_message', { message: body.message })
           : t('join.failed_http', { status: res.status });
       showJoinError(msg);
@@ -123,6 +148,8 @@ async function join(ev) {
     }
     S.session = { quiz: body.quiz, token: body.token, ws_path: body.ws_path, name: body.name, player: body.player_id };
     saveSession(S.session);
+    // A reload (or a PIN link opened again) comes back to this game, not to the join form.
+    try { history.replaceState(null, '', '/?quiz=' + encodeURIComponent(body.quiz)); } catch (_) { /* ignore */ }
     S.pending.clear();
     savePending();
     resetGame();
@@ -389,9 +416,13 @@ function start() {
     onState: (state) => showConn(el.conn, state),
     onClose,
   });
+  // `/?quiz=ID`, `/?pin=PIN` and `/join/PIN` open the page ready for a name.
   const params = new URLSearchParams(location.search);
   const wanted = params.get('quiz');
+  const fromPath = /^\/join\/([0-9]+)\/?$/.exec(location.pathname);
+  const pin = params.get('pin') || (fromPath && fromPath[1]);
   if (wanted && QUIZ_ID.test(wanted)) el.quiz.value = wanted;
+  else if (pin && PIN.test(pin)) el.quiz.value = pin;
   el.joinForm.addEventListener('submit', join);
   el.leave.addEventListener('click', askLeave);
   el.leaveYes.addEventListener('click', leave);
@@ -403,16 +434,28 @@ function start() {
   setInterval(tick, 250);
 
   const saved = loadSession();
-  if (saved && (!wanted || wanted === saved.quiz)) {
-    S.session = saved;
-    loadPending();
-    resetGame();
-    showPlay();
-    el.quizTitle.textContent = saved.quiz;
-    S.link.connect();
+  if (saved && !wanted && pin && PIN.test(pin)) {
+    // A PIN link opened again by a player of that game resumes it.
+    resolvePin(pin).then((q) => {
+      if (q === saved.quiz && !S.session) resume(saved); else showJoin('');
+    }, () => showJoin(''));
+    return;
+  }
+  if (saved && (!wanted || wanted === saved.quiz) && !pin) {
+    resume(saved);
   } else {
     showJoin('');
   }
+}
+
+/** Back into the game this browser joined (a reload). */
+function resume(saved) {
+  S.session = saved;
+  loadPending();
+  resetGame();
+  showPlay();
+  el.quizTitle.textContent = saved.quiz;
+  S.link.connect();
 }
 
 start();
