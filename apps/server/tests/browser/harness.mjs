@@ -106,10 +106,14 @@ export async function startServerAndBrowser({ testFile, adminKey, extraArgs = []
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIZ_')));
+  // The server's SQLite data goes to a temp dir of ours too (removed at the end): the default
+  // `quiz-data/` in the working directory would carry one run's quizzes into the next.
+  const tmp = mkdtempSync(joinPath(tmpdir(), tmpPrefix));
   const server = spawn(resolve(bin), [
     '--listen', `127.0.0.1:${port}`,
     '--admin-key', adminKey,
     '--throttle-ms', '200',
+    '--data-dir', joinPath(tmp, 'data'),
     ...extraArgs,
   ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   process.on('exit', () => { if (server.exitCode === null) server.kill('SIGKILL'); });
@@ -122,8 +126,7 @@ export async function startServerAndBrowser({ testFile, adminKey, extraArgs = []
 
   // Playwright refuses a --user-data-dir argument in launch() (it would share one profile
   // between contexts); it creates a fresh temporary profile directory itself and deletes it
-  // on close. The browser's own scratch files go to a temp dir of ours, removed at the end.
-  const tmp = mkdtempSync(joinPath(tmpdir(), tmpPrefix));
+  // on close. The browser's own scratch files go to the temp dir of ours as well.
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
