@@ -247,21 +247,25 @@ test('keyboard only: the presenter starts with a key, the phone answers with key
 
 test('a host console opened mid-game lists the players; a kick; pause from the presenter keys', { timeout: TEST_TIMEOUT }, async (t) => {
   assert.ok(reached.has('q1'));
-  // Opened mid-game (a second device): the players at once, with their Kick buttons.
+  await present.bringToFront();
+  await present.keyboard.press('n'); // next question, after "get ready"
+  await waitText(present, '#h-phase', `Question 2 of ${N}`, 8000);
+  await waitText(present, '#hq-answered', /0 of 2/);
+  // Opened mid-question (a reload, a second device): a question's phase frame lists no
+  // players, yet the panel shows both at once with their Kick buttons, not "Nobody has
+  // joined yet." under "Players (2)".
   late = await newPage({ width: 1280, height: 800 });
   await late.goto(`${base}/host/${QUIZ.id}?view=control#key=${encodeURIComponent(created.host_key)}`);
   await waitText(late, '#conn', 'connected');
+  await waitText(late, '#h-phase', `Question 2 of ${N}`);
   await waitText(late, '#players-title', 'Players (2)');
   await waitCount(late, '#players li', 2);
   assert.equal(await late.locator('#players-empty').isVisible(), false, 'not "Nobody has joined yet."');
   assert.equal(await late.locator('#players button.kick').count(), 2);
   // The results export is reachable from it.
+  assert.equal(await late.locator('#export-csv').isVisible(), true);
   assert.equal(await late.getAttribute('#export-csv', 'href'), `/api/quizzes/${QUIZ.id}/results.csv`);
-
-  await present.bringToFront();
-  await present.keyboard.press('n'); // next question, after "get ready"
-  await waitText(present, '#h-phase', `Question 2 of ${N}`, 8000);
-  await waitText(present, '#hq-answered', /0 of 2/);
+  assert.equal(await late.getAttribute('#export-json', 'href'), `/api/quizzes/${QUIZ.id}/results.json`);
   // Kicked from the control panel: Quinn's page says so; the question waits for Pia only.
   await late.locator('#players li', { hasText: 'Quinn' }).getByRole('button', { name: 'Kick Quinn' }).click();
   await waitText(typist, '#join-error', 'You were removed by the host.');

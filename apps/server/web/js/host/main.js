@@ -9,6 +9,7 @@
 import { initI18n, onLangChange, t } from '../i18n.js';
 import { Link, BACKOFF_MIN_MS, wsUrl } from '../net.js';
 import { $, showConn } from '../common.js';
+import { quiz, H, hub } from './state.js';
 import * as stage from './stage.js';
 import * as control from './control.js';
 
@@ -16,36 +17,15 @@ const SILENT_MS = 3000;
 const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ROSTER_PAGES = 10; // up to 1,000 names from the leaderboard for a console opened mid-game
 
-export const quiz = decodeURIComponent((location.pathname.split('/')[2] || '').trim());
 const STORE_KEY = 'quiz.host.' + quiz;
 
-export const el = {
+const el = {
   conn: $('conn'),
   keyView: $('key-view'), keyForm: $('key-form'), keyInput: $('host-key'), keyError: $('key-error'),
   console: $('console'),
 };
 
-export const H = {
-  key: null,
-  link: null,
-  phaseOnSocket: false, // a phase frame arrived on the current socket
-  everConnected: false, // a phase frame arrived on any socket
-  stopped: false,       // no more reconnecting (bad key, unknown quiz)
-  seq: -Infinity,       // highest phase seq shown
-  phase: null,          // latest phase frame
-  content: null,        // latest phase frame that is not "paused"
-  counts: null,         // {answered, expected} of the open question
-  roster: new Map(),    // player id -> name, in join order
-  kicked: new Set(),    // player ids removed by this console (never listed again)
-  players: 0,           // players in the game, from the latest phase or board frame
-  rosterFetched: false, // the names of a game joined mid-way were asked for
-  pin: null,            // the game PIN, from GET /api/quizzes/{quiz}/game
-  joinUrl: null,        // the join link from the server's --public-url, if it has one
-  gameFetched: false,   // the PIN was asked for since the console connected
-  silentTimer: null,
-};
 
-export const serverNow = () => H.link.serverNow();
 
 // ---------- the host key ----------
 function keyFromFragment() {
@@ -149,7 +129,7 @@ async function diagnose() {
 }
 
 /** No more reconnecting: the console cannot work for this quiz. */
-export function stop(message) {
+function stop(message) {
   H.stopped = true;
   clearTimeout(H.silentTimer);
   H.link.disconnect();
@@ -223,7 +203,7 @@ async function fetchRoster() {
   render();
 }
 
-export function addToRoster(entries) {
+function addToRoster(entries) {
   if (!Array.isArray(entries)) return;
   for (const e of entries) {
     if (e && typeof e.player === 'string' && !H.roster.has(e.player) && !H.kicked.has(e.player)) {
@@ -261,7 +241,7 @@ function onBoard(msg) {
 }
 
 /** Sends host command `name` (with `extra` fields); false when not connected. */
-export function command(name, extra) {
+function command(name, extra) {
   const frame = Object.assign({ type: 'host', command: name }, extra || {});
   if (!H.link.send(frame)) {
     control.showStatus(t('host.not_connected'), 'error');
@@ -270,7 +250,7 @@ export function command(name, extra) {
   return true;
 }
 
-export function render() {
+function render() {
   if (el.console.hidden) return;
   control.render();
   stage.render();
@@ -346,4 +326,5 @@ function start() {
   H.link.connect();
 }
 
+Object.assign(hub, { command, render, stop });
 start();

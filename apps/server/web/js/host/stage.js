@@ -9,8 +9,7 @@ import { t, num } from '../i18n.js';
 import { $, make, setText, qType, TYPES, rightIndexes, optionText, tileBadge, timeLeft, showTimer, entryRow, podiumRows, reducedMotion } from '../common.js';
 import { Sound } from '../sound.js';
 import qrcode from '../../vendor/qrcode-generator-2.0.4.mjs';
-import { H, quiz, serverNow } from './main.js';
-import * as control from './control.js';
+import { H, quiz, serverNow, hub, phaseLabel } from './state.js';
 
 const READY_SECS = 3;
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;
@@ -80,23 +79,6 @@ function drawQr(url) {
   }
 }
 
-/** "Question 2 of 5", "Lobby: waiting for players", "Paused · …". */
-export function phaseLabel(ph) {
-  const paused = ph.phase === 'paused';
-  const view = paused ? (ph.paused_from || 'question') : ph.phase;
-  const q = ph.question;
-  const n = ph.question_count || 0;
-  let text;
-  switch (view) {
-    case 'lobby': text = t('phase.lobby_host'); break;
-    case 'question': text = q ? t('q.progress', { i: q.index + 1, n }) : ''; break;
-    case 'reveal': text = q ? t('phase.reveal', { i: q.index + 1, n }) : ''; break;
-    case 'board': text = q ? t('phase.board_after', { i: q.index + 1, n }) : t('phase.board'); break;
-    case 'podium': text = t('phase.podium_host'); break;
-    default: text = view; break;
-  }
-  return paused ? t('phase.paused', { what: text }) : text;
-}
 
 /** The 3-2-1 "get ready" on the stage; `then` runs when it reaches zero. */
 export function getReady(then) {
@@ -333,10 +315,10 @@ function onKey(ev) {
   let done = false;
   switch (ev.key) {
     case 'n': case 'N': case 'ArrowRight': case 'PageDown':
-      done = control.act(p === 'lobby' ? 'start' : 'next');
+      done = hub.act(p === 'lobby' ? 'start' : 'next');
       break;
-    case 'p': case 'P': done = control.act('pause'); break;
-    case 's': case 'S': done = control.act('skip'); break;
+    case 'p': case 'P': done = hub.act('pause'); break;
+    case 's': case 'S': done = hub.act('skip'); break;
     case 'f': case 'F': fullscreen(); done = true; break;
     case 'm': case 'M': sound.set(!sound.on); done = true; break;
     default: break;
@@ -345,6 +327,7 @@ function onKey(ev) {
 }
 
 export function start() {
+  Object.assign(hub, { getReady, fullscreen });
   sound.bindToggle(el.sound);
   document.addEventListener('keydown', onKey);
   document.addEventListener('fullscreenchange', () => {

@@ -4,10 +4,8 @@
 
 import { t, num, ordinal } from '../i18n.js';
 import { make, setText, qType, TYPES, outcomeOf, payload, rightIndexes, optionText, podiumRows } from '../common.js';
-import { S, el, serverNow, isPending, waitingAnswer, savePending } from './state.js';
+import { S, el, hub, serverNow, isPending, waitingAnswer, savePending } from './state.js';
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
-import { sound } from './main.js';
-import { renderBoard, renderScore } from './view.js';
 
 /** The question that takes answers now, or null. */
 export function hostedOpenQuestion() {
@@ -67,7 +65,7 @@ export function onPhase(msg) {
     }
   }
   if (msg.board) {
-    renderBoard(msg.board, false);
+    hub.renderBoard(msg.board, false);
     if (msg.board.me && msg.board.me.rank) {
       S.hRank = { rank: msg.board.me.rank, players: msg.board.players | 0 };
       if (Number.isFinite(msg.board.me.score)) S.total = msg.board.me.score;
@@ -82,11 +80,11 @@ export function onPhase(msg) {
   if (dropped) savePending();
   if (!q || q.id !== prevQuestion) setResult(null);
   if (fresh) {
-    if (msg.phase === 'reveal' && you) sound.play(you.answered && outcomeOf(you) !== 'wrong' ? 'right' : 'wrong');
-    else if (msg.phase === 'question' && q && q.id !== prevQuestion) sound.play('go');
-    else if (msg.phase === 'podium') sound.play('fanfare');
+    if (msg.phase === 'reveal' && you) hub.sound.play(you.answered && outcomeOf(you) !== 'wrong' ? 'right' : 'wrong');
+    else if (msg.phase === 'question' && q && q.id !== prevQuestion) hub.sound.play('go');
+    else if (msg.phase === 'podium') hub.sound.play('fanfare');
   }
-  renderScore();
+  hub.renderScore();
   renderHosted();
 }
 
@@ -117,7 +115,7 @@ export function onHostedAnswerResult(msg) {
   S.picks.delete(msg.question);
   if (Number.isFinite(msg.total)) S.total = msg.total;
   // Right or wrong is shown at the reveal, for everyone at once.
-  renderScore();
+  hub.renderScore();
   renderHosted();
 }
 

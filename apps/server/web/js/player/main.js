@@ -7,13 +7,13 @@ import { Link, BACKOFF_MAX_MS, randomId, wsUrl } from '../net.js';
 import { outcomeOf, payload, showConn } from '../common.js';
 import { Sound } from '../sound.js';
 import {
-  S, el, RETRY_ANSWER_MS, REPLY_TIMEOUT_MS, serverNow, isHosted, isPending,
+  S, el, hub, RETRY_ANSWER_MS, REPLY_TIMEOUT_MS, serverNow, isHosted, isPending,
   loadSession, saveSession, savePending, loadPending, clearSession,
 } from './state.js';
 import { setResult, showResult, relabelAnswerUI } from './answers.js';
 import { renderBoard, renderScore, currentQuestion, render, tickCountdown } from './view.js';
 import {
-  onPhase, onAnswered, onRoster, onHostedAnswerResult, renderHosted, hostedOpenQuestion,
+  onPhase, onAnswered, onRoster, onHostedAnswerResult, renderHosted, renderHostedScore, hostedOpenQuestion,
 } from './hosted.js';
 
 const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -30,7 +30,7 @@ const ANSWER_ERRORS = [
 ];
 
 /** Sound effects: off by default on a phone (the switch turns them on). */
-export const sound = new Sound({ defaultOn: false, storeKey: 'quiz.sound.player' });
+const sound = new Sound({ defaultOn: false, storeKey: 'quiz.sound.player' });
 
 let notice = null; // {key, kind}
 
@@ -275,7 +275,7 @@ function sendAnswer(answerId) {
 }
 
 /** Answers `question` with `given` ({option: n}, {options: [..]} or {text: '..'}). */
-export function answer(question, given) {
+function answer(question, given) {
   const a = payload(given);
   if (!a || S.answered.has(question) || S.status === 'closed') return;
   for (const p of S.pending.values()) if (p.question === question) return; // already chosen
@@ -458,4 +458,6 @@ function resume(saved) {
   S.link.connect();
 }
 
+// What the other modules call back into (see `hub` in state.js).
+Object.assign(hub, { answer, sound, renderBoard, renderScore, renderHosted, renderHostedScore });
 start();
