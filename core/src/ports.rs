@@ -5,6 +5,29 @@
 //! the adapter's seam into these enums, whose `Unavailable` variant carries the source.
 //! `quiz-memory` implements every port in process memory and is the reference behaviour;
 //! the `quiz-conformance` crate holds all adapters to it.
+//!
+//! # Writing an adapter
+//!
+//! What every implementation must guarantee, beyond each method's contract:
+//!
+//! - **Shared and concurrent**: one instance serves every task of a process (and, for a
+//!   networked store, every process of a deployment) at once. An operation documented as
+//!   atomic is atomic against all of them: one script, one transaction, one lock — never a
+//!   read then a write that another caller can slip between.
+//! - **Errors by meaning**: a vendor error becomes the variant the method names (a
+//!   duplicate key → `AlreadyExists`, …); anything else is the port's `Unavailable`, with
+//!   the vendor error as its source. After `Unavailable` the method's docs say what may
+//!   have happened (usually: nothing, or everything — never half).
+//! - **Quizzes are isolated**: nothing done to one quiz id changes another.
+//! - **No clock, no hidden state**: time comes in as an argument; an adapter does not read
+//!   the clock to decide an outcome.
+//!
+//! Each trait's docs name its conformance suite, a macro of the `quiz-conformance` crate
+//! that defines one test per case against an adapter; it runs from any crate (its
+//! `examples/outside_adapter.rs` is an adapter written outside this workspace's adapters,
+//! held to the archive and event-log suites). The memory adapters pass every suite; the
+//! Redis, Kafka, MongoDB and SQLite adapters pass those of the ports they implement (against
+//! the real services where there is one).
 
 use std::collections::HashMap;
 
@@ -12,6 +35,7 @@ use async_trait::async_trait;
 
 use crate::game::GameState;
 use crate::ids::{PlayerId, PlayerName, QuestionId, QuizId};
+use crate::media::{ImageKind, MediaId};
 use crate::model::{
     AnswerRecord, AnswerResult, ApplySummary, ArchivedStanding, Player, QuizSummary, Ranked,
     Recorded, ScoreEvent, Standing,
@@ -119,6 +143,12 @@ impl QuizQuery {
 /// A deleted quiz's id stays taken: [`QuizCatalog::create`] refuses it as it refuses a
 /// stored one, so tokens, scores and results left under that id are never mistaken for a
 /// new quiz's.
+///
+/// An implementation must: never overwrite on `create` (the id check and the insert are one
+/// atomic step, so of two concurrent creates of one id exactly one succeeds); return a quiz
+/// exactly as stored (answer keys, options and their order included); reflect a status
+/// change in every later `get`, `status` and `list`. Conformance:
+/// `quiz_conformance::catalog_suite!`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait QuizCatalog: Send + Sync {
@@ -196,6 +226,13 @@ pub enum ScoreboardError {
 }
 
 /// Live scores and ranks of each quiz.
+///
+/// An implementation must: record each (player, question) at most once, atomically with the
+/// total, streak and answer count it changes, however many instances submit at once (no
+/// lost or doubled increment); rank by total, then the earlier time the total was reached,
+/// then player id ([`crate::ranking`]); answer reads (`top`, `standing`, `around`, `count`)
+/// from what was recorded before them. Conformance: `quiz_conformance::scoreboard_suite!`
+/// (its concurrency cases run 100+ submitters at once).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Scoreboard: Send + Sync {
@@ -348,6 +385,12 @@ pub enum RegistryError {
 }
 
 /// Issues player ids and remembers names.
+///
+/// An implementation must: issue ids that are never reused within a quiz (of the form
+/// `p<n>`, see [`PlayerRegistry::restore`]); keep names unique per quiz case-insensitively;
+/// check the name and the player limit and register in one atomic step, so concurrent
+/// joins never exceed the limit or share a name. Conformance:
+/// `quiz_conformance::registry_suite!`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PlayerRegistry: Send + Sync {
@@ -423,6 +466,11 @@ pub enum PublishError {
 }
 
 /// The durable log of score events, read by the archive's worker.
+///
+/// An implementation must: return from `publish` only once the event is durable (an
+/// acknowledged answer is never lost); keep one quiz's events in publish order (the quiz is
+/// the key); accept a republished event (consumers apply events idempotently). Conformance:
+/// `quiz_conformance::event_log_suite!`, given a reader of what the log holds.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ScoreEventLog: Send + Sync {
@@ -454,6 +502,11 @@ pub enum ArchiveError {
 }
 
 /// Long-term storage of standings, fed by score events.
+///
+/// An implementation must: apply events idempotently and in any order (the standing is the
+/// one of the event with the most answers; each question's result is kept once), so a
+/// redelivered or reordered batch changes nothing. Conformance:
+/// `quiz_conformance::archive_suite!`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ScoreArchive: Send + Sync {
@@ -518,6 +571,10 @@ pub trait BusSubscription: Send {
 }
 
 /// Tells every server instance that a quiz's board changed.
+///
+/// An implementation must: deliver every announcement made after a `subscribe` returned to
+/// that subscription, on every instance, the announcing one included (at least once; a
+/// repeat only causes a redundant push). Conformance: `quiz_conformance::bus_suite!`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RoomBus: Send + Sync {
@@ -575,6 +632,11 @@ pub struct GameAnswer {
 /// instance the players. Transitions are compare-and-set on the state's `seq`: of several
 /// instances moving a game from the same state (a question's time running out, everyone
 /// having answered), exactly one succeeds.
+///
+/// An implementation must: make `compare_and_set` and `record_answer` atomic against every
+/// instance (the first answer of a player stays; the count is exact); keep each game's
+/// answers and removed players apart from every other game's. Conformance:
+/// `quiz_conformance::games_suite!`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait GameStore: Send + Sync {
@@ -648,3 +710,52 @@ pub trait GameStore: Send + Sync {
 
 /// Names of the given players, as a lookup helper for building boards.
 pub type Names = HashMap<PlayerId, PlayerName>;
+
+/// Errors of the [`MediaStore`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// The store could not be reached or failed (or holds something unreadable).
+    #[error("media store unavailable")]
+    Unavailable(#[source] Source),
+}
+
+/// A stored image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    /// Its format, as stored with it.
+    pub kind: ImageKind,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Images, stored content-addressed: the id is the SHA-256 of the bytes, so the same
+/// bytes are stored once and an id never changes what it names. Every instance of the
+/// server reads the same store (an image uploaded through one is served by all).
+///
+/// An implementation must: return exactly the bytes and kind stored under an id; make `put`
+/// atomic (a reader sees the whole image or none) and never rewrite an id already stored,
+/// however many instances put it at once. Conformance: `quiz_conformance::media_suite!`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Stores `bytes` of format `kind` under `id`, which the caller computed as their
+    /// SHA-256 (the store does not hash). Returns `true` when stored now, `false` when the
+    /// id was already stored (nothing is rewritten). Atomic: a reader sees the whole image
+    /// or none.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] (then nothing readable was stored).
+    async fn put(&self, id: &MediaId, kind: ImageKind, bytes: &[u8]) -> Result<bool, MediaError>;
+
+    /// The image stored under `id`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] only.
+    async fn get(&self, id: &MediaId) -> Result<Option<StoredMedia>, MediaError>;
+
+    /// Whether an image is stored under `id`, without reading it.
+    ///
+    /// # Errors
+    /// [`MediaError::Unavailable`] only.
+    async fn exists(&self, id: &MediaId) -> Result<bool, MediaError>;
+}

@@ -3,7 +3,8 @@
 //! carry it (a failed name lookup), so neither depends on the other for it.
 
 use crate::ports::{
-    ArchiveError, BusError, CatalogError, GameStoreError, RegistryError, ScoreboardError, Source,
+    ArchiveError, BusError, CatalogError, GameStoreError, MediaError, RegistryError,
+    ScoreboardError, Source,
 };
 
 /// An infrastructure failure behind a port, with which port failed.
@@ -44,4 +45,5 @@ from_port_error! {
     BusError => "room bus",
     ArchiveError => "score archive",
     GameStoreError => "game store",
+    MediaError => "media store",
 }

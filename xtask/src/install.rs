@@ -175,8 +175,8 @@ pub fn node() -> Result<(), String> {
         Ok(())
     } else {
         Err(
-            "Node.js 20 or newer with npm is required for the browser test; install a release \
-             from nodejs.org (or Debian's `nodejs` and `npm` packages)"
+            "Node.js 20 or newer with npm is required for the browser test and the TypeScript \
+             checks; install a release from nodejs.org (or Debian's `nodejs` and `npm` packages)"
                 .to_owned(),
         )
     }

@@ -3,7 +3,10 @@
 //! Developer automation, run as `cargo xtask <command>`:
 //!
 //! - `test` — the whole test suite, exactly what CI runs (README's test command).
-//! - `contracts` — regenerate the committed schema files from the Rust types.
+//! - `contracts` — regenerate the committed schema files from the Rust types, and the
+//!   TypeScript types from them (`contracts/ts/`).
+//! - `types` — only the TypeScript checks: the generated types match the contracts, and the
+//!   web client type-checks against them (`tsc --checkJs`).
 //! - `services up|down|status` — real Redis, Redis Cluster, Kafka and FerretDB as local
 //!   processes (see `services/`).
 //! - `stack up|down|status|logs` — the whole distributed topology as local processes: two
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(&args[1..]),
         Some("browser") => server_bin().and_then(|bin| suites::browser(&root(), &bin)),
         Some("promtool") => suites::promtool(&root()),
+        Some("types") => suites::typescript(&root()),
         Some("schemathesis") => {
             server_bin().and_then(|bin| suites::schemathesis(&root(), &bin, &logs_dir()?))
         }
@@ -50,7 +54,8 @@ fn usage() -> String {
     "usage: cargo xtask <command>\n\n\
      commands:\n  \
        test        run the whole test suite (what CI runs)\n  \
-       contracts   regenerate contracts/schemas/*.json and contracts/openapi.json\n  \
+       contracts   regenerate contracts/schemas/*.json, contracts/openapi.json and contracts/ts/*.d.ts\n  \
+       types       only the TypeScript checks (generated types up to date, tsc over the web client)\n  \
        services    up | down | status: local Redis, Redis Cluster, Kafka, FerretDB\n  \
        stack       up | down | status | logs: the distributed topology as processes (make startup)\n  \
        bench       load generator scenarios and the benchmark report (see BENCHMARKS.md)\n  \
@@ -95,7 +100,7 @@ pub(crate) fn run(what: &str, mut cmd: Command) -> Result<(), String> {
 
 /// The whole suite: what it needs installed, real services up, every Rust test (unit,
 /// property, conformance on memory and on the real services, in-process and real-socket app
-/// tests), the browser test in headless Chromium, schemathesis against a live server, the
+/// tests), the TypeScript checks (generated types, the web client's type check), the browser test in headless Chromium, schemathesis against a live server, the
 /// compose-file check, the alert rules' checks and unit tests (promtool), the stack check
 /// (Prometheus included) and a smoke run of the benchmark. The services this run started are
 /// stopped at the end whether it passes, fails or is interrupted; services that were already
@@ -209,6 +214,11 @@ fn suite(extra: &[String]) -> Result<(), String> {
     let mut d = cargo();
     d.args(["test", "--workspace", "--doc"]);
     run("cargo test --workspace --doc", d)?;
+    // A Rust service embedding the core: a quiz played to its results on the memory adapters
+    // with one port of its own (quiz-core's crate docs point at it).
+    let mut e = cargo();
+    e.args(["run", "-p", "quiz-memory", "--example", "embed"]);
+    run("the embedding example (quiz-memory's examples/embed.rs)", e)?;
     // The crate docs must build without a warning (broken links, private items).
     let mut doc = cargo();
     doc.args(["doc", "--no-deps", "--workspace"])
@@ -218,6 +228,7 @@ fn suite(extra: &[String]) -> Result<(), String> {
 
     let server_bin = server_bin()?;
     let logs = logs_dir()?;
+    suites::typescript(&root())?;
     suites::browser(&root(), &server_bin)?;
     suites::schemathesis(&root(), &server_bin, &logs)?;
     suites::compose(&root())?;
@@ -281,5 +292,6 @@ fn contracts() -> Result<(), String> {
     run("regenerate contracts/schemas", c)?;
     let mut o = cargo();
     o.args(["run", "-p", "quiz-server", "--example", "write_openapi"]);
-    run("regenerate contracts/openapi.json", o)
+    run("regenerate contracts/openapi.json", o)?;
+    suites::typescript_generate(&root())
 }

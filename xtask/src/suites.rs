@@ -1,7 +1,8 @@
 //! The suites `cargo xtask test` runs beyond `cargo test`: the browser test in real
 //! headless Chromium, schemathesis against a live server with the committed OpenAPI
 //! document (each starts its own server process on a free loopback port), the compose-file
-//! check, and promtool over the Prometheus configuration and alert rules.
+//! check, promtool over the Prometheus configuration and alert rules, and the TypeScript
+//! checks (types generated from the contracts, the web client type-checked against them).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -149,6 +150,49 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
         shots.display()
     );
     Ok(())
+}
+
+/// `npm ci` in contracts/ts: the pinned generators (json-schema-to-typescript,
+/// openapi-typescript) and TypeScript, from its package-lock.json.
+fn contracts_ts(root: &Path) -> Result<PathBuf, String> {
+    crate::install::node()?;
+    let dir = root.join("contracts/ts");
+    run(
+        "npm ci (contracts/ts: TypeScript generators and tsc)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(&dir),
+    )?;
+    Ok(dir)
+}
+
+/// Regenerates contracts/ts/*.d.ts from contracts/schemas and contracts/openapi.json.
+pub fn typescript_generate(root: &Path) -> Result<(), String> {
+    let dir = contracts_ts(root)?;
+    run(
+        "regenerate contracts/ts (TypeScript types from the contracts)",
+        Command::new("node").arg("generate.mjs").current_dir(&dir),
+    )
+}
+
+/// The TypeScript checks: the committed contracts/ts/*.d.ts are what the contracts generate
+/// (a diff and the command to run when not), then `tsc --checkJs --noEmit` over the web
+/// client (apps/server/web/tsconfig.json), whose JSDoc types import them: a frame or API
+/// field renamed in Rust (and so in the schemas) fails here.
+pub fn typescript(root: &Path) -> Result<(), String> {
+    let dir = contracts_ts(root)?;
+    run(
+        "contracts/ts is what the contracts generate",
+        Command::new("node")
+            .args(["generate.mjs", "--check"])
+            .current_dir(&dir),
+    )?;
+    run(
+        "tsc --checkJs --noEmit over the web client (apps/server/web)",
+        Command::new(dir.join("node_modules/.bin/tsc"))
+            .args(["--project", "apps/server/web", "--pretty", "false"])
+            .current_dir(root),
+    )
 }
 
 /// A virtualenv with schemathesis, cached outside the clone.

@@ -7,6 +7,13 @@
 //!
 //! **What it is not**: a product crate. Adapters take it as a dev-dependency only.
 //!
+//! It is usable from any crate, not only this workspace's adapters: an adapter written
+//! elsewhere takes `quiz-conformance` and `quiz-core` as dependencies and runs the suites
+//! of the ports it implements. `examples/outside_adapter.rs` is such an adapter (an archive
+//! and an event log built from scratch on the public API), run by
+//! `cargo test -p quiz-conformance --example outside_adapter`. Each port's docs
+//! (`quiz_core::ports`) say what an implementation must guarantee; the cases here check it.
+//!
 //! Use: in an adapter's integration test, invoke the macro for each port it implements with
 //! an async expression that builds a fresh adapter; each case becomes its own
 //! `#[tokio::test]` (the adapter needs `tokio` with `macros` and `rt-multi-thread` as a
@@ -29,6 +36,7 @@ pub mod catalog;
 pub mod events;
 pub mod fixtures;
 pub mod games;
+pub mod media;
 pub mod pins;
 pub mod registry;
 pub mod scoreboard;
@@ -91,6 +99,19 @@ macro_rules! catalog_suite {
             search_filters_orders_and_pages,
             update_replaces_in_place,
             delete_hides_and_keeps_the_id,
+        );
+    };
+}
+
+/// Defines one test per media-store case.
+#[macro_export]
+macro_rules! media_suite {
+    ($make:expr) => {
+        $crate::__cases!(media, $make;
+            put_get_and_exists,
+            put_never_rewrites,
+            large_images_read_back_exactly,
+            concurrent_puts_store_once,
         );
     };
 }

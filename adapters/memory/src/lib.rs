@@ -1,7 +1,7 @@
 //! # quiz-memory
 //!
 //! Every port of `quiz-core` in process memory: [`MemoryCatalog`], [`MemoryScoreboard`], [`MemoryGames`], [`MemoryPins`],
-//! [`MemoryRegistry`], [`MemoryEventLog`], [`MemoryArchive`] and [`MemoryBus`]. This is the
+//! [`MemoryRegistry`], [`MemoryEventLog`], [`MemoryArchive`], [`MemoryBus`] and [`MemoryMedia`]. This is the
 //! embedded default (the server with no configuration runs on it) and the reference
 //! behaviour: the Redis, Kafka and MongoDB adapters must pass the same conformance suite.
 //!
@@ -21,6 +21,7 @@ mod bus;
 mod catalog;
 mod events;
 mod games;
+mod media;
 mod pins;
 mod registry;
 mod scoreboard;
@@ -30,6 +31,7 @@ pub use bus::MemoryBus;
 pub use catalog::MemoryCatalog;
 pub use events::MemoryEventLog;
 pub use games::MemoryGames;
+pub use media::MemoryMedia;
 pub use pins::MemoryPins;
 pub use registry::MemoryRegistry;
 pub use scoreboard::MemoryScoreboard;
@@ -103,5 +105,6 @@ pub fn embedded_adapters() -> Ports {
         bus: Arc::new(MemoryBus::new()),
         games: Arc::new(MemoryGames::new()),
         pins: Arc::new(MemoryPins::new()),
+        media: Arc::new(MemoryMedia::new()),
     }
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use quiz_conformance::events::ReadBack;
 use quiz_core::{QuizId, ScoreEvent};
 use quiz_memory::{
-    MemoryArchive, MemoryBus, MemoryCatalog, MemoryEventLog, MemoryGames, MemoryRegistry,
-    MemoryScoreboard,
+    MemoryArchive, MemoryBus, MemoryCatalog, MemoryEventLog, MemoryGames, MemoryMedia,
+    MemoryRegistry, MemoryScoreboard,
 };
 
 mod scoreboard {
@@ -31,6 +31,11 @@ mod catalog {
 mod archive {
     use super::*;
     quiz_conformance::archive_suite!(async { Arc::new(MemoryArchive::new()) });
+}
+
+mod media {
+    use super::*;
+    quiz_conformance::media_suite!(async { Arc::new(MemoryMedia::new()) });
 }
 
 mod bus {

@@ -1,9 +1,10 @@
 //! # quiz-mongo
 //!
-//! The quiz catalog and the long-term score archive on MongoDB: one type, [`MongoStore`],
-//! implements both [`QuizCatalog`](quiz_core::ports::QuizCatalog) and
-//! [`ScoreArchive`](quiz_core::ports::ScoreArchive) over one driver `Client` and one
-//! database. It behaves like the reference adapters in `quiz-memory`, and the shared
+//! The quiz catalog, the long-term score archive and the images on MongoDB: one type,
+//! [`MongoStore`], implements [`QuizCatalog`](quiz_core::ports::QuizCatalog),
+//! [`ScoreArchive`](quiz_core::ports::ScoreArchive) and
+//! [`MediaStore`](quiz_core::ports::MediaStore) (chunked documents, see `media.rs`) over
+//! one driver `Client` and one database. It behaves like the reference adapters in `quiz-memory`, and the shared
 //! conformance suite holds it to that.
 //!
 //! **What it is not**: it implements no other port (scoreboard, registry, event log and
@@ -94,6 +95,7 @@
 mod archive;
 mod catalog;
 mod error;
+mod media;
 mod store;
 
 pub use error::MongoError;

@@ -1,4 +1,4 @@
-//! The store: one driver `Client`, one database, the three collections, and the indexes.
+//! The store: one driver `Client`, one database, its collections, and the indexes.
 
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +18,10 @@ pub(crate) const STATUSES: &str = "quiz_status";
 pub(crate) const STANDINGS: &str = "standings";
 /// Collection of one result per (quiz, player, question), `_id` = `"<quiz>/<player>/<question>"`.
 pub(crate) const ANSWERS: &str = "answers";
+/// Collection of one document per image, `_id` = its SHA-256 (see `media.rs`).
+pub(crate) const MEDIA: &str = "media";
+/// Collection of images' chunks, `_id` = `"<sha>/<n>"`.
+pub(crate) const MEDIA_CHUNKS: &str = "media_chunks";
 
 /// Connection settings that are not part of the URL.
 ///
@@ -60,6 +64,8 @@ pub struct MongoStore {
     pub(crate) statuses: Collection<Document>,
     pub(crate) standings: Collection<Document>,
     pub(crate) answers: Collection<Document>,
+    pub(crate) media: Collection<Document>,
+    pub(crate) media_chunks: Collection<Document>,
 }
 
 impl fmt::Debug for MongoStore {
@@ -132,6 +138,8 @@ impl MongoStore {
             statuses: db.collection(STATUSES),
             standings: db.collection(STANDINGS),
             answers: db.collection(ANSWERS),
+            media: db.collection(MEDIA),
+            media_chunks: db.collection(MEDIA_CHUNKS),
             database: database.to_owned(),
             client,
         })
@@ -141,7 +149,9 @@ impl MongoStore {
     /// every process at start):
     /// - `standings { quiz: 1 }` named `quiz_1`, for reading one quiz's standings;
     /// - `answers { quiz: 1, player: 1 }` named `quiz_1_player_1`, for reading one quiz's
-    ///   results (by quiz, or by quiz and player).
+    ///   results (by quiz, or by quiz and player);
+    /// - `media_chunks { media: 1, n: 1 }` named `media_1_n_1`, for reading one image's
+    ///   chunks in order.
     ///
     /// Uniqueness rests on `_id` alone (always unique): each `_id` is built from the key
     /// that must be unique, so no unique secondary index is needed. That matters on FerretDB
@@ -166,6 +176,10 @@ impl MongoStore {
             .create_index(named(doc! { "quiz": 1, "player": 1 }, "quiz_1_player_1"))
             .await
             .map_err(|e| MongoError::driver("create index answers.quiz_1_player_1", e))?;
+        self.media_chunks
+            .create_index(named(doc! { "media": 1, "n": 1 }, "media_1_n_1"))
+            .await
+            .map_err(|e| MongoError::driver("create index media_chunks.media_1_n_1", e))?;
         Ok(())
     }
 

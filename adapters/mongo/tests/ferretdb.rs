@@ -119,6 +119,11 @@ mod archive {
     quiz_conformance::archive_suite!(parked_store());
 }
 
+mod media {
+    use super::*;
+    quiz_conformance::media_suite!(parked_store());
+}
+
 fn qid(s: &str) -> QuizId {
     QuizId::parse(s).unwrap()
 }

@@ -107,7 +107,16 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY
     ) WITHOUT ROWID;
     ",
-    // 3: live hosted games' PINs (a row whose `until` has passed is dead and is dropped by
+    // 3: images on questions, content-addressed (id = SHA-256 of the bytes, hex). A rowid
+    // table: its rows are large, and a WITHOUT ROWID table suits small rows only.
+    "
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        bytes BLOB NOT NULL
+    );
+    ",
+    // 4: live hosted games' PINs (a row whose `until` has passed is dead and is dropped by
     // the next claim that meets it).
     "
     CREATE TABLE game_pins (
@@ -228,4 +237,48 @@ fn migrate(conn: &Connection, from: i64) -> Result<(), StoreError> {
         tracing::info!(version = to, "SQLite schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use super::*;
+
+    #[test]
+    fn schema_2_reads_each_stored_quizs_mode_from_its_body() {
+        // A a version-1 database holding two quizzes, as an earlier build wrote them.
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO quizzes (id, title, questions, status, body) VALUES
+                ('h', 'H', 1, 'open', '{\"id\":\"h\",\"mode\":\"hosted\"}'),
+                ('s', 'S', 1, 'open', '{\"id\":\"s\"}');",
+        )
+        .unwrap();
+        migrate(&conn, 1).unwrap();
+        let modes: Vec<(String, String)> = conn
+            .prepare("SELECT id, mode FROM quizzes ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            modes,
+            [
+                ("h".into(), "hosted".into()),
+                ("s".into(), "self_paced".into())
+            ]
+        );
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let deleted: i64 = conn
+            .query_row("SELECT count(*) FROM deleted_quizzes", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(deleted, 0);
+    }
 }

@@ -30,6 +30,10 @@ mod pins {
     use super::*;
     quiz_conformance::pins_suite!(async { Arc::new(common::store("pins")) });
 }
+mod media {
+    use super::*;
+    quiz_conformance::media_suite!(async { Arc::new(common::store("media")) });
+}
 
 /// Every port shares one database: the conformance cases again, all on one store (as the
 /// server runs them), so a case that only passed on an empty database would fail here.
@@ -63,5 +67,9 @@ mod shared {
     mod pins {
         use super::*;
         quiz_conformance::pins_suite!(async { one() });
+    }
+    mod media {
+        use super::*;
+        quiz_conformance::media_suite!(async { one() });
     }
 }

@@ -41,6 +41,7 @@ pub mod cli;
 pub mod http;
 pub mod net;
 pub mod player;
+pub mod procfs;
 pub mod report;
 pub mod run;
 pub mod staleness;

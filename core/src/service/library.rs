@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::game::HostedOptions;
 use crate::ids::QuizId;
 use crate::model::QuizSummary;
-use crate::ports::{CatalogError, QuizCatalog};
+use crate::ports::{CatalogError, GameStore, PlayerRegistry, QuizCatalog};
 use crate::quiz::{NameMode, PublicQuestion, Quiz, QuizDefError, QuizDraft, QuizMode, QuizStatus};
 use crate::scoring::ScoringPolicy;
 use crate::unavailable::Unavailable;
@@ -74,15 +74,28 @@ impl From<&Quiz> for QuizView {
     }
 }
 
-/// Creating, reading, listing, opening and closing quizzes.
+/// Creating, reading, listing, searching, updating, duplicating, deleting, opening and
+/// closing quizzes (the editing use cases are in `editing`). The registry and the game
+/// store are read only, to tell whether a quiz has been played and whether its game is
+/// live.
 #[derive(Clone)]
 pub struct Library {
-    catalog: Arc<dyn QuizCatalog>,
+    pub(super) catalog: Arc<dyn QuizCatalog>,
+    pub(super) registry: Arc<dyn PlayerRegistry>,
+    pub(super) games: Arc<dyn GameStore>,
 }
 
 impl Library {
-    pub(super) fn new(catalog: Arc<dyn QuizCatalog>) -> Self {
-        Self { catalog }
+    pub(super) fn new(
+        catalog: Arc<dyn QuizCatalog>,
+        registry: Arc<dyn PlayerRegistry>,
+        games: Arc<dyn GameStore>,
+    ) -> Self {
+        Self {
+            catalog,
+            registry,
+            games,
+        }
     }
 
     /// Validates and stores a new quiz.

@@ -5,7 +5,7 @@
 //!
 //! | use case | what it does | ports |
 //! |---|---|---|
-//! | [`Library`] | create, read, list, open and close quizzes | catalog |
+//! | [`Library`] | create, read, list, search, update, duplicate, delete, open and close quizzes | catalog; registry and game store (read: played? live?) |
 //! | [`Players`] | join, admit a token's player, reconnect snapshot, one standing | catalog, registry, scoreboard, bus, games |
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
@@ -28,11 +28,13 @@ use std::sync::Arc;
 use crate::names::DenyList;
 use crate::pins::GamePins;
 use crate::ports::{
-    GameStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog, Scoreboard,
+    GameStore, MediaStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog,
+    Scoreboard,
 };
 
 mod answers;
 mod boards;
+mod editing;
 mod game_answers;
 mod games;
 mod library;
@@ -45,6 +47,9 @@ mod upkeep;
 pub use crate::unavailable::Unavailable;
 pub use answers::{AnswerOutcome, Answers, SubmitError};
 pub use boards::{BoardPage, Boards};
+pub use editing::{
+    DeleteError, DuplicateError, LibraryEntry, LibraryPage, MAX_ID_TRIES, Saved, UpdateError,
+};
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
 pub use pins::{PIN_LEASE_MS, PODIUM_GRACE_MS, Pins};
@@ -93,6 +98,8 @@ pub struct Ports {
     pub games: Arc<dyn GameStore>,
     /// Live games' PINs.
     pub pins: Arc<dyn GamePins>,
+    /// Images on questions.
+    pub media: Arc<dyn MediaStore>,
 }
 
 /// The use cases over one set of ports (cheap to clone: every part is shared).
@@ -112,7 +119,11 @@ impl QuizService {
     /// The use cases over `ports`, refusing display names with a word of the built-in deny
     /// list.
     pub fn new(ports: Ports, config: ServiceConfig) -> Self {
-        let library = Library::new(ports.catalog.clone());
+        let library = Library::new(
+            ports.catalog.clone(),
+            ports.registry.clone(),
+            ports.games.clone(),
+        );
         let boards = Boards::new(ports.scoreboard.clone(), ports.registry.clone(), config);
         let games = Games::new(&ports, library.clone(), boards.clone());
         Self {
@@ -141,7 +152,8 @@ impl QuizService {
         self
     }
 
-    /// Creating, reading, listing, opening and closing quizzes.
+    /// Creating, reading, listing, searching, updating, duplicating, deleting, opening and
+    /// closing quizzes.
     pub fn library(&self) -> &Library {
         &self.library
     }

@@ -156,7 +156,11 @@ mod tests {
         Pins::new(
             Arc::new(pins),
             Arc::new(games),
-            Library::new(Arc::new(catalog)),
+            Library::new(
+                Arc::new(catalog),
+                Arc::new(crate::ports::MockPlayerRegistry::new()),
+                Arc::new(MockGameStore::new()),
+            ),
         )
     }
 

@@ -437,7 +437,7 @@ async fn drive(ctx: &Ctx, game: &Game, ws: &mut net::Ws) -> Result<(), String> {
                             );
                         }
                         tokio::time::sleep(game.dwell).await;
-                        let rss = game.server_pid.and_then(crate::run::rss_kib);
+                        let rss = game.server_pid.and_then(crate::procfs::rss_kib);
                         let cpu = sample(game.server_pid);
                         game.with(|r| {
                             r.players_in_game = Some(players);
@@ -512,8 +512,8 @@ pub async fn end_after_podium(game: Arc<Game>) {
 /// (server CPU s, own CPU s, now).
 fn sample(server: Option<u32>) -> (Option<f64>, Option<f64>, Instant) {
     (
-        server.and_then(crate::run::cpu_seconds),
-        crate::run::cpu_seconds(std::process::id()),
+        server.and_then(crate::procfs::cpu_seconds),
+        crate::procfs::cpu_seconds(std::process::id()),
         Instant::now(),
     )
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::model::Percentiles;
+use super::percentiles::Percentiles;
 use crate::stats::{histogram, record};
 
 /// A host command as sent.

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::model::{
-    Answers, Boards, Cpu, Errors, Memory, Percentiles, Phases, Report, Second, Sockets,
-    StalenessInfo,
+    Answers, Boards, Cpu, Errors, Memory, Phases, Report, Second, Sockets, StalenessInfo,
 };
+use super::percentiles::Percentiles;
 
 /// Merges the reports of shards of one scenario, run at the same time against separate
 /// servers: counts, rates, sockets and RSS are summed; memory per socket is the

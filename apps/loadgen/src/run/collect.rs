@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{cpu_seconds, rss_kib};
 use crate::player::Plan;
+use crate::procfs::{cpu_seconds, rss_kib};
 use crate::report::{Percentiles, Second};
 use crate::stats::{Stats, Window};
 

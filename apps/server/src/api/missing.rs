@@ -6,8 +6,10 @@ use quiz_core::service::LookupError;
 
 use super::errors::{ApiError, ServerError, at_field, client, internal};
 use super::responses::{
-    GetGameResponse, GetQuizResponse, HostCommandResponse, LeaderboardResponse, RebuildResponse,
-    ReportResponse, ResultsCsvResponse, ResultsJsonResponse, SetStatusResponse, StandingResponse,
+    DeleteQuizResponse, DuplicateQuizResponse, ExportQuizResponse, GetGameResponse,
+    GetQuizResponse, HostCommandResponse, LeaderboardResponse, RebuildResponse, ReportResponse,
+    ResultsCsvResponse, ResultsJsonResponse, SetStatusResponse, StandingResponse,
+    UpdateQuizResponse,
 };
 
 /// Why a quiz named in a path could not be used.
@@ -46,7 +48,11 @@ from_missing!(
     ResultsJsonResponse,
     ResultsCsvResponse,
     SetStatusResponse,
-    RebuildResponse
+    RebuildResponse,
+    ExportQuizResponse,
+    UpdateQuizResponse,
+    DuplicateQuizResponse,
+    DeleteQuizResponse
 );
 
 impl From<LookupError> for Missing {

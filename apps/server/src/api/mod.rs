@@ -14,6 +14,7 @@
 pub mod definition;
 pub mod errors;
 mod game;
+pub mod library;
 mod missing;
 pub mod params;
 pub mod pins;
@@ -33,22 +34,23 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::types::Any;
 use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::{CreateQuizError, JoinQuizError, LookupError, QuizView, RebuildError};
-use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizMode, QuizStatus};
+use quiz_core::{PlayerId, PlayerName, Quiz, QuizId, QuizStatus};
 
 use self::errors::{ApiError, at_field, client, internal, unknown_quiz};
+use self::library::Keys;
 use self::missing::{Missing, quiz_id};
-use self::params::{Bounded, Limit, Offset};
+use self::params::{Bounded, LibraryLimit, Limit, Offset};
 use self::responses::{
-    CreateQuizResponse, GetGameResponse, GetQuizResponse, HostCommandResponse, JoinResponse,
-    LeaderboardResponse, ListQuizzesResponse, RebuildResponse, ReportResponse, ResultsCsvResponse,
-    ResultsJsonResponse, SetStatusResponse, StandingResponse,
+    CreateQuizResponse, DeleteQuizResponse, DuplicateQuizResponse, ExportQuizResponse,
+    GetGameResponse, GetQuizResponse, HostCommandResponse, JoinResponse, LeaderboardResponse,
+    LibraryResponse, ListQuizzesResponse, RebuildResponse, ReportResponse, ResultsCsvResponse,
+    ResultsJsonResponse, SetStatusResponse, StandingResponse, UpdateQuizResponse,
 };
 use self::types::{
-    AdminKey, Document, EntryOut, HostCommandIn, JoinIn, JoinOut, LeaderboardOut, QuizIn, QuizOut,
-    QuizSummaryOut, RebuildOut, StandingOut,
+    AdminKey, Document, DuplicateIn, EntryOut, HostCommandIn, JoinIn, JoinOut, LeaderboardOut,
+    OptionalBody, QuizIn, QuizSummaryOut, RebuildOut, StandingOut,
 };
 use crate::pattern::{Matching, PlayerIdPattern, QuizIdPattern};
-use crate::strict::Absent;
 use crate::token::random_hex;
 use crate::{AppState, clock, telemetry};
 
@@ -180,12 +182,9 @@ impl Api {
         };
         match self.state.service.library().create(draft).await {
             Ok(q) => {
-                let mut out = QuizOut::from(QuizView::from(&q));
-                if q.mode() == QuizMode::Hosted {
-                    let key = self.state.tokens.host_key(q.id(), q.created_at());
-                    out.host_url = Absent(Some(format!("/host/{}#key={key}", q.id())));
-                    out.host_key = Absent(Some(key));
-                    out.pin = Absent(match self.hosted_pin(&q).await {
+                let mut out = self.created(&q);
+                if q.mode() == quiz_core::QuizMode::Hosted {
+                    out.pin = crate::strict::Absent(match self.hosted_pin(&q).await {
                         Ok(pin) => pin,
                         Err(u) => return CreateQuizResponse::Internal(internal(&u)),
                     });
@@ -220,6 +219,92 @@ impl Api {
             Ok(q) => GetQuizResponse::Ok(Json(QuizView::from(&q).into())),
             Err(m) => m.into(),
         }
+    }
+
+    /// The quiz library: quizzes whose id or title contains `q` (case-insensitive), by
+    /// title then id, a page at a time, each with its players and game (admin).
+    #[oai(path = "/library", method = "get")]
+    async fn library(
+        &self,
+        auth: AdminKey,
+        /// Text to look for in ids and titles (at most 200 characters; empty: every quiz).
+        q: Query<Option<String>>,
+        /// Quizzes to skip (default 0).
+        #[oai(default)]
+        offset: Query<Bounded<Offset>>,
+        /// Quizzes to return, 1–100 (default 20).
+        #[oai(default)]
+        limit: Query<Bounded<LibraryLimit>>,
+    ) -> LibraryResponse {
+        self.library_page(&auth, q.0.as_deref(), offset.0.0, limit.0.0)
+            .await
+    }
+
+    /// Export a quiz's full definition, answer key included, as `POST /quizzes` accepts it
+    /// (admin key, or the quiz's host key in `X-Host-Key`).
+    #[oai(path = "/quizzes/:quiz/export", method = "get")]
+    async fn export_quiz(
+        &self,
+        quiz: Path<Matching<QuizIdPattern>>,
+        #[oai(name = "X-Admin-Key")] admin: Header<Option<String>>,
+        #[oai(name = "X-Host-Key")] host: Header<Option<String>>,
+    ) -> ExportQuizResponse {
+        let keys = Keys {
+            admin: admin.0,
+            host: host.0,
+        };
+        self.export(&quiz.0, &keys).await
+    }
+
+    /// Update a quiz (admin key, or the quiz's host key in `X-Host-Key`): replaced in place
+    /// while nobody has played it; once played, saved as a new quiz `{quiz}-vN` and the
+    /// old one left as it is, results included.
+    #[oai(path = "/quizzes/:quiz", method = "put")]
+    async fn update_quiz(
+        &self,
+        quiz: Path<Matching<QuizIdPattern>>,
+        #[oai(name = "X-Admin-Key")] admin: Header<Option<String>>,
+        #[oai(name = "X-Host-Key")] host: Header<Option<String>>,
+        body: Json<Document<QuizIn>>,
+    ) -> UpdateQuizResponse {
+        let keys = Keys {
+            admin: admin.0,
+            host: host.0,
+        };
+        self.update(&quiz.0, &keys, &body.0.0).await
+    }
+
+    /// Copy a quiz as a new open quiz (admin key, or the quiz's host key in
+    /// `X-Host-Key`); the body is optional.
+    #[oai(path = "/quizzes/:quiz/duplicate", method = "post")]
+    async fn duplicate_quiz(
+        &self,
+        quiz: Path<Matching<QuizIdPattern>>,
+        #[oai(name = "X-Admin-Key")] admin: Header<Option<String>>,
+        #[oai(name = "X-Host-Key")] host: Header<Option<String>>,
+        body: OptionalBody<DuplicateIn>,
+    ) -> DuplicateQuizResponse {
+        let keys = Keys {
+            admin: admin.0,
+            host: host.0,
+        };
+        self.duplicate(&quiz.0, &keys, body.0.as_ref()).await
+    }
+
+    /// Delete a quiz (admin key, or the quiz's host key in `X-Host-Key`); refused while a
+    /// hosted game of it is live. The id stays taken.
+    #[oai(path = "/quizzes/:quiz", method = "delete")]
+    async fn delete_quiz(
+        &self,
+        quiz: Path<Matching<QuizIdPattern>>,
+        #[oai(name = "X-Admin-Key")] admin: Header<Option<String>>,
+        #[oai(name = "X-Host-Key")] host: Header<Option<String>>,
+    ) -> DeleteQuizResponse {
+        let keys = Keys {
+            admin: admin.0,
+            host: host.0,
+        };
+        self.delete(&quiz.0, &keys).await
     }
 
     /// Join a quiz under a display name.

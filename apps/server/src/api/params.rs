@@ -97,6 +97,15 @@ impl Bound for Limit {
     const DEFAULT: u64 = 10;
 }
 
+/// `limit` of a library page.
+pub struct LibraryLimit;
+
+impl Bound for LibraryLimit {
+    const MIN: u64 = 1;
+    const MAX: u64 = quiz_core::ports::MAX_SEARCH_LIMIT;
+    const DEFAULT: u64 = 20;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

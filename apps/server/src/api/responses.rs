@@ -5,11 +5,13 @@
 
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::types::Any;
+use serde_json::Value;
 
 use super::errors::{ApiError, ServerError, parse_failure};
 use super::types::{
-    GameOut, JoinOut, LeaderboardOut, QuizOut, QuizSummaryOut, RebuildOut, ReportOut, ResultOut,
-    StandingOut,
+    GameOut, JoinOut, LeaderboardOut, LibraryOut, QuizOut, QuizSummaryOut, RebuildOut, ReportOut,
+    ResultOut, SavedOut, StandingOut,
 };
 
 /// Declares an operation's response enum with the statuses every operation can return
@@ -86,6 +88,117 @@ operation! {
     /// Malformed request (`bad_request`).
     #[oai(status = 400)]
     BadRequest(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the Library operation.
+    LibraryResponse, bad_library = "bad_library", with_401;
+    /// A page of the library.
+    #[oai(status = 200)]
+    Ok(Json<LibraryOut>),
+    /// Paging out of range (`bad_parameter`, naming `offset` or `limit`) or a search text
+    /// over 200 characters (`bad_parameter`, naming `q`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Missing or wrong admin key (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the ExportQuiz operation.
+    ExportQuizResponse, bad_export = "bad_export", with_401;
+    /// The quiz's full definition, answer key included, exactly as `POST /quizzes` accepts
+    /// it.
+    #[oai(status = 200)]
+    Ok(
+        Json<Any<Value>>,
+        /// `attachment; filename="{quiz}.json"`.
+        #[oai(header = "Content-Disposition")]
+        String,
+    ),
+    /// Malformed quiz id (`bad_quiz_id`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+    /// (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the UpdateQuiz operation.
+    UpdateQuizResponse, bad_update = "bad_update", with_401;
+    /// Nobody had played the quiz: replaced in place (`copied: false`).
+    #[oai(status = 200)]
+    Ok(Json<SavedOut>),
+    /// The quiz had been played: saved as a new quiz `{quiz}-vN` (`copied: true`), the old
+    /// one and its results unchanged.
+    #[oai(status = 201)]
+    Created(Json<SavedOut>),
+    /// Malformed quiz id (`bad_quiz_id`), the definition breaks a rule (`invalid_quiz`,
+    /// with the field; an `id` other than the path's too), or the body is not a JSON object
+    /// (`bad_json`, `bad_content_type`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+    /// (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// No `-vN` id is free for the new version (`quiz_exists`).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the DuplicateQuiz operation.
+    DuplicateQuizResponse, bad_duplicate = "bad_duplicate", with_401;
+    /// The copy, shaped like the create response (with `host_key` and `host_url` for a
+    /// hosted quiz).
+    #[oai(status = 201)]
+    Created(Json<QuizOut>),
+    /// Malformed quiz id (`bad_quiz_id`), a body field that breaks a rule (`invalid_quiz`,
+    /// with the field), or a body that is not a JSON object (`bad_json`,
+    /// `bad_content_type`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+    /// (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// The id asked for is taken, or no `-copy-N` id is free (`quiz_exists`).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the DeleteQuiz operation.
+    DeleteQuizResponse, bad_delete = "bad_delete", with_401;
+    /// Deleted. The id stays taken.
+    #[oai(status = 204)]
+    NoContent,
+    /// Malformed quiz id (`bad_quiz_id`).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Neither the admin key (`X-Admin-Key`) nor the quiz's host key (`X-Host-Key`)
+    /// (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// No such quiz (`unknown_quiz`).
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    /// A hosted game of the quiz is past its lobby and before its podium (`game_live`).
+    #[oai(status = 409)]
+    Conflict(Json<ApiError>),
 }
 
 operation! {

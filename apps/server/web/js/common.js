@@ -4,7 +4,8 @@
 
 import { t, num, ordinal } from './i18n.js';
 
-export const $ = (id) => document.getElementById(id);
+/** The page's element with that id (typed loosely: each page knows its own elements). */
+export const $ = (/** @type {string} */ id) => /** @type {any} */ (document.getElementById(id));
 
 export function setText(node, text) {
   if (node && node.textContent !== text) node.textContent = text;

@@ -30,17 +30,17 @@ const MULTI_SCORING = ['all_or_nothing', 'partial'];
 const ERRORS = ['unauthorized', 'quiz_exists'];
 
 const form = document.getElementById('create-form');
-const key = document.getElementById('admin-key');
-const text = document.getElementById('quiz-json');
-const button = document.getElementById('create');
+const key = /** @type {HTMLInputElement} */ (document.getElementById('admin-key'));
+const text = /** @type {HTMLTextAreaElement} */ (document.getElementById('quiz-json'));
+const button = /** @type {HTMLButtonElement} */ (document.getElementById('create'));
 const out = document.getElementById('create-result');
-const modeHosted = document.getElementById('mode-hosted');
-const modeSelf = document.getElementById('mode-self');
+const modeHosted = /** @type {HTMLInputElement} */ (document.getElementById('mode-hosted'));
+const modeSelf = /** @type {HTMLInputElement} */ (document.getElementById('mode-self'));
 const hostedOpts = document.getElementById('hosted-options');
-const endEarly = document.getElementById('end-early');
-const revealSecs = document.getElementById('reveal-secs');
-const boardSecs = document.getElementById('board-secs');
-const multiScoring = document.getElementById('multi-scoring');
+const endEarly = /** @type {HTMLInputElement} */ (document.getElementById('end-early'));
+const revealSecs = /** @type {HTMLInputElement} */ (document.getElementById('reveal-secs'));
+const boardSecs = /** @type {HTMLInputElement} */ (document.getElementById('board-secs'));
+const multiScoring = /** @type {HTMLSelectElement} */ (document.getElementById('multi-scoring'));
 
 const isObject = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -119,7 +119,7 @@ async function create(ev) {
     body.mode = 'self_paced';
     delete body.hosted;
   }
-  if (document.getElementById('generated-names').checked) body.names = 'generated';
+  if (/** @type {HTMLInputElement} */ (document.getElementById('generated-names')).checked) body.names = 'generated';
   // The multi-scoring choice wins over a "scoring.multi" in the JSON, like the mode does.
   if (multiScoring.value === 'partial') {
     if (body.scoring === undefined) body.scoring = { kind: 'fixed', multi: 'partial' };

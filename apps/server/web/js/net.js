@@ -107,6 +107,7 @@ export class Link {
     return true;
   }
 
+  /** @param {import('@contracts').ClientMessage} obj */
   send(obj) {
     if (this.open()) {
       this.ws.send(JSON.stringify(obj));
@@ -133,6 +134,7 @@ export class Link {
     if (fn) fn(msg);
   }
 
+  /** @param {import('@contracts').Frame<'pong'>} msg */
   pong(msg) {
     const sent = this.pingSent.get(msg.nonce);
     if (sent !== undefined && Number.isFinite(msg.server_time)) {

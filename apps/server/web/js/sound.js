@@ -39,7 +39,7 @@ export class Sound {
 
   context() {
     if (!this.ctx) {
-      const Ctx = window.AudioContext || window.webkitAudioContext;
+      const Ctx = window.AudioContext || /** @type {any} */ (window).webkitAudioContext;
       if (!Ctx) return null;
       try { this.ctx = new Ctx(); } catch (_) { return null; }
     }

@@ -10,6 +10,8 @@
 //! ([`quiz_core::quiz::QuizDefError::field`]). Nothing here depends on the size of anything
 //! but the (bounded) body.
 
+pub mod export;
+
 use quiz_core::game::HostedOptions;
 use quiz_core::ids::MAX_OPTIONS;
 use quiz_core::question::{
@@ -514,5 +516,23 @@ pub fn join_name(v: &Value) -> Result<String, FieldError> {
     let map = object(v, "", "a join request", &["name"])?;
     string(required(map, "", "name")?, "name")
 }
+/// Reads a duplicate request's body: `{"id"?, "title"?}`. The title's rules are the
+/// domain's (checked on the copy).
+///
+/// # Errors
+/// [`FieldError`] naming `id`, `title` or the unknown field.
+pub fn duplicate(v: &Value) -> Result<(Option<QuizId>, Option<String>), FieldError> {
+    let map = object(v, "", "a duplicate request", &["id", "title"])?;
+    let id = optional(map, "", "id")?
+        .map(|v| {
+            string(v, "id").and_then(|s| QuizId::parse(s).or_else(|e| fail("id", e.to_string())))
+        })
+        .transpose()?;
+    let title = optional(map, "", "title")?
+        .map(|v| string(v, "title"))
+        .transpose()?;
+    Ok((id, title))
+}
+
 #[cfg(test)]
 mod tests;

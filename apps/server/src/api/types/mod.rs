@@ -16,8 +16,10 @@ use quiz_core::{NameMode, QuestionType, QuizMode, QuizStatus, QuizSummary, Scori
 use serde_json::Value;
 
 mod game;
+mod library;
 
 pub use game::*;
+pub use library::*;
 
 use crate::pattern::{Matching, NamePattern};
 use crate::strict::{Absent, Text, raw_self};

@@ -66,6 +66,7 @@ export function phaseChanged(prev, msg) {
   }
 }
 
+/** @param {import('@contracts').Frame<'host_ok'>} msg */
 export function onHostOk(msg) {
   if (msg.command === 'kick') {
     const player = C.kicks.shift();
@@ -78,6 +79,7 @@ export function onHostOk(msg) {
   showStatus(t('done.' + msg.command), 'ok');
 }
 
+/** @param {import('@contracts').Frame<'error'>} msg */
 export function onError(msg) {
   if (msg.code === 'unknown_player' && C.kicks.length) {
     H.roster.delete(C.kicks.shift());
@@ -174,6 +176,7 @@ async function loadReport() {
   setText(el.reportStatus, t('report.loading'));
   try {
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/report', { headers: { Accept: 'application/json' } });
+    /** @type {import('@contracts').Api<'ReportOut'> & Partial<import('@contracts').Api<'ApiError'>>} */
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok || !body || !Array.isArray(body.questions)) throw new Error((body && body.message) || 'HTTP ' + res.status);
@@ -270,7 +273,7 @@ function renderRoster() {
   if (el.players.dataset.key === key) return;
   el.players.dataset.key = key;
   const focused = document.activeElement && el.players.contains(document.activeElement)
-    ? document.activeElement.dataset.player : null;
+    ? /** @type {HTMLElement} */ (document.activeElement).dataset.player : null;
   const over = H.phase && H.phase.phase === 'podium';
   const items = entries.map(([player, name]) => {
     const li = make('li');

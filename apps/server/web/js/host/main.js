@@ -117,6 +117,7 @@ async function diagnose() {
   try {
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/game', { headers: { Accept: 'application/json' } });
     if (res.ok) return false;
+    /** @type {import('@contracts').Api<'ApiError'>} */
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
     const code = body && body.code;
@@ -140,6 +141,7 @@ function stop(message) {
   render();
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 function onPhase(msg) {
   if (!Number.isFinite(msg.seq)) return;
   const first = !H.phaseOnSocket;
@@ -194,6 +196,7 @@ async function fetchRoster() {
       const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/leaderboard?limit=100&offset=' + page * 100,
         { headers: { Accept: 'application/json' } });
       if (!res.ok) break;
+      /** @type {import('@contracts').Api<'LeaderboardOut'>} */
       const body = await res.json();
       const entries = body && Array.isArray(body.entries) ? body.entries : [];
       addToRoster(entries);
@@ -212,6 +215,7 @@ function addToRoster(entries) {
   }
 }
 
+/** @param {import('@contracts').Frame<'answered'>} msg */
 function onAnswered(msg) {
   if (!H.phase || msg.seq !== H.seq) return; // counts of another phase
   if (Number.isFinite(msg.answered) && Number.isFinite(msg.expected)) {
@@ -221,6 +225,7 @@ function onAnswered(msg) {
 }
 
 /** Joins and removals within a phase: the count, the lobby's list, a question's expected. */
+/** @param {import('@contracts').Frame<'roster'>} msg */
 function onRoster(msg) {
   if (!H.phase || msg.seq !== H.seq) return; // another phase's
   if (Number.isFinite(msg.players)) H.players = msg.players;
@@ -231,6 +236,7 @@ function onRoster(msg) {
   render();
 }
 
+/** @param {import('@contracts').Frame<'board'>} msg */
 function onBoard(msg) {
   // The live board is not shown (the host shows the board between questions), but it
   // follows joins and kicks, which send no phase frame: the lobby's phase frame lists the

@@ -14,6 +14,7 @@ export const H = {
   everConnected: false, // a phase frame arrived on any socket
   stopped: false,       // no more reconnecting (bad key, unknown quiz)
   seq: -Infinity,       // highest phase seq shown
+  /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // latest phase frame
   content: null,        // latest phase frame that is not "paused"
   counts: null,         // {answered, expected} of the open question

@@ -30,6 +30,7 @@ function shownTotal() {
   return a ? Math.max(0, S.total - a.points) : S.total;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 export function onPhase(msg) {
   if (!Number.isFinite(msg.seq)) return;
   const first = !S.phaseOnSocket;
@@ -88,6 +89,7 @@ export function onPhase(msg) {
   renderHosted();
 }
 
+/** @param {import('@contracts').Frame<'answered'>} msg */
 export function onAnswered(msg) {
   if (!S.phase || msg.seq !== S.phaseSeq) return; // counts of another phase
   if (Number.isFinite(msg.answered) && Number.isFinite(msg.expected)) {
@@ -97,6 +99,7 @@ export function onAnswered(msg) {
 }
 
 /** Joins and removals within a phase: the player count and a question's expected. */
+/** @param {import('@contracts').Frame<'roster'>} msg */
 export function onRoster(msg) {
   if (!S.phase || msg.seq !== S.phaseSeq) return; // another phase's
   if (Number.isFinite(msg.players)) S.players = msg.players;
@@ -104,6 +107,7 @@ export function onRoster(msg) {
   renderHosted();
 }
 
+/** @param {import('@contracts').Frame<'answer_result'>} msg */
 export function onHostedAnswerResult(msg) {
   const p = S.pending.get(msg.answer_id);
   if (p) {

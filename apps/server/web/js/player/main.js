@@ -134,6 +134,7 @@ async function join(ev) {
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ name }),
     });
+    /** @type {import('@contracts').Api<'JoinOut'> & Partial<import('@contracts').Api<'ApiError'>>} */
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok || !body || typeof body.token !== 'string') {
@@ -154,7 +155,9 @@ async function join(ev) {
     savePending();
     resetGame();
     showPlay();
-    if (body.snapshot && Array.isArray(body.snapshot.questions)) applySnapshot(body.snapshot);
+    // The OpenAPI document leaves the snapshot's shape to the socket's `snapshot` frame.
+    const snap = /** @type {import('@contracts').Frame<'snapshot'>} */ (body.snapshot);
+    if (snap && Array.isArray(snap.questions)) applySnapshot(snap);
     S.link.connect();
   } catch (err) {
     showJoinError(t('join.offline'));
@@ -219,6 +222,7 @@ function onClose(ev) {
   S.link.retry();
 }
 
+/** @param {import('@contracts').Frame<'snapshot'>} msg */
 function onSnapshot(msg) {
   S.link.ready();
   showNotice(null);
@@ -226,6 +230,7 @@ function onSnapshot(msg) {
   flushPending();
 }
 
+/** @param {import('@contracts').Frame<'snapshot'>} msg */
 function applySnapshot(msg) {
   S.quizTitle = String(msg.title || msg.quiz || t('title.page'));
   S.status = msg.status || 'open';
@@ -246,7 +251,7 @@ function applySnapshot(msg) {
     if (msg.player) S.session.player = msg.player;
     el.meName.textContent = msg.name;
   }
-  const board = msg.board || {};
+  const board = msg.board || /** @type {Partial<import('@contracts').BoardMsg>} */ ({});
   let sum = 0;
   for (const a of S.answered.values()) sum += a.points;
   S.total = board.me && Number.isFinite(board.me.score) ? board.me.score : sum;
@@ -293,6 +298,7 @@ function answer(question, given) {
   if (!S.pending.get(id) || !S.pending.get(id).sent) setResult('result.saved_offline', {}, 'neutral');
 }
 
+/** @param {import('@contracts').Frame<'answer_result'>} msg */
 function onAnswerResult(msg) {
   if (isHosted()) { onHostedAnswerResult(msg); return; }
   const known = S.pending.has(msg.answer_id);
@@ -319,6 +325,7 @@ function onAnswerResult(msg) {
   render(true);
 }
 
+/** @param {import('@contracts').Frame<'error'>} msg */
 function onError(msg) {
   const id = msg.answer_id;
   const p = id ? S.pending.get(id) : null;
@@ -349,6 +356,7 @@ function onError(msg) {
   }
 }
 
+/** @param {import('@contracts').Frame<'board'>} msg */
 function onBoard(msg) {
   // In a hosted game the board is shown when the host shows it (phase frames), so the
   // live board does not give away who answered right before the reveal...

@@ -61,6 +61,7 @@ export const S = {
   leaving: false,
   quizTitle: '',
   status: 'open',
+  /** @type {import('@contracts').QuestionMsg[]} */
   questions: [],        // [{id, type, prompt, options, points, time_limit_ms, opens_at, closes_at}]
   answered: new Map(),  // question id -> {correct, outcome, points, streak}
   skipped: new Set(),   // question ids refused as too late
@@ -75,6 +76,7 @@ export const S = {
   result: null,         // {key, params, kind}: the line under the question, re-rendered on a language change
   // Hosted games (the snapshot says mode "hosted"): the host drives the phases.
   mode: '',             // '' until a snapshot arrives, then 'self_paced' or 'hosted'
+  /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // the latest phase frame shown
   content: null,        // the latest phase frame that is not "paused" (what a pause keeps on screen)
   phaseSeq: -Infinity,  // highest phase seq shown
