@@ -146,6 +146,7 @@ test('presenter view and control panel on separate pages; a phone joins by the Q
   await control.goto(`${base}/host/${QUIZ.id}?view=control#key=${key}`);
   await waitText(control, '#conn', 'connected');
   assert.equal(await control.locator('#stage').isVisible(), false, 'the control panel alone');
+  await waitText(control, '#c-phase', `Lobby: waiting for players · Game PIN ${pin}`);
   assert.equal(await control.locator('#btn-start').isVisible(), true);
   assert.equal(await control.getAttribute('#export-csv', 'href'), `/api/quizzes/${QUIZ.id}/results.csv`);
   assert.equal(await control.getAttribute('#export-json', 'href'), `/api/quizzes/${QUIZ.id}/results.json`);

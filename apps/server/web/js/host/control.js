@@ -257,7 +257,8 @@ export function render() {
   setText(el.btnEnd, t(C.endArmed ? 'cmd.really_end' : 'cmd.end'));
   const c = H.counts;
   setText(el.answered, p === 'question' && c ? t('count.answered', { k: c.answered, n: c.expected }) : '');
-  setText(el.phase, ph ? phaseLabel(ph) : '');
+  // The PIN here too: a host on a second device reads it out.
+  setText(el.phase, (ph ? phaseLabel(ph) : '') + (ph && H.pin && p !== 'podium' ? ' · ' + t('control.pin', { pin: H.pin }) : ''));
   el.reportWrap.hidden = p !== 'podium';
   renderRoster();
 }

@@ -187,6 +187,7 @@ async function fetchGame() {
     H.joinUrl = body && typeof body.join_url === 'string' ? body.join_url : null;
   } catch (_) { return; /* offline: the next phase frame asks again */ }
   stage.showJoinInfo();
+  render();
 }
 
 async function fetchRoster() {

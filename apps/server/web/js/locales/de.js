@@ -203,6 +203,7 @@ export default {
   "cmd.end": "Beenden",
   "cmd.really_end": "Wirklich beenden?",
   "control.title": "Steuerung",
+  "control.pin": "Spiel-PIN {pin}",
   "control.keys": "Tasten: N oder → Start/Weiter · P Pause · S Auflösung · F Vollbild · M Ton",
   "control.fullscreen": "Präsentation im Vollbild",
   "control.present_link": "Präsentationsansicht in neuem Fenster",

@@ -204,6 +204,7 @@ export default {
   "cmd.end": "End",
   "cmd.really_end": "Really end?",
   "control.title": "Control panel",
+  "control.pin": "Game PIN {pin}",
   "control.keys": "Keys: N or → start/next · P pause · S skip · F full screen · M sound",
   "control.fullscreen": "Full-screen presenter",
   "control.present_link": "Presenter view in a new window",

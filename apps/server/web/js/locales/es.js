@@ -203,6 +203,7 @@ export default {
   "cmd.end": "Terminar",
   "cmd.really_end": "¿Terminar de verdad?",
   "control.title": "Panel de control",
+  "control.pin": "PIN del juego {pin}",
   "control.keys": "Teclas: N o → empezar/siguiente · P pausa · S saltar · F pantalla completa · M sonido",
   "control.fullscreen": "Presentador a pantalla completa",
   "control.present_link": "Vista del presentador en otra ventana",
