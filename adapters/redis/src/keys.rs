@@ -113,11 +113,15 @@ mod tests {
             players(&q),
             names(&q),
             seq(&q),
+            quiz_pin(&q),
         ];
         for k in &keys {
             assert!(k.starts_with(&prefix(&q)), "{k}");
         }
         assert_eq!(board(&q), "quiz:{demo-1}:board");
         assert_eq!(player_state(&q, &p), "quiz:{demo-1}:p:p7");
+        // A PIN's own key is hashed by the PIN: it lives apart from the quiz's keys.
+        let pin = quiz_core::pins::GamePin::parse("123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(self::pin(&pin), "pin:{123456}");
     }
 }
