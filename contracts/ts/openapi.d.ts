@@ -185,8 +185,8 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
-                 *     (`too_many_connections`) from this address.
+                 * @description Too many PIN lookups (`rate_limited`) or open connections (`too_many_connections`)
+                 *     from this address.
                  */
                 429: {
                     headers: {
@@ -206,8 +206,8 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description The server holds as many connections as it accepts (`too_many_connections`);
-                 *     try again shortly.
+                 * @description The server holds as many connections as it accepts (`too_many_connections`); try
+                 *     again shortly.
                  */
                 503: {
                     headers: {

@@ -380,17 +380,3 @@ operation! {
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
 }
-
-operation! {
-    /// Responses of the ResolvePin operation.
-    ResolvePinResponse, bad_pin = "bad_pin", without_401;
-    /// The quiz whose live game has this PIN.
-    #[oai(status = 200)]
-    Ok(Json<super::pins::PinOut>),
-    /// Not a PIN: 6 or 7 digits, not starting with 0 (`bad_pin`).
-    #[oai(status = 400)]
-    BadRequest(Json<ApiError>),
-    /// No live game has this PIN (`unknown_pin`).
-    #[oai(status = 404)]
-    NotFound(Json<ApiError>),
-}
