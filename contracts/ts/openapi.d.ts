@@ -78,7 +78,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -114,6 +114,142 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image for questions (admin): the raw bytes as the body, any
+         *     `Content-Type` (the bytes decide). PNG, JPEG, GIF or WebP, at most 2 MiB, each side
+         *     at most 4096 pixels and 16,000,000 pixels in all, read from the header. Stored under
+         *     its SHA-256; at most 10 uploads at once, then 30 a minute, per address.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description The same image was stored already (same id). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["MediaOut"];
+                    };
+                };
+                /** @description Stored now. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["MediaOut"];
+                    };
+                };
+                /**
+                 * @description The image's header is truncated or unreadable (`bad_image`), its dimensions are
+                 *     over the limits (`image_too_large`), or no `Content-Type` was sent
+                 *     (`bad_content_type`; any type will do, the bytes decide).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Not a PNG, JPEG, GIF or WebP image, SVG included (`unsupported_media`). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
+                 *     (`too_many_connections`) from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`);
+                 *     try again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -281,7 +417,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -385,7 +521,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -490,7 +626,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -630,7 +766,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -748,7 +884,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -863,7 +999,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1008,7 +1144,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1136,7 +1272,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1252,7 +1388,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1376,7 +1512,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1496,7 +1632,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1606,7 +1742,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1724,7 +1860,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1830,7 +1966,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -1948,7 +2084,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -2066,7 +2202,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -2173,7 +2309,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -2280,7 +2416,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description Too many joins (`rate_limited`, join only) or open connections
+                 * @description Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
                  *     (`too_many_connections`) from this address.
                  */
                 429: {
@@ -2567,7 +2703,7 @@ export interface components {
              * @description The hosted game's phase (`lobby`, `question`, `reveal`, `board`, `paused`,
              *     `podium`), or null for a self-paced quiz or a game not opened yet.
              */
-            game?: string;
+            game: string | null;
             /** @description Quiz id. */
             id: string;
             /** @description `self_paced` or `hosted`. */
@@ -2614,6 +2750,36 @@ export interface components {
              * @description Quizzes matching `q` in all.
              */
             total: number;
+        };
+        /**
+         * MediaOut
+         * @description A stored image.
+         */
+        MediaOut: {
+            /**
+             * Format: uint64
+             * @description Size in bytes.
+             */
+            bytes: number;
+            /** @description `image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the bytes. */
+            content_type: string;
+            /**
+             * Format: uint32
+             * @description Height in pixels, from the header.
+             */
+            height: number;
+            /**
+             * @description The image's id: the SHA-256 of its bytes, 64 lowercase hex digits. A question's
+             *     `image` names it.
+             */
+            id: string;
+            /** @description Where it is served: `/media/<id>`. */
+            url: string;
+            /**
+             * Format: uint32
+             * @description Width in pixels, from the header.
+             */
+            width: number;
         };
         /**
          * @description How a quiz is played.
@@ -2670,6 +2836,11 @@ export interface components {
             id: string;
             /** @description type_answer: compare without accents too (`Zurich` = `Zürich`); false when absent. */
             ignore_accents?: boolean;
+            /**
+             * @description An image shown with the question: the `id` `POST /media` returned (64 lowercase
+             *     hex digits, the image's SHA-256); the image must be stored.
+             */
+            image?: string;
             /** @description single, multi and poll: 2 to 6 options (1–200 characters each, not blank). */
             options?: string[];
             /**
@@ -2694,6 +2865,8 @@ export interface components {
         QuestionOut: {
             /** @description Question id. */
             id: string;
+            /** @description The question's image, where the server serves it (`/media/<sha256>`), if it has one. */
+            image?: string;
             /**
              * Format: uint32
              * @description type_answer: the longest answer accepted, in characters (64).

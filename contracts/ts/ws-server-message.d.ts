@@ -213,6 +213,11 @@ export interface QuestionMsg {
    */
   id: string;
   /**
+   * The question's image, where the server serves it (`/media/<sha256>`), if it has
+   * one.
+   */
+  image?: string | null;
+  /**
    * type_answer: the longest answer accepted, in characters (64).
    */
   max_length?: number | null;
@@ -492,6 +497,11 @@ export interface PhaseQuestionMsg {
    * Question id.
    */
   id: string;
+  /**
+   * The question's image, where the server serves it (`/media/<sha256>`), if it has
+   * one.
+   */
+  image?: string | null;
   /**
    * Position in the quiz, from 0.
    */

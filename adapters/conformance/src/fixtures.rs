@@ -53,6 +53,7 @@ pub fn quiz(id: QuizId, n: usize) -> Quiz {
                 points: 100,
                 time_limit_ms: 30_000,
                 explanation: None,
+                image: None,
             })
             .collect(),
         scoring: ScoringPolicy {
@@ -82,6 +83,7 @@ pub fn quiz_of_every_type(id: QuizId) -> Quiz {
         points,
         time_limit_ms: 30_000,
         explanation: None,
+        image: None,
     };
     let i = |n: u64| OptionIndex::new(n).expect("in range");
     Quiz::try_from(QuizDraft {

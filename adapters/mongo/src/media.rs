@@ -8,8 +8,10 @@
 //! nothing visible, and a later `put` of the same bytes rewrites the same chunks (their
 //! `_id`s are fixed) and completes it. The `media` insert is what decides "stored now":
 //! of two concurrent `put`s of one image, the server's duplicate-key refusal tells the
-//! second it was already there. No transactions and no GridFS commands are needed, which
-//! FerretDB 1.x does not all support; a `get` checks the chunk count and total length.
+//! second it was already there; a chunk upsert that loses a race to a concurrent `put` of
+//! the same image (a duplicate key: FerretDB does not retry it) found the same chunk. No
+//! transactions and no GridFS commands are needed, which FerretDB 1.x does not all
+//! support; a `get` checks the chunk count and total length.
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -56,11 +58,19 @@ impl MediaStore for MongoStore {
                 "n": n,
                 "data": Binary { subtype: BinarySubtype::Generic, bytes: data.to_vec() },
             };
-            self.media_chunks
+            match self
+                .media_chunks
                 .replace_one(doc! { "_id": &chunk_id }, chunk)
                 .upsert(true)
                 .await
-                .map_err(|e| MongoError::driver("upsert into media_chunks", e))?;
+            {
+                Ok(_) => {}
+                // A concurrent put of the same image inserted this chunk between our
+                // lookup and our insert (FerretDB does not retry an upsert that lost the
+                // race): the id is the content's hash, so the chunk it wrote is this one.
+                Err(e) if is_duplicate_key(&e) => {}
+                Err(e) => return Err(MongoError::driver("upsert into media_chunks", e).into()),
+            }
             chunks = n + 1;
         }
         let length = i64::try_from(bytes.len()).map_err(|e| MongoError::Encode {

@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests: a failed unwrap is a failed test.
 
-use quiz_core::ports::{PlayerRegistry, QuizCatalog, ScoreArchive};
+use quiz_core::media::ImageKind;
+use quiz_core::ports::{MediaStore, PlayerRegistry, QuizCatalog, ScoreArchive};
 use quiz_core::{QuizStatus, Timestamp};
 use quiz_sqlite::{BackupError, DB_FILE, OpenError, SCHEMA_VERSION, SqliteStore};
 
@@ -41,6 +42,13 @@ async fn a_reopened_directory_has_everything() {
         .setting_or_insert("token_secret", || "s1".into())
         .await
         .unwrap();
+    let image = quiz_conformance::media::unique_media();
+    MediaStore::put(&first, &image, ImageKind::Gif, b"GIF89a...")
+        .await
+        .unwrap();
+    let gone = unique_quiz("reopen-gone");
+    first.create(&quiz(gone.clone(), 1)).await.unwrap();
+    first.delete(&gone).await.unwrap();
     first.close();
     drop(first);
 
@@ -65,6 +73,16 @@ async fn a_reopened_directory_has_everything() {
         .await
         .unwrap();
     assert_eq!(kept, secret);
+    // Images, and the ids of deleted quizzes (still taken).
+    let stored = MediaStore::get(&again, &image).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.kind, stored.bytes.as_slice()),
+        (ImageKind::Gif, &b"GIF89a..."[..])
+    );
+    assert!(matches!(
+        again.create(&quiz(gone.clone(), 1)).await,
+        Err(quiz_core::ports::CatalogError::AlreadyExists)
+    ));
     // The next id continues from the stored counter.
     let ben = again
         .join(&q, &name("Ben"), Timestamp(6), 10)

@@ -1,8 +1,8 @@
 //! Choosing adapters from configuration.
 //!
 //! With none of the options below, the server is embedded: with `--store sqlite` (the
-//! default) the catalog, player registry, score archive, hosted games and their PINs are in a SQLite
-//! database in `--data-dir` (`quiz-sqlite`); the live scoreboard and the room bus stay in
+//! default) the catalog, player registry, score archive, hosted games, their PINs and images
+//! are in a SQLite database in `--data-dir` (`quiz-sqlite`); the live scoreboard and the room bus stay in
 //! memory, and the scoreboard is rebuilt from the database at start (see
 //! [`restore_live_boards`]). The token secret is kept in that database unless given. With
 //! `--store memory`, every port is in memory.
@@ -12,7 +12,7 @@
 //! | option | ports |
 //! |---|---|
 //! | `--redis-url` | scoreboard, player registry, hosted games and their PINs, room bus (announcements coalesced per quiz, see [`CoalescingBus`]) |
-//! | `--mongo-url` | quiz catalog (behind a 1 s read-through cache), score archive |
+//! | `--mongo-url` | quiz catalog (behind a 1 s read-through cache), score archive, images |
 //! | `--kafka-brokers` | score event log (the worker applies events to the archive) |
 //!
 //! Without Kafka, each score event is applied to the archive (memory or MongoDB) before
@@ -92,6 +92,7 @@ async fn embedded(config: &Config) -> Result<Backends, String> {
     ports.registry = shared.clone();
     ports.games = shared.clone();
     ports.pins = shared.clone();
+    ports.media = shared.clone();
     ports.archive = shared.clone();
     // The ack of an answer waits for its event's commit (grouped with the others queued).
     ports.events = Arc::new(MemoryEventLog::forwarding_to(shared));
@@ -228,6 +229,8 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         mongo = Some(store.clone());
         let store = Arc::new(store);
         ports.catalog = Arc::new(CachedCatalog::new(store.clone(), CATALOG_TTL));
+        // Images in the same database, so every instance serves every image.
+        ports.media = store.clone();
         ports.archive = store;
         used.push(format!("MongoDB database {}", config.mongo_db));
     }

@@ -24,6 +24,8 @@ use crate::telemetry;
 pub struct BodyLimits {
     /// Largest body, bytes.
     pub max_bytes: usize,
+    /// Largest body of an image upload (`POST /api/media`), bytes.
+    pub max_media_bytes: usize,
     /// Longest time to receive the whole body.
     pub timeout: Duration,
     /// Deepest JSON nesting.
@@ -38,12 +40,22 @@ fn refuse(status: StatusCode, code: &'static str, message: String) -> Response {
         .into_response()
 }
 
-fn too_large(limits: &BodyLimits) -> Response {
+fn too_large(cap: usize) -> Response {
     refuse(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("request bodies are limited to {} bytes", limits.max_bytes),
+        format!("this request's body is limited to {cap} bytes"),
     )
+}
+
+/// The body cap of `req`: an image upload's, or every other request's.
+fn cap(req: &Request, limits: &BodyLimits) -> usize {
+    let path = req.uri().path().trim_end_matches('/');
+    if req.method() == poem::http::Method::POST && (path == "/media" || path == "/api/media") {
+        limits.max_media_bytes
+    } else {
+        limits.max_bytes
+    }
 }
 
 /// Whether a `Content-Type` is one the API parses as JSON: `application/json` or any
@@ -68,8 +80,9 @@ pub async fn limit<E: Endpoint>(
     let declared = req
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_bytes as u64) {
-        return Ok(too_large(&limits));
+    let cap = cap(&req, &limits);
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Ok(too_large(cap));
     }
     let mut stream = req.take_body().into_bytes_stream();
     // What a client declares is only a claim: reserve at most 64 KiB up front.
@@ -77,7 +90,7 @@ pub async fn limit<E: Endpoint>(
     let read = tokio::time::timeout(limits.timeout, async {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| ())?;
-            if body.len() + chunk.len() > limits.max_bytes {
+            if body.len() + chunk.len() > cap {
                 return Ok(false);
             }
             body.extend_from_slice(&chunk);
@@ -98,7 +111,7 @@ pub async fn limit<E: Endpoint>(
         }
         // The client went away mid-body: nobody is left to answer.
         Ok(Err(())) => return Err(poem::Error::from_status(StatusCode::BAD_REQUEST)),
-        Ok(Ok(false)) => return Ok(too_large(&limits)),
+        Ok(Ok(false)) => return Ok(too_large(cap)),
         Ok(Ok(true)) => {}
     }
     let is_json = req.content_type().is_some_and(is_json_media_type);

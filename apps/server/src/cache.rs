@@ -9,7 +9,7 @@
 //! closed quiz may still accept answers there. An in-place update (a quiz nobody has joined
 //! yet) made on another instance is not seen by revalidation, which reads the status only:
 //! a copy cached here before it stays until the entry is dropped (a restart, or the cache
-//! growing past [`MAX_ENTRIES`]).
+//! growing past `MAX_ENTRIES`).
 //!
 //! An expired quiz is revalidated with [`QuizCatalog::status`] (quizzes change only in
 //! status), not read again whole: with MongoDB that is a small document instead of every

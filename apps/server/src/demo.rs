@@ -108,6 +108,7 @@ pub fn demo_quiz(now: Timestamp) -> QuizDraft {
                 points: 1000,
                 time_limit_ms: 20_000,
                 explanation: None,
+                image: None,
             })
             .collect(),
         scoring: ScoringPolicy {

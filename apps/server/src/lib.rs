@@ -32,6 +32,7 @@ pub mod config;
 pub mod demo;
 pub mod json;
 pub mod linger;
+pub mod media;
 mod pattern;
 pub mod rooms;
 pub mod serve;
@@ -105,6 +106,8 @@ pub struct AppState {
     pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Per-IP game-PIN lookup limiter (the join limiter's quota, its own budget).
     pub pin_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per-IP image-upload limiter (`api::media`).
+    pub upload_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Becomes `true` when the server shuts down; sockets then close with 1001.
     pub shutdown: watch::Receiver<bool>,
     /// The last readiness verdict and when it was taken (see `readyz`).
@@ -197,6 +200,7 @@ impl App {
                 max_json_depth: config.max_json_depth as usize,
                 body: Arc::new(body::BodyLimits {
                     max_bytes: config.max_body_bytes as usize,
+                    max_media_bytes: quiz_core::media::MAX_IMAGE_BYTES,
                     timeout: Duration::from_secs(config.body_timeout_secs),
                     max_json_depth: config.max_json_depth as usize,
                 }),
@@ -212,6 +216,12 @@ impl App {
             public_url: config.public_url.clone(),
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             pin_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
+            upload_limiter: RateLimiter::keyed(
+                Quota::per_minute(
+                    NonZeroU32::new(api::media::UPLOADS_PER_MIN).unwrap_or(NonZeroU32::MIN),
+                )
+                .allow_burst(NonZeroU32::new(api::media::UPLOAD_BURST).unwrap_or(NonZeroU32::MIN)),
+            ),
             shutdown,
             readiness: tokio::sync::Mutex::new(None),
         });
@@ -267,6 +277,7 @@ impl App {
             .at("/create", get(web::create))
             .at("/host/:quiz", get(web::host))
             .at("/static/*path", get(web::asset))
+            .at("/media/:id", get(media::serve))
             .data(self.state.clone())
             .boxed()
     }
@@ -296,6 +307,8 @@ impl App {
                 limiter_state.join_limiter.shrink_to_fit();
                 limiter_state.pin_limiter.retain_recent();
                 limiter_state.pin_limiter.shrink_to_fit();
+                limiter_state.upload_limiter.retain_recent();
+                limiter_state.upload_limiter.shrink_to_fit();
             }
         });
         let local = listener.local_addr()?;

@@ -581,3 +581,89 @@ async fn delete_is_refused_while_a_game_is_live_and_keeps_the_id_taken() {
         .await;
     assert_eq!(s, 204);
 }
+
+#[tokio::test]
+async fn a_host_console_open_on_the_lobby_plays_the_updated_quiz() {
+    let srv = start(config()).await;
+    let key = hosted(&srv, "console", 1).await;
+    let mut host = srv.connect(&format!("/ws/console?host_key={key}")).await;
+    assert_eq!(host.recv_type("phase").await["phase"], "lobby");
+    let mut v2 = small_quiz("console", 2);
+    v2["mode"] = json!("hosted");
+    v2["questions"][0]["prompt"] = json!("The new first question?");
+    let (s, out) = srv
+        .http(
+            "PUT",
+            "/api/quizzes/console",
+            Some(&v2),
+            &[("X-Host-Key", &key)],
+        )
+        .await;
+    assert_eq!((s, &out["copied"]), (200, &json!(false)), "{out}");
+    let (s, _) = srv
+        .http(
+            "POST",
+            "/api/quizzes/console/game",
+            Some(&json!({"command": "start"})),
+            &[("X-Host-Key", &key)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    loop {
+        let f = host.recv_type("phase").await;
+        if f["phase"] == "question" {
+            assert_eq!(f["question"]["prompt"], "The new first question?", "{f}");
+            assert_eq!(f["question_count"], 2, "{f}");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_free_id_for_a_version_or_a_copy_is_quiz_exists() {
+    let srv = start(config()).await;
+    // 62 characters: "-v2" would make 65, past the 64 an id may have.
+    let long = format!("long{}", "x".repeat(58));
+    create(&srv, &small_quiz(&long, 1)).await;
+    srv.join(&long, "Ann").await;
+    let (s, b) = srv
+        .http(
+            "PUT",
+            &format!("/api/quizzes/{long}"),
+            Some(&small_quiz(&long, 2)),
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!(
+        (s, code(&b), b["field"].as_str()),
+        (409, "quiz_exists", Some("id")),
+        "{b}"
+    );
+    let (_, got) = srv
+        .http("GET", &format!("/api/quizzes/{long}"), None, &[])
+        .await;
+    assert_eq!(
+        got["questions"].as_array().map(Vec::len),
+        Some(1),
+        "unchanged"
+    );
+    let (s, b) = srv
+        .http(
+            "POST",
+            &format!("/api/quizzes/{long}/duplicate"),
+            None,
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!((s, code(&b)), (409, "quiz_exists"), "{b}");
+    // Naming the copy's id works.
+    let (s, b) = srv
+        .http(
+            "POST",
+            &format!("/api/quizzes/{long}/duplicate"),
+            Some(&json!({"id": "short"})),
+            &[ADMIN_H],
+        )
+        .await;
+    assert_eq!((s, &b["id"]), (201, &json!("short")));
+}

@@ -1,6 +1,8 @@
 //! Two server instances behind a real nginx (Debian's), sharing Redis (scoreboard, players,
-//! room bus, hosted games and their PINs) and MongoDB (catalog, archive). Players land on different instances and still
-//! see each other's scores live: the room bus carries "quiz changed" across instances.
+//! room bus, hosted games and their PINs) and MongoDB (catalog, archive, images). Players land
+//! on different instances and still see each other's scores live: the room bus carries "quiz
+//! changed" across instances; an image uploaded on one is served by the other, and the library
+//! is the same on both.
 //!
 //! Needs `cargo xtask services up` and nginx; fails without them.
 
@@ -292,5 +294,86 @@ async fn a_socket_on_another_instance_takes_over() {
     );
     let r = on_b.answer("x", "q0", 1).await;
     assert_eq!(r["total"], 100, "{r}");
+    pair.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_image_uploaded_on_one_instance_is_served_by_the_other_and_the_library_is_shared() {
+    let pair = Pair::start().await;
+    // A small PNG: signature, IHDR (3 × 2), IEND; CRCs unchecked.
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend_from_slice(&3u32.to_be_bytes());
+    png.extend_from_slice(&2u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend_from_slice(b"\x00\x00\x00\x00IEND\x00\x00\x00\x00");
+    png.extend_from_slice(pair.tag.as_bytes()); // bytes of this run only
+    let mut s = tokio::net::TcpStream::connect(pair.a.addr).await.unwrap();
+    let head = format!(
+        "POST /api/media HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Admin-Key: {}\r\n\
+         Content-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        common::ADMIN,
+        png.len()
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&png).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    assert!(raw.starts_with("HTTP/1.1 201"), "{raw}");
+    let out: serde_json::Value =
+        serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap();
+    let id = out["id"].as_str().unwrap().to_owned();
+
+    // Instance B serves it, and accepts a quiz that names it.
+    let (status, body) = pair.b.http("GET", &format!("/media/{id}"), None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let quiz_id = format!("pic-{}", pair.tag);
+    let mut quiz = small_quiz(&quiz_id, 1);
+    quiz["questions"][0]["image"] = json!(id);
+    pair.b.create_quiz(&quiz).await;
+
+    // The library on A lists it; an update through A is what B serves after its cache's
+    // next load (B has not read the quiz yet), and a delete through A is seen by B.
+    let admin = [("X-Admin-Key", common::ADMIN)];
+    let (_, page) = pair
+        .a
+        .http("GET", &format!("/api/library?q={quiz_id}"), None, &admin)
+        .await;
+    assert_eq!(page["total"], 1, "{page}");
+    quiz["title"] = json!("Renamed");
+    let (status, out) = pair
+        .a
+        .http(
+            "PUT",
+            &format!("/api/quizzes/{quiz_id}"),
+            Some(&quiz),
+            &admin,
+        )
+        .await;
+    assert_eq!((status, &out["copied"]), (200, &json!(false)), "{out}");
+    let (_, got) = pair
+        .b
+        .http("GET", &format!("/api/quizzes/{quiz_id}"), None, &[])
+        .await;
+    assert_eq!(got["title"], "Renamed");
+    assert_eq!(got["questions"][0]["image"], format!("/media/{id}"));
+    let (status, _) = pair
+        .a
+        .http("DELETE", &format!("/api/quizzes/{quiz_id}"), None, &admin)
+        .await;
+    assert_eq!(status, 204);
+    // B's cached copy expires within its TTL (1 s) and revalidation finds it gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (status, _) = pair
+            .b
+            .http("GET", &format!("/api/quizzes/{quiz_id}"), None, &[])
+            .await;
+        if status == 404 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B still serves the deleted quiz");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     pair.shutdown().await;
 }

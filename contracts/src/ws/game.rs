@@ -78,6 +78,11 @@ pub struct PhaseQuestionMsg {
     pub opens_at: u64,
     /// When it closes by itself (ms since the Unix epoch); moves on by a pause.
     pub closes_at: u64,
+    /// The question's image, where the server serves it (`/media/<sha256>`), if it has
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/media/[0-9a-f]{64}$"))]
+    pub image: Option<String>,
 }
 
 impl PhaseQuestionMsg {
@@ -94,6 +99,7 @@ impl PhaseQuestionMsg {
             time_limit_ms,
             opens_at,
             closes_at,
+            image,
         } = q;
         Self {
             index: index as u64,
@@ -106,6 +112,7 @@ impl PhaseQuestionMsg {
             time_limit_ms,
             opens_at,
             closes_at,
+            image,
         }
     }
 }

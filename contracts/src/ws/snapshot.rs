@@ -31,6 +31,11 @@ pub struct QuestionMsg {
     pub opens_at: u64,
     /// After this, answers are refused (ms since the Unix epoch).
     pub closes_at: u64,
+    /// The question's image, where the server serves it (`/media/<sha256>`), if it has
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/media/[0-9a-f]{64}$"))]
+    pub image: Option<String>,
 }
 
 impl QuestionMsg {
@@ -46,6 +51,7 @@ impl QuestionMsg {
             time_limit_ms: q.time_limit_ms,
             opens_at,
             closes_at,
+            image: q.image.as_ref().map(quiz_core::media::MediaId::url),
         }
     }
 }

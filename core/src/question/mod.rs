@@ -450,6 +450,8 @@ pub(crate) struct QuestionRepr {
     pub time_limit_ms: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<crate::media::MediaId>,
 }
 
 fn is_single(t: &QuestionType) -> bool {

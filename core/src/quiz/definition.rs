@@ -152,6 +152,15 @@ pub enum QuizDefError {
         /// The question's id.
         id: QuestionId,
     },
+    /// A question names an image that is not stored (checked by the library when it saves
+    /// a quiz: the rule needs the media store).
+    #[error("question {id}: no image with this id is stored; upload it first (POST /api/media)")]
+    UnknownImage {
+        /// Position in `questions`, from 0.
+        index: usize,
+        /// The question's id.
+        id: QuestionId,
+    },
     /// A hosted game's auto-advance (`hosted.reveal_secs` or `hosted.board_secs`) is outside
     /// 1 to 600 seconds.
     #[error("hosted.{0} must be 1 to {MAX_ADVANCE_SECS} seconds")]
@@ -182,6 +191,7 @@ impl QuizDefError {
             Self::BadPoints { index, .. } => at(index, "points"),
             Self::BadTimeLimit { index, .. } => at(index, "time_limit_ms"),
             Self::BadExplanation { index, .. } => at(index, "explanation"),
+            Self::UnknownImage { index, .. } => at(index, "image"),
             Self::BadAdvance(field) => format!("hosted.{field}"),
             Self::ScoreTooLarge(_) => "scoring".into(),
             Self::Id(_) => "id".into(),

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::game::HostedOptions;
 use crate::ids::{QuestionId, QuizId};
+use crate::media::MediaId;
 use crate::model::Opened;
 pub use crate::model::QuizStatus;
 pub use crate::question::{
@@ -65,6 +66,10 @@ pub struct Question {
     /// Shown with the answer at a hosted game's reveal (1 to 500 characters, not blank).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    /// An image shown with the question: the id of a stored image (the library checks it
+    /// exists when the quiz is saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<MediaId>,
 }
 
 /// How a quiz is played.
@@ -108,6 +113,8 @@ pub struct PublicQuestion {
     pub points: u32,
     /// Time allowed, in milliseconds.
     pub time_limit_ms: u32,
+    /// The question's image, if it has one.
+    pub image: Option<MediaId>,
 }
 
 impl Question {
@@ -125,6 +132,7 @@ impl Question {
             options: self.options.clone(),
             points: self.points,
             time_limit_ms: self.time_limit_ms,
+            image: self.image.clone(),
         }
     }
 }
@@ -147,6 +155,7 @@ impl TryFrom<QuestionRepr> for Question {
             points: r.points,
             time_limit_ms: r.time_limit_ms,
             explanation: r.explanation,
+            image: r.image,
         })
     }
 }
@@ -176,6 +185,7 @@ impl From<Question> for QuestionRepr {
             points: q.points,
             time_limit_ms: q.time_limit_ms,
             explanation: q.explanation,
+            image: q.image,
         }
     }
 }

@@ -13,6 +13,7 @@ pub(crate) fn question(id: &str, correct: u8, points: u32, limit: u32) -> Questi
         points,
         time_limit_ms: limit,
         explanation: None,
+        image: None,
     }
 }
 
@@ -201,6 +202,7 @@ fn typed(id: &str, key: AnswerKey, options: &[&str], points: u32) -> Question {
         points,
         time_limit_ms: 10_000,
         explanation: None,
+        image: None,
     }
 }
 

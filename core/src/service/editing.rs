@@ -21,6 +21,16 @@ use crate::time::Timestamp;
 use crate::unavailable::Unavailable;
 
 use super::Library;
+use super::library::ImageCheckError;
+
+impl From<ImageCheckError> for UpdateError {
+    fn from(e: ImageCheckError) -> Self {
+        match e {
+            ImageCheckError::Missing(d) => Self::Invalid(d),
+            ImageCheckError::Unavailable(u) => Self::Unavailable(u),
+        }
+    }
+}
 
 /// How many candidate ids `-vN` or `-copy-N` are tried before giving up.
 pub const MAX_ID_TRIES: u32 = 1_000;
@@ -242,7 +252,8 @@ impl Library {
     ) -> Result<Saved, UpdateError> {
         draft.id = id.clone();
         // The rules first: a refused definition changes nothing.
-        Quiz::try_from(draft.clone())?;
+        let checked = Quiz::try_from(draft.clone())?;
+        self.check_images(&checked).await?;
         let old = match self.catalog.get(id).await {
             Ok(Some(q)) => q,
             Ok(None) => return Err(UpdateError::UnknownQuiz),

@@ -24,6 +24,26 @@ pub enum CreateQuizError {
     Unavailable(#[from] Unavailable),
 }
 
+/// Why a quiz's images do not check out.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ImageCheckError {
+    /// A question's image is not stored.
+    #[error(transparent)]
+    Missing(QuizDefError),
+    /// Infrastructure failure.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl From<ImageCheckError> for CreateQuizError {
+    fn from(e: ImageCheckError) -> Self {
+        match e {
+            ImageCheckError::Missing(d) => Self::Invalid(d),
+            ImageCheckError::Unavailable(u) => Self::Unavailable(u),
+        }
+    }
+}
+
 /// Errors of lookups by quiz id.
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
@@ -83,6 +103,8 @@ pub struct Library {
     pub(super) catalog: Arc<dyn QuizCatalog>,
     pub(super) registry: Arc<dyn PlayerRegistry>,
     pub(super) games: Arc<dyn GameStore>,
+    /// Whether a question's image exists.
+    pub(super) media: super::Media,
 }
 
 impl Library {
@@ -90,11 +112,13 @@ impl Library {
         catalog: Arc<dyn QuizCatalog>,
         registry: Arc<dyn PlayerRegistry>,
         games: Arc<dyn GameStore>,
+        media: super::Media,
     ) -> Self {
         Self {
             catalog,
             registry,
             games,
+            media,
         }
     }
 
@@ -105,11 +129,30 @@ impl Library {
     /// [`CreateQuizError::Unavailable`].
     pub async fn create(&self, draft: QuizDraft) -> Result<Quiz, CreateQuizError> {
         let quiz = Quiz::try_from(draft)?;
+        self.check_images(&quiz).await?;
         match self.catalog.create(&quiz).await {
             Ok(()) => Ok(quiz),
             Err(CatalogError::AlreadyExists) => Err(CreateQuizError::AlreadyExists),
             Err(e) => Err(Unavailable::from(e).into()),
         }
+    }
+
+    /// Refuses a quiz whose questions name an image the media store does not have.
+    ///
+    /// # Errors
+    /// [`ImageCheckError`] naming the first such question.
+    pub(super) async fn check_images(&self, quiz: &Quiz) -> Result<(), ImageCheckError> {
+        for (index, q) in quiz.questions().iter().enumerate() {
+            if let Some(image) = &q.image
+                && !self.media.exists(image).await?
+            {
+                return Err(ImageCheckError::Missing(QuizDefError::UnknownImage {
+                    index,
+                    id: q.id.clone(),
+                }));
+            }
+        }
+        Ok(())
     }
 
     /// A quiz with its key (for server-side use); a missing one is an error.

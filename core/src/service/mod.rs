@@ -6,6 +6,7 @@
 //! | use case | what it does | ports |
 //! |---|---|---|
 //! | [`Library`] | create, read, list, search, update, duplicate, delete, open and close quizzes | catalog; registry and game store (read: played? live?) |
+//! | [`Media`] | check and store an uploaded image, read one back checked | media store |
 //! | [`Players`] | join, admit a token's player, reconnect snapshot, one standing | catalog, registry, scoreboard, bus, games |
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
@@ -38,6 +39,7 @@ mod editing;
 mod game_answers;
 mod games;
 mod library;
+mod media;
 mod pins;
 mod players;
 mod results;
@@ -52,6 +54,7 @@ pub use editing::{
 };
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
+pub use media::{Media, UploadError, Uploaded};
 pub use pins::{PIN_LEASE_MS, PODIUM_GRACE_MS, Pins};
 pub use players::{AdmitError, JoinQuizError, PlayerStanding, Players, SeatError, Snapshot};
 pub use results::{PlayerResult, Results, Tally};
@@ -106,6 +109,7 @@ pub struct Ports {
 #[derive(Clone)]
 pub struct QuizService {
     library: Library,
+    media: Media,
     players: Players,
     answers: Answers,
     boards: Boards,
@@ -119,10 +123,12 @@ impl QuizService {
     /// The use cases over `ports`, refusing display names with a word of the built-in deny
     /// list.
     pub fn new(ports: Ports, config: ServiceConfig) -> Self {
+        let media = Media::new(ports.media.clone());
         let library = Library::new(
             ports.catalog.clone(),
             ports.registry.clone(),
             ports.games.clone(),
+            media.clone(),
         );
         let boards = Boards::new(ports.scoreboard.clone(), ports.registry.clone(), config);
         let games = Games::new(&ports, library.clone(), boards.clone());
@@ -136,10 +142,15 @@ impl QuizService {
                 DenyList::builtin(),
             ),
             answers: Answers::new(&ports, library.clone(), games.clone()),
-            pins: Pins::new(ports.pins.clone(), ports.games.clone(), library.clone()),
+            pins: Pins::new(
+                ports.pins.clone(),
+                ports.games.clone(),
+                ports.catalog.clone(),
+            ),
             results: Results::new(&ports, boards.clone()),
             upkeep: Upkeep::new(ports, library.clone()),
             library,
+            media,
             boards,
             games,
         }
@@ -156,6 +167,11 @@ impl QuizService {
     /// closing quizzes.
     pub fn library(&self) -> &Library {
         &self.library
+    }
+
+    /// Uploading and reading images.
+    pub fn media(&self) -> &Media {
+        &self.media
     }
 
     /// Joining, admitting a token's player, the reconnect snapshot, one player's standing.

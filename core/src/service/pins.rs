@@ -14,12 +14,10 @@ use std::sync::Arc;
 use crate::game::{GameState, Phase};
 use crate::ids::QuizId;
 use crate::pins::{GamePin, GamePins, PinClaim, PinStoreError};
-use crate::ports::GameStore;
+use crate::ports::{GameStore, QuizCatalog};
 use crate::quiz::{Quiz, QuizMode};
 use crate::time::Timestamp;
 use crate::unavailable::Unavailable;
-
-use super::library::{Library, LookupError};
 
 /// The longest a PIN lives: 12 hours from its claim (a lobby left open longer gets a new
 /// PIN on the host's next read).
@@ -44,19 +42,19 @@ impl From<PinStoreError> for Unavailable {
 pub struct Pins {
     pins: Arc<dyn GamePins>,
     games: Arc<dyn GameStore>,
-    library: Library,
+    catalog: Arc<dyn QuizCatalog>,
 }
 
 impl Pins {
     pub(super) fn new(
         pins: Arc<dyn GamePins>,
         games: Arc<dyn GameStore>,
-        library: Library,
+        catalog: Arc<dyn QuizCatalog>,
     ) -> Self {
         Self {
             pins,
             games,
-            library,
+            catalog,
         }
     }
 
@@ -110,13 +108,9 @@ impl Pins {
         let Some(quiz) = self.pins.resolve(pin, now).await? else {
             return Ok(None);
         };
-        match self.library.quiz(&quiz).await {
-            Ok(_) => {}
-            Err(LookupError::UnknownQuiz) => {
-                self.pins.release(&quiz).await?;
-                return Ok(None);
-            }
-            Err(LookupError::Unavailable(u)) => return Err(u),
+        if self.catalog.get(&quiz).await?.is_none() {
+            self.pins.release(&quiz).await?;
+            return Ok(None);
         }
         if let Some(state) = self.games.get(&quiz).await?
             && state.phase == Phase::Podium
@@ -153,15 +147,7 @@ mod tests {
     }
 
     fn service(pins: MockGamePins, games: MockGameStore, catalog: MockQuizCatalog) -> Pins {
-        Pins::new(
-            Arc::new(pins),
-            Arc::new(games),
-            Library::new(
-                Arc::new(catalog),
-                Arc::new(crate::ports::MockPlayerRegistry::new()),
-                Arc::new(MockGameStore::new()),
-            ),
-        )
+        Pins::new(Arc::new(pins), Arc::new(games), Arc::new(catalog))
     }
 
     #[tokio::test]

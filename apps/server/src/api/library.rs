@@ -157,12 +157,16 @@ impl Api {
             Ok(Saved {
                 quiz: q,
                 copied: false,
-            }) => UpdateQuizResponse::Ok(Json(SavedOut {
-                quiz: q.id().to_string(),
-                copied: false,
-                host_key: Absent(None),
-                host_url: Absent(None),
-            })),
+            }) => {
+                // A host console open on the lobby holds the quiz in its room.
+                self.state.rooms.replaced(&q);
+                UpdateQuizResponse::Ok(Json(SavedOut {
+                    quiz: q.id().to_string(),
+                    copied: false,
+                    host_key: Absent(None),
+                    host_url: Absent(None),
+                }))
+            }
             Ok(Saved { quiz: q, .. }) => {
                 let created = self.created(&q);
                 UpdateQuizResponse::Created(Json(SavedOut {

@@ -15,6 +15,7 @@ pub mod definition;
 pub mod errors;
 mod game;
 pub mod library;
+pub mod media;
 mod missing;
 pub mod params;
 pub mod pins;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::types::Any;
 use quiz_contracts::ws::SnapshotMsg;
 use quiz_core::service::{CreateQuizError, JoinQuizError, LookupError, QuizView, RebuildError};
@@ -45,6 +46,7 @@ use self::responses::{
     GetGameResponse, GetQuizResponse, HostCommandResponse, JoinResponse, LeaderboardResponse,
     LibraryResponse, ListQuizzesResponse, RebuildResponse, ReportResponse, ResultsCsvResponse,
     ResultsJsonResponse, SetStatusResponse, StandingResponse, UpdateQuizResponse,
+    UploadMediaResponse,
 };
 use self::types::{
     AdminKey, Document, DuplicateIn, EntryOut, HostCommandIn, JoinIn, JoinOut, LeaderboardOut,
@@ -305,6 +307,20 @@ impl Api {
             host: host.0,
         };
         self.delete(&quiz.0, &keys).await
+    }
+
+    /// Upload an image for questions (admin): the raw bytes as the body, any
+    /// `Content-Type` (the bytes decide). PNG, JPEG, GIF or WebP, at most 2 MiB, each side
+    /// at most 4096 pixels and 16,000,000 pixels in all, read from the header. Stored under
+    /// its SHA-256; at most 10 uploads at once, then 30 a minute, per address.
+    #[oai(path = "/media", method = "post")]
+    async fn upload_media(
+        &self,
+        req: &Request,
+        auth: AdminKey,
+        body: Binary<Vec<u8>>,
+    ) -> UploadMediaResponse {
+        self.upload(req, &auth, &body.0).await
     }
 
     /// Join a quiz under a display name.

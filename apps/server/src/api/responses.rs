@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::errors::{ApiError, ServerError, parse_failure};
 use super::types::{
-    GameOut, JoinOut, LeaderboardOut, LibraryOut, QuizOut, QuizSummaryOut, RebuildOut, ReportOut,
-    ResultOut, SavedOut, StandingOut,
+    GameOut, JoinOut, LeaderboardOut, LibraryOut, MediaOut, QuizOut, QuizSummaryOut, RebuildOut,
+    ReportOut, ResultOut, SavedOut, StandingOut,
 };
 
 /// Declares an operation's response enum with the statuses every operation can return
@@ -30,7 +30,7 @@ macro_rules! operation {
             /// The request body is over the size limit (`payload_too_large`).
             #[oai(status = 413)]
             PayloadTooLarge(Json<ApiError>),
-            /// Too many joins (`rate_limited`, join only) or open connections
+            /// Too many joins or image uploads (`rate_limited`, join and upload only) or open connections
             /// (`too_many_connections`) from this address.
             #[oai(status = 429)]
             TooManyRequests(Json<ApiError>),
@@ -199,6 +199,28 @@ operation! {
     /// A hosted game of the quiz is past its lobby and before its podium (`game_live`).
     #[oai(status = 409)]
     Conflict(Json<ApiError>),
+}
+
+operation! {
+    /// Responses of the UploadMedia operation.
+    UploadMediaResponse, bad_upload = "bad_upload", with_401;
+    /// Stored now.
+    #[oai(status = 201)]
+    Created(Json<MediaOut>),
+    /// The same image was stored already (same id).
+    #[oai(status = 200)]
+    Ok(Json<MediaOut>),
+    /// The image's header is truncated or unreadable (`bad_image`), its dimensions are
+    /// over the limits (`image_too_large`), or no `Content-Type` was sent
+    /// (`bad_content_type`; any type will do, the bytes decide).
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Missing or wrong admin key (`unauthorized`).
+    #[oai(status = 401)]
+    Unauthorized(Json<ApiError>),
+    /// Not a PNG, JPEG, GIF or WebP image, SVG included (`unsupported_media`).
+    #[oai(status = 415)]
+    UnsupportedMedia(Json<ApiError>),
 }
 
 operation! {

@@ -271,6 +271,14 @@ impl Rooms {
         self.lock().get(quiz).map_or(0, |r| r.seq)
     }
 
+    /// A quiz was replaced in place (the library's update of a quiz nobody has played): a
+    /// hosted room here keeps the new definition for the frames it builds from now on.
+    pub fn replaced(&self, quiz: &Quiz) {
+        if let Some(game) = self.lock().get_mut(quiz.id()).and_then(|r| r.game.as_mut()) {
+            game.quiz = quiz.clone();
+        }
+    }
+
     /// How many sockets this instance holds.
     pub fn socket_count(&self) -> usize {
         self.lock().values().map(|r| r.sockets.len()).sum()

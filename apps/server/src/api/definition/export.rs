@@ -103,6 +103,9 @@ pub fn definition(quiz: &Quiz) -> Value {
             if let Some(e) = &q.explanation {
                 m.insert("explanation".into(), json!(e));
             }
+            if let Some(i) = &q.image {
+                m.insert("image".into(), json!(i.as_str()));
+            }
             Value::Object(m)
         })
         .collect();
@@ -131,7 +134,7 @@ mod tests {
             "mode": "hosted", "hosted": {"end_early": false, "reveal_secs": 4, "board_secs": 6},
             "names": "generated", "min_answer_ms": 300,
             "questions": [
-                {"id": "s", "prompt": "S?", "options": ["a", "b"], "correct": 1, "points": 10, "time_limit_ms": 5000, "explanation": "because"},
+                {"id": "s", "prompt": "S?", "options": ["a", "b"], "correct": 1, "points": 10, "time_limit_ms": 5000, "explanation": "because", "image": "ab".repeat(32)},
                 {"id": "m", "type": "multi", "prompt": "M?", "options": ["a", "b", "c"], "correct": [0, 2], "points": 20, "time_limit_ms": 6000},
                 {"id": "t", "type": "true_false", "prompt": "T?", "correct": false, "points": 30, "time_limit_ms": 7000},
                 {"id": "p", "type": "poll", "prompt": "P?", "options": ["x", "y"], "time_limit_ms": 8000},

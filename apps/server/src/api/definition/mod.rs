@@ -14,6 +14,7 @@ pub mod export;
 
 use quiz_core::game::HostedOptions;
 use quiz_core::ids::MAX_OPTIONS;
+use quiz_core::media::MediaId;
 use quiz_core::question::{
     AnswerKey, MAX_ACCEPTED, MultiScoring, OptionSet, QuestionType, TRUE_FALSE_OPTIONS,
 };
@@ -311,6 +312,7 @@ fn question_fields(kind: QuestionType) -> &'static [&'static str] {
             "points",
             "time_limit_ms",
             "explanation",
+            "image",
         ],
         QuestionType::TrueFalse => &[
             "id",
@@ -320,6 +322,7 @@ fn question_fields(kind: QuestionType) -> &'static [&'static str] {
             "points",
             "time_limit_ms",
             "explanation",
+            "image",
         ],
         QuestionType::Poll => &[
             "id",
@@ -328,6 +331,7 @@ fn question_fields(kind: QuestionType) -> &'static [&'static str] {
             "options",
             "time_limit_ms",
             "explanation",
+            "image",
         ],
         QuestionType::TypeAnswer => &[
             "id",
@@ -338,6 +342,7 @@ fn question_fields(kind: QuestionType) -> &'static [&'static str] {
             "points",
             "time_limit_ms",
             "explanation",
+            "image",
         ],
     }
 }
@@ -472,6 +477,13 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
     let explanation = optional(map, at, "explanation")?
         .map(|v| string(v, &f("explanation")))
         .transpose()?;
+    let image = optional(map, at, "image")?
+        .map(|v| {
+            let field = f("image");
+            string(v, &field)
+                .and_then(|s| MediaId::parse(s).or_else(|e| fail(field, e.to_string())))
+        })
+        .transpose()?;
     Ok(Question {
         id,
         prompt,
@@ -480,6 +492,7 @@ fn question(v: &Value, at: &str) -> Result<Question, FieldError> {
         points,
         time_limit_ms: as_u32(limit),
         explanation,
+        image,
     })
 }
 

@@ -26,7 +26,7 @@ pub struct LibraryEntryOut {
     pub played: bool,
     /// The hosted game's phase (`lobby`, `question`, `reveal`, `board`, `paused`,
     /// `podium`), or null for a self-paced quiz or a game not opened yet.
-    pub game: Option<String>,
+    pub game: PhaseOrNull,
 }
 
 /// A page of the library.
@@ -64,7 +64,7 @@ impl From<LibraryEntry> for LibraryEntryOut {
             status: e.status.into(),
             players: e.players,
             played: e.played,
-            game: e.game.map(str::to_owned),
+            game: PhaseOrNull(e.game.map(str::to_owned)),
         }
     }
 }
@@ -158,5 +158,61 @@ impl<'a, T: poem_openapi::types::Type> poem_openapi::ApiExtractor<'a> for Option
             reason: e.to_string(),
         })?;
         Ok(Self(Some(value), std::marker::PhantomData))
+    }
+}
+
+/// A hosted game's phase name, or `null`: always present, and the schema says it may be
+/// null (poem-openapi's `Option` would write `null` under a schema that forbids it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseOrNull(pub Option<String>);
+
+impl poem_openapi::types::Type for PhaseOrNull {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "nullable_string".into()
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        poem_openapi::registry::MetaSchemaRef::Inline(Box::new(
+            poem_openapi::registry::MetaSchema {
+                nullable: true,
+                ..poem_openapi::registry::MetaSchema::new("string")
+            },
+        ))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl poem_openapi::types::ToJSON for PhaseOrNull {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(
+            self.0
+                .as_deref()
+                .map_or(serde_json::Value::Null, serde_json::Value::from),
+        )
+    }
+}
+
+impl poem_openapi::types::ParseFromJSON for PhaseOrNull {
+    fn parse_from_json(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<Self> {
+        match value {
+            None | Some(serde_json::Value::Null) => Ok(Self(None)),
+            Some(serde_json::Value::String(s)) => Ok(Self(Some(s))),
+            Some(_) => Err(poem_openapi::types::ParseError::custom(
+                "a phase name or null",
+            )),
+        }
     }
 }

@@ -10,6 +10,7 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{Any, ParseFromJSON, ParseResult, Type};
 use poem_openapi::{Enum, Object, SecurityScheme};
 use quiz_contracts::ws::SnapshotMsg;
+use quiz_core::media::MediaId;
 use quiz_core::question::MultiScoring;
 use quiz_core::service::QuizView;
 use quiz_core::{NameMode, QuestionType, QuizMode, QuizStatus, QuizSummary, ScoringKind};
@@ -17,9 +18,11 @@ use serde_json::Value;
 
 mod game;
 mod library;
+mod media;
 
 pub use game::*;
 pub use library::*;
+pub use media::*;
 
 use crate::pattern::{Matching, NamePattern};
 use crate::strict::{Absent, Text, raw_self};
@@ -183,6 +186,10 @@ pub struct QuestionIn {
     /// Shown with the answer at a hosted game's reveal (1–500 characters, not blank).
     #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
     pub explanation: Absent<Text>,
+    /// An image shown with the question: the `id` `POST /media` returned (64 lowercase
+    /// hex digits, the image's SHA-256); the image must be stored.
+    #[oai(validator(pattern = "^[0-9a-f]{64}$"))]
+    pub image: Absent<Text>,
 }
 
 /// How a quiz is played.
@@ -282,6 +289,8 @@ pub struct QuestionOut {
     pub points: u32,
     /// Time allowed in milliseconds.
     pub time_limit_ms: u32,
+    /// The question's image, where the server serves it (`/media/<sha256>`), if it has one.
+    pub image: Absent<String>,
 }
 
 /// Open or closed.
@@ -398,6 +407,7 @@ impl From<QuizView> for QuizOut {
                     max_length: Absent(q.kind.max_length()),
                     points: q.points,
                     time_limit_ms: q.time_limit_ms,
+                    image: Absent(q.image.as_ref().map(MediaId::url)),
                 })
                 .collect(),
             names: match v.names {
