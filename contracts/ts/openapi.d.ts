@@ -2,6 +2,183 @@
 // `cargo xtask contracts` regenerates it; `cargo xtask test` fails when it is stale.
 
 export interface paths {
+    "/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a quiz from a file (admin): CSV, Kahoot's .xlsx template or Open Trivia DB
+         *     JSON, sent as the body (any Content-Type). Answers the definition, NOT saved: post
+         *     it to `POST /quizzes` (the editor opens it for review first). Every row that cannot
+         *     be imported is listed (`import_failed`); nothing is half imported.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description `csv`, `xlsx` or `opentdb`. */
+                    format?: string;
+                    /** @description The quiz id the definition gets (left out: `POST /quizzes` gives one). */
+                    id?: string;
+                    /** @description The title (default "Imported quiz"; for Open Trivia DB, its one category). */
+                    title?: string;
+                    /** @description `self_paced` (default) or `hosted`. */
+                    mode?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description The quiz's definition, not saved. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ImportOut"];
+                    };
+                };
+                /**
+                 * @description Rows that cannot be imported (`import_failed`, each in `errors`: nothing was
+                 *     imported), a parameter out of its values (`bad_parameter`, naming `format`,
+                 *     `mode`, `id` or `title`), or a body without a Content-Type (`bad_content_type`).
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ImportErrorOut"];
+                    };
+                };
+                /** @description Missing or wrong admin key (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The file is over the request body limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Too many open connections from this address (`too_many_connections`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /** @description The server holds as many connections as it accepts (`too_many_connections`). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/import/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The CSV import template: the header row and one example row of each question type. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The CSV template: the header row and one example of each question type. */
+                200: {
+                    headers: {
+                        /** @description `attachment; filename="quiz-template.csv"`. */
+                        "CONTENT-DISPOSITION": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv; charset=utf-8": string;
+                    };
+                };
+                /** @description Too many open connections from this address (`too_many_connections`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The server holds as many connections as it accepts (`too_many_connections`). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/library": {
         parameters: {
             query?: never;
@@ -2525,7 +2702,7 @@ export interface components {
             /**
              * Format: uint64
              * @description The players the open or paused question waits for: those in the game when it
-             *     opened, less any removed since.
+             *     opened, less those removed since before they answered (a late joiner never counts).
              */
             expected?: number;
             /**
@@ -2636,6 +2813,48 @@ export interface components {
              * @description Seconds after which a reveal moves on by itself.
              */
             reveal_secs?: number;
+        };
+        /**
+         * ImportErrorOut
+         * @description A refused import: the API's error shape, plus every row that cannot be imported.
+         */
+        ImportErrorOut: {
+            /** @description `import_failed`, `bad_parameter`, `bad_content_type`, `bad_request`. */
+            code: string;
+            /** @description `import_failed`: every row that cannot be imported, in row order. */
+            errors?: components["schemas"]["ImportRowOut"][];
+            /** @description The parameter at fault (`format`, `mode`, `id`, `title`), when one is. */
+            field?: string;
+            /** @description What is wrong, for people. */
+            message: string;
+        };
+        /**
+         * ImportOut
+         * @description An imported quiz, not saved.
+         */
+        ImportOut: {
+            /**
+             * @description A complete, valid definition, exactly as `POST /quizzes` accepts it. Question ids
+             *     are `q1`, `q2`, … in file order; `id` only when the request gave one.
+             */
+            definition: unknown;
+        };
+        /**
+         * ImportRowOut
+         * @description One row of the file that cannot be imported.
+         */
+        ImportRowOut: {
+            /** @description The column (its header, or Open Trivia DB's field name); empty for the whole row. */
+            column: string;
+            /** @description The rule the row broke, in the definition's own words. */
+            message: string;
+            /**
+             * Format: uint64
+             * @description The row as the file numbers it: a spreadsheet's row number (the header row is 1 in
+             *     a CSV file), or the position in Open Trivia DB's `results` from 1; 0 for the file
+             *     as a whole.
+             */
+            row: number;
         };
         /**
          * JoinIn
@@ -2930,8 +3149,8 @@ export interface components {
             index: number;
             /**
              * Format: uint64
-             * @description Mean milliseconds from the question's opening to an answer (absent without
-             *     answers).
+             * @description Mean milliseconds from the question's opening to an answer, on the question's own
+             *     clock: time the game spent paused does not count (absent without answers).
              */
             mean_answer_ms?: number;
             /**
@@ -2941,7 +3160,10 @@ export interface components {
             percent_correct: number;
             /** @description The question text. */
             prompt: string;
-            /** @description type_answer: the most given answers (up to 10, normalised), most first. */
+            /**
+             * @description type_answer: the most given answers (up to 10, normalised), most first; those the
+             *     names' deny list refuses are left out.
+             */
             texts: components["schemas"]["TextCountOut"][];
             /** @description The question's type. */
             type: components["schemas"]["QuestionTypeDto"] & unknown;

@@ -366,7 +366,8 @@ export interface PhaseMsg {
   board?: PhaseBoardMsg | null;
   /**
    * Question (and paused from a question): the players it waits for — those in the
-   * game when it opened, less any removed since.
+   * game when it opened, less those removed since before they answered (a late joiner
+   * never counts).
    */
   expected?: number | null;
   /**
@@ -456,7 +457,8 @@ export interface PhaseBoardMsg {
  */
 export interface MoverMsg {
   /**
-   * Rank before the question.
+   * Position on the board after the previous question, as the room showed it (one per
+   * line: equal scores ordered by who reached them first).
    */
   from: number;
   /**
@@ -468,7 +470,7 @@ export interface MoverMsg {
    */
   player: string;
   /**
-   * Rank after it.
+   * Position now, better than `from`.
    */
   to: number;
 }
@@ -566,7 +568,8 @@ export interface RevealMsg {
    */
   explanation?: string | null;
   /**
-   * type_answer: the most given answers (up to 10), most first.
+   * type_answer: the most given answers (up to 10), most first; those the names' deny
+   * list refuses are left out (an accepted answer never is).
    */
   texts?: TextCountMsg[];
   /**
@@ -642,8 +645,8 @@ export interface AnsweredCountMsg {
    */
   answered: number;
   /**
-   * The players it waits for: those in the game when it opened, less any removed
-   * since.
+   * The players it waits for: those in the game when it opened, less those removed
+   * since before they answered (a late joiner never counts).
    */
   expected: number;
   /**

@@ -64,8 +64,10 @@ pub enum Phase {
         opens_at: Timestamp,
         /// When it closes by itself.
         closes_at: Timestamp,
-        /// Players in the game when it opened: when that many have answered, it may close
-        /// early.
+        /// Players in the game when it opened, less those the host removed since before
+        /// they answered ([`GameState::player_left`]): when that many have answered, it may
+        /// close early.
+        /// Players who join later are never counted.
         expected: u64,
     },
     /// The answer of question `index` is shown.
@@ -196,6 +198,20 @@ impl Phase {
         }
     }
 
+    /// Milliseconds on the clock of the question this phase holds open at `now`, for a
+    /// question whose limit is `limit_ms`: the time since it opened less every pause (a
+    /// resume moves its close on by the pause, so the clock is what its limit has spent).
+    /// `None` unless a question is running. How long an answer took, as the per-question
+    /// report averages it.
+    pub fn question_clock_ms(&self, limit_ms: u32, now: Timestamp) -> Option<u64> {
+        match self {
+            Phase::Question { closes_at, .. } => {
+                Some(u64::from(limit_ms).saturating_sub(closes_at.since(now)))
+            }
+            _ => None,
+        }
+    }
+
     /// The players a question (running or paused) waited for when it opened.
     pub fn expected(&self) -> Option<u64> {
         match self.unpaused() {
@@ -228,13 +244,14 @@ pub struct OpenView {
     pub closes_at: Timestamp,
     /// Milliseconds left: frozen while paused.
     pub remaining_ms: u64,
-    /// The players it waits for: those in the game when it opened, less any removed since.
+    /// The players it waits for: those in the game when it opened, less those removed
+    /// since before they answered ([`GameState::player_left`]).
     pub expected: u64,
 }
 
 impl GameState {
-    /// What the game shows at `now` with `players` in the game (joined, not removed).
-    pub fn view(&self, now: Timestamp, players: u64) -> PhaseView {
+    /// What the game shows at `now`.
+    pub fn view(&self, now: Timestamp) -> PhaseView {
         let shown = self.phase.unpaused();
         let paused = match &self.phase {
             Phase::Paused { remaining_ms, .. } => Some(remaining_ms.unwrap_or(0)),
@@ -251,7 +268,7 @@ impl GameState {
                 opens_at: *opens_at,
                 closes_at: *closes_at,
                 remaining_ms: paused.unwrap_or_else(|| closes_at.0.saturating_sub(now.0)),
-                expected: (*expected).min(players),
+                expected: *expected,
             }),
             _ => None,
         };
@@ -417,24 +434,21 @@ impl GameState {
     }
 
     /// The reveal that closes the open question early once `answered` players have
-    /// answered it and that is everyone expected — the players in the game when it opened,
-    /// or fewer if some were removed since (`in_game` now) — when the quiz closes questions
-    /// early; `None` otherwise. Late joiners never raise the bar. The result starts from
-    /// this state's `seq`, so racing closers succeed once.
+    /// answered it and that is everyone it waits for — the players in the game when it
+    /// opened, less those removed since before they answered ([`GameState::player_left`]) —
+    /// when the quiz closes questions early; `None` otherwise. Late joiners never raise the
+    /// bar: a kicked player who joins again under another name is one. The result starts
+    /// from this state's `seq`, so racing closers succeed once.
     pub fn everyone_answered(
         &self,
         options: &HostedOptions,
         answered: u64,
-        in_game: u64,
         now: Timestamp,
     ) -> Option<GameState> {
         match &self.phase {
             Phase::Question {
                 index, expected, ..
-            } if options.end_early
-                && (*expected).min(in_game) > 0
-                && answered >= (*expected).min(in_game) =>
-            {
+            } if options.end_early && *expected > 0 && answered >= *expected => {
                 Some(self.next(Phase::Reveal {
                     index: *index,
                     since: now,
@@ -467,6 +481,46 @@ impl GameState {
             }
             _ => Err(HostedAnswerError::NoOpenQuestion),
         }
+    }
+
+    /// The state after the host removed a player who joined at `joined_at` and had
+    /// (`answered`) or had not answered the question this phase shows: a question (running
+    /// or paused) that opened with them in the game and still waits for their answer waits
+    /// for one player fewer. An answer given before the removal stays among the answers, so
+    /// then the bar stays too. `None` when nothing changes (no question shows, the player
+    /// joined after it opened or had answered it, or nobody is left to wait for). The
+    /// caller applies it once per removal.
+    pub fn player_left(&self, joined_at: Timestamp, answered: bool) -> Option<GameState> {
+        if answered {
+            return None;
+        }
+        let lower = |q: &Phase| match q {
+            Phase::Question {
+                index,
+                opens_at,
+                closes_at,
+                expected,
+            } if joined_at <= *opens_at && *expected > 0 => Some(Phase::Question {
+                index: *index,
+                opens_at: *opens_at,
+                closes_at: *closes_at,
+                expected: expected - 1,
+            }),
+            _ => None,
+        };
+        let phase = match &self.phase {
+            Phase::Paused {
+                from,
+                remaining_ms,
+                paused_at,
+            } => Phase::Paused {
+                from: Box::new(lower(from)?),
+                remaining_ms: *remaining_ms,
+                paused_at: *paused_at,
+            },
+            p => lower(p)?,
+        };
+        Some(self.next(phase))
     }
 
     /// Whether new players may join now.

@@ -624,7 +624,9 @@ pub struct GameAnswer {
     pub correct: bool,
     /// Points awarded, streak bonus included.
     pub points: u32,
-    /// Milliseconds from the question's opening for everyone to the answer.
+    /// Milliseconds from the question's opening for everyone to the answer, on the
+    /// question's own clock: time the game spent paused does not count
+    /// ([`crate::game::Phase::question_clock_ms`]).
     pub elapsed_ms: u64,
 }
 

@@ -112,8 +112,9 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
 /// The headless-Chromium tests of the web client (apps/server/tests/browser): the
 /// self-paced player page, the hosted game (host console and players), every question
 /// type in both, and the game screen (presenter view, control panel, phone, keyboard,
-/// axe-core, languages). The hosted, types and game tests save screenshots to
-/// `target/browser-screenshots/`.
+/// axe-core, languages), and the teacher's library and editor (issue 23: a quiz made,
+/// edited, duplicated, imported and hosted without JSON). The hosted, types, game and
+/// teacher tests save screenshots to `target/browser-screenshots/`.
 pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
     crate::install::node()?;
     let chromium: Vec<&crate::install::Need> = crate::install::SUITE
@@ -140,13 +141,15 @@ pub fn browser(root: &Path, server_bin: &Path) -> Result<(), String> {
                 "hosted.test.mjs",
                 "types.test.mjs",
                 "game.test.mjs",
+                "teacher.test.mjs",
+                "editor-model.test.mjs",
             ])
             .env("QUIZ_SERVER_BIN", server_bin)
             .env("QUIZ_SCREENSHOT_DIR", &shots)
             .current_dir(&dir),
     )?;
     println!(
-        "xtask: screenshots (presenter view, control panel, phones, languages) in {}",
+        "xtask: screenshots (presenter view, control panel, phones, languages, library, editor) in {}",
         shots.display()
     );
     Ok(())

@@ -275,6 +275,8 @@ impl App {
             .at("/", get(web::index))
             .at("/join/:pin", get(web::index))
             .at("/create", get(web::create))
+            .at("/library", get(web::library))
+            .at("/edit", get(web::edit))
             .at("/host/:quiz", get(web::host))
             .at("/static/*path", get(web::asset))
             .at("/media/:id", get(media::serve))
@@ -332,13 +334,18 @@ impl App {
 }
 
 /// The OpenAPI service over `state`.
-pub fn openapi(state: Arc<AppState>) -> OpenApiService<(api::Api, api::pins::PinsApi), ()> {
+pub fn openapi(
+    state: Arc<AppState>,
+) -> OpenApiService<(api::Api, api::pins::PinsApi, api::import::ImportApi), ()> {
     OpenApiService::new(
         (
             api::Api {
                 state: state.clone(),
             },
-            api::pins::PinsApi { state },
+            api::pins::PinsApi {
+                state: state.clone(),
+            },
+            api::import::ImportApi { state },
         ),
         "Quiz leaderboard API",
         env!("CARGO_PKG_VERSION"),

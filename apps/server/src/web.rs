@@ -1,7 +1,8 @@
 //! The web client: static files compiled into the binary, so the server needs nothing on
 //! disk and no build step.
 //!
-//! Three pages (`/`, `/create`, `/host/{quiz}`) and the files they load under
+//! Five pages (`/`, `/create`, `/host/{quiz}`, the quiz library `/library` and the quiz
+//! editor `/edit`) and the files they load under
 //! `/static/` (the stylesheet, the ES modules of the client, the message catalogues and the
 //! vendored libraries, listed in [`ASSETS`]). A path that is not in the list is a 404:
 //! nothing is read from a path a client names.
@@ -42,10 +43,16 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
 ];
 
 /// The pages: a path that serves it (tests request them all), the file, its compiled-in text.
-pub const PAGES: [(&str, &str, &str); 3] = [
+pub const PAGES: [(&str, &str, &str); 5] = [
     ("/", "index.html", include_str!("../web/index.html")),
     ("/create", "create.html", include_str!("../web/create.html")),
     ("/host/demo", "host.html", include_str!("../web/host.html")),
+    (
+        "/library",
+        "library.html",
+        include_str!("../web/library.html"),
+    ),
+    ("/edit", "edit.html", include_str!("../web/edit.html")),
 ];
 
 /// Every file under `/static/`: its path there (and under `apps/server/web/`) and its
@@ -89,6 +96,26 @@ pub const ASSETS: &[(&str, &str)] = &[
         include_str!("../web/js/host/control.js"),
     ),
     ("js/create.js", include_str!("../web/js/create.js")),
+    ("editor.css", include_str!("../web/editor.css")),
+    ("js/admin.js", include_str!("../web/js/admin.js")),
+    ("js/media.js", include_str!("../web/js/media.js")),
+    ("js/library.js", include_str!("../web/js/library.js")),
+    (
+        "js/editor/main.js",
+        include_str!("../web/js/editor/main.js"),
+    ),
+    (
+        "js/editor/model.js",
+        include_str!("../web/js/editor/model.js"),
+    ),
+    (
+        "js/editor/form.js",
+        include_str!("../web/js/editor/form.js"),
+    ),
+    (
+        "js/editor/errors.js",
+        include_str!("../web/js/editor/errors.js"),
+    ),
     (
         "vendor/qrcode-generator-2.0.4.mjs",
         include_str!("../web/vendor/qrcode-generator-2.0.4.mjs"),
@@ -147,6 +174,18 @@ pub fn index() -> impl IntoResponse {
 #[handler]
 pub fn create() -> impl IntoResponse {
     page("create.html")
+}
+
+/// `/library`: the quiz library (the admin's quizzes, import).
+#[handler]
+pub fn library() -> impl IntoResponse {
+    page("library.html")
+}
+
+/// `/edit`: the quiz editor (`?quiz=ID` edits a saved quiz, `?import=1` an imported one).
+#[handler]
+pub fn edit() -> impl IntoResponse {
+    page("edit.html")
 }
 
 /// `/host/{quiz}`: the host console of a hosted game (presenter view and control panel;

@@ -24,8 +24,8 @@ pub struct AnsweredCountMsg {
     pub seq: u64,
     /// Players who answered the open question.
     pub answered: u64,
-    /// The players it waits for: those in the game when it opened, less any removed
-    /// since.
+    /// The players it waits for: those in the game when it opened, less those removed
+    /// since before they answered (a late joiner never counts).
     pub expected: u64,
 }
 
@@ -215,7 +215,8 @@ pub struct RevealMsg {
     /// type_answer: the accepted answers as the author wrote them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted: Vec<String>,
-    /// type_answer: the most given answers (up to 10), most first.
+    /// type_answer: the most given answers (up to 10), most first; those the names' deny
+    /// list refuses are left out (an accepted answer never is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub texts: Vec<TextCountMsg>,
     /// How many picked each option, in option order (a multi answer counts for every
@@ -238,9 +239,10 @@ pub struct MoverMsg {
     pub player: String,
     /// Display name.
     pub name: String,
-    /// Rank before the question.
+    /// Position on the board after the previous question, as the room showed it (one per
+    /// line: equal scores ordered by who reached them first).
     pub from: u64,
-    /// Rank after it.
+    /// Position now, better than `from`.
     pub to: u64,
 }
 
@@ -296,7 +298,8 @@ pub struct PhaseMsg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<u64>,
     /// Question (and paused from a question): the players it waits for — those in the
-    /// game when it opened, less any removed since.
+    /// game when it opened, less those removed since before they answered (a late joiner
+    /// never counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
     /// Paused: the phase paused (`question`, `reveal` or `board`).

@@ -152,14 +152,14 @@ fn everyone_answered_closes_the_question_once() {
     let q = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 3, t(0))
         .unwrap();
-    assert_eq!(q.everyone_answered(&opts, 2, u64::MAX, t(10)), None);
-    let a = q.everyone_answered(&opts, 3, u64::MAX, t(10)).unwrap();
-    let b = q.everyone_answered(&opts, 3, u64::MAX, t(11)).unwrap();
+    assert_eq!(q.everyone_answered(&opts, 2, t(10)), None);
+    let a = q.everyone_answered(&opts, 3, t(10)).unwrap();
+    let b = q.everyone_answered(&opts, 3, t(11)).unwrap();
     // Both racers start from the question's seq: a compare-and-set takes exactly one.
     assert_eq!(a.seq, q.seq + 1);
     assert_eq!(b.seq, a.seq);
     assert_eq!(
-        a.everyone_answered(&opts, 99, u64::MAX, t(12)),
+        a.everyone_answered(&opts, 99, t(12)),
         None,
         "a reveal is not closed again"
     );
@@ -167,30 +167,98 @@ fn everyone_answered_closes_the_question_once() {
         end_early: false,
         ..opts
     };
-    assert_eq!(q.everyone_answered(&off, 3, u64::MAX, t(10)), None);
+    assert_eq!(q.everyone_answered(&off, 3, t(10)), None);
     let nobody = GameState::lobby()
         .command(HostCommand::Start, &LIMITS, 0, t(0))
         .unwrap();
     assert_eq!(
-        nobody.everyone_answered(&opts, 0, u64::MAX, t(1)),
+        nobody.everyone_answered(&opts, 0, t(1)),
         None,
         "no one to wait for"
     );
 }
 
 #[test]
-fn a_removal_lowers_the_bar_and_late_joiners_never_raise_it() {
+fn a_removal_lowers_the_bar_once_and_late_joiners_never_raise_it() {
     let opts = HostedOptions::default();
     let q = GameState::lobby()
-        .command(HostCommand::Start, &LIMITS, 3, t(0))
+        .command(HostCommand::Start, &LIMITS, 3, t(100))
         .unwrap();
-    // One of three removed: two answers are everyone.
-    assert!(q.everyone_answered(&opts, 2, 2, t(5)).is_some());
-    // Five in the game now (two joined late): three answers still close it.
-    assert!(q.everyone_answered(&opts, 3, 5, t(5)).is_some());
-    assert_eq!(q.everyone_answered(&opts, 2, 5, t(5)), None);
+    // One of three removed before answering: two answers are everyone, however many
+    // joined since (the kicked player back under a new name among them).
+    let left = q.player_left(t(50), false).unwrap();
+    assert_eq!(left.seq, q.seq + 1);
+    assert_eq!(left.phase.expected(), Some(2));
+    assert!(left.everyone_answered(&opts, 2, t(200)).is_some());
+    assert_eq!(left.everyone_answered(&opts, 1, t(200)), None);
+    // Removed after answering: the answer stays among the answers, and so does the bar.
+    assert_eq!(q.player_left(t(50), true), None);
+    // A late joiner's removal changes nothing; nor does one outside a question.
+    assert_eq!(q.player_left(t(101), false), None);
+    assert_eq!(GameState::lobby().player_left(t(0), false), None);
+    // Paused: the question under the pause waits for one fewer and resumes so.
+    let paused = q.command(HostCommand::Pause, &LIMITS, 3, t(200)).unwrap();
+    let left = paused.player_left(t(0), false).unwrap();
+    assert_eq!(left.phase.expected(), Some(2));
+    let resumed = left
+        .command(HostCommand::Resume, &LIMITS, 3, t(900))
+        .unwrap();
+    assert_eq!(resumed.phase.expected(), Some(2));
     // Everyone removed: nothing to wait for, the limit closes it.
-    assert_eq!(q.everyone_answered(&opts, 0, 0, t(5)), None);
+    let one = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 1, t(0))
+        .unwrap();
+    let none = one.player_left(t(0), false).unwrap();
+    assert_eq!(none.phase.expected(), Some(0));
+    assert_eq!(none.player_left(t(0), false), None);
+    assert_eq!(none.everyone_answered(&opts, 0, t(5)), None);
+}
+
+#[test]
+fn the_question_clock_stops_while_paused() {
+    let q = GameState::lobby()
+        .command(HostCommand::Start, &LIMITS, 1, t(0))
+        .unwrap();
+    assert_eq!(q.phase.question_clock_ms(LIMITS[0], t(4_000)), Some(4_000));
+    let paused = q.command(HostCommand::Pause, &LIMITS, 1, t(5_000)).unwrap();
+    assert_eq!(paused.phase.question_clock_ms(LIMITS[0], t(6_000)), None);
+    let resumed = paused
+        .command(HostCommand::Resume, &LIMITS, 1, t(65_000))
+        .unwrap();
+    // 5 s before the pause and 2 s after it; the minute in between does not count.
+    assert_eq!(
+        resumed.phase.question_clock_ms(LIMITS[0], t(67_000)),
+        Some(7_000)
+    );
+}
+
+proptest! {
+    /// However long and however often a question is paused, an answer's time on its clock
+    /// is the running time alone, and never more than the limit.
+    #[test]
+    fn the_question_clock_counts_running_time_only(
+        runs in proptest::collection::vec((0u64..3_000, 0u64..100_000), 1..5),
+        last in 0u64..3_000,
+    ) {
+        let mut g = GameState::lobby()
+            .command(HostCommand::Start, &LIMITS, 1, t(0))
+            .unwrap();
+        let (mut now, mut running) = (0, 0);
+        for (run, pause) in runs {
+            now += run;
+            running += run;
+            if running >= u64::from(LIMITS[0]) {
+                return Ok(());
+            }
+            g = g.command(HostCommand::Pause, &LIMITS, 1, t(now)).unwrap();
+            now += pause;
+            g = g.command(HostCommand::Resume, &LIMITS, 1, t(now)).unwrap();
+        }
+        now += last;
+        running += last;
+        prop_assume!(running < u64::from(LIMITS[0]));
+        prop_assert_eq!(g.phase.question_clock_ms(LIMITS[0], t(now)), Some(running));
+    }
 }
 
 #[test]
@@ -258,7 +326,7 @@ proptest! {
                     now = now.plus_ms(ms);
                     g.due(&opts, &LIMITS, connected, now)
                 }
-                Step::Answered(n) => g.everyone_answered(&opts, n, u64::MAX, now),
+                Step::Answered(n) => g.everyone_answered(&opts, n, now),
             };
             if let Some(next) = after {
                 prop_assert_eq!(next.seq, before.seq + 1);

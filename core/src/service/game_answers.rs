@@ -98,7 +98,12 @@ impl Games {
             given: given.clone(),
             correct: result.correct,
             points: result.points,
-            elapsed_ms: now.since(open.opens_at),
+            // On the question's own clock: time paused does not count.
+            elapsed_ms: quiz
+                .questions()
+                .get(open.index)
+                .and_then(|q| open.state.phase.question_clock_ms(q.time_limit_ms, now))
+                .unwrap_or_else(|| now.since(open.opens_at)),
         };
         let answered = self
             .store()

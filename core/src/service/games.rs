@@ -19,6 +19,7 @@ use std::sync::Arc;
 use crate::game::{GameError, GameState, HostCommand, Phase};
 use crate::ids::{PlayerId, QuizId};
 use crate::model::BoardEntry;
+use crate::names::DenyList;
 use crate::ports::{GameStore, PlayerRegistry, RoomBus, Scoreboard};
 use crate::quiz::{Quiz, QuizMode};
 use crate::time::Timestamp;
@@ -87,6 +88,8 @@ pub struct Games {
     scoreboard: Arc<dyn Scoreboard>,
     store: Arc<dyn GameStore>,
     bus: Arc<dyn RoomBus>,
+    /// The names' deny list, which typed answers pass before a reveal shows them.
+    deny: Arc<DenyList>,
 }
 
 impl Games {
@@ -98,7 +101,17 @@ impl Games {
             scoreboard: ports.scoreboard.clone(),
             store: ports.games.clone(),
             bus: ports.bus.clone(),
+            deny: Arc::new(DenyList::builtin()),
         }
+    }
+
+    pub(super) fn with_deny_list(mut self, deny: Arc<DenyList>) -> Self {
+        self.deny = deny;
+        self
+    }
+
+    pub(super) fn deny(&self) -> &DenyList {
+        &self.deny
     }
 
     pub(super) fn store(&self) -> &Arc<dyn GameStore> {
@@ -239,19 +252,22 @@ impl Games {
         now: Timestamp,
     ) -> Result<GameState, GameOpError> {
         let id = quiz.id();
-        if self
+        let Some(joined) = self
             .registry
             .get(id, player)
             .await
             .map_err(Unavailable::from)?
-            .is_none()
-        {
+        else {
             return Err(GameOpError::UnknownPlayer);
-        }
+        };
+        let again = self.is_removed(id, player).await?;
         self.store
             .remove_player(id, player)
             .await
             .map_err(Unavailable::from)?;
+        if !again {
+            self.left(quiz, (player, joined.joined_at), now).await?;
+        }
         // Off the board too: a removed name is not shown to the room.
         self.scoreboard
             .remove(id, player)
@@ -271,6 +287,43 @@ impl Games {
         self.close_if_everyone_answered(quiz, &state, answered, now)
             .await?;
         Ok(self.read(quiz, now).await?)
+    }
+
+    /// The open (or paused) question waits for one player fewer when the removed `player`,
+    /// who joined at `joined_at`, was in the game when it opened and had not answered it
+    /// ([`GameState::player_left`]).
+    async fn left(
+        &self,
+        quiz: &Quiz,
+        (player, joined_at): (&PlayerId, Timestamp),
+        now: Timestamp,
+    ) -> Result<(), Unavailable> {
+        let id = quiz.id();
+        for _ in 0..MAX_RACES {
+            let state = self.read(quiz, now).await?;
+            let Some(index) = state.phase.expected().and(state.phase.question()) else {
+                return Ok(());
+            };
+            // A kick is rare: one read of the question's answers is fine here.
+            let answered = self
+                .store
+                .answers(id, index)
+                .await?
+                .iter()
+                .any(|a| &a.player == player);
+            let Some(next) = state.player_left(joined_at, answered) else {
+                return Ok(());
+            };
+            if self
+                .store
+                .compare_and_set(id, Some(state.seq), &next)
+                .await?
+            {
+                let _ = self.bus.announce(id).await;
+                return Ok(());
+            }
+        }
+        Err(contention())
     }
 
     /// How many players have answered the question `state` shows ([`Phase::question`]): the
@@ -311,7 +364,7 @@ impl Games {
         Ok(page)
     }
 
-    /// Closes the open question of `state` when `answered` is everyone in the game.
+    /// Closes the open question of `state` when `answered` is everyone it waits for.
     pub(super) async fn close_if_everyone_answered(
         &self,
         quiz: &Quiz,
@@ -323,8 +376,7 @@ impl Games {
         if state.phase.open_question().is_none() {
             return Ok(());
         }
-        let in_game = self.roster(id).await?.players;
-        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, in_game, now)
+        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, now)
             && self
                 .store
                 .compare_and_set(id, Some(state.seq), &next)

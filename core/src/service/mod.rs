@@ -156,9 +156,11 @@ impl QuizService {
         }
     }
 
-    /// The same use cases with another deny list for display names.
+    /// The same use cases with another deny list for display names, which typed answers
+    /// also pass before a hosted game's reveal shows them.
     #[must_use]
     pub fn with_deny_list(mut self, deny: DenyList) -> Self {
+        self.games = self.games.with_deny_list(std::sync::Arc::new(deny.clone()));
         self.players = self.players.with_deny_list(deny);
         self
     }

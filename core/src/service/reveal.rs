@@ -28,7 +28,8 @@ pub struct QuestionReport {
     pub answered: u64,
     /// How many answered it correctly.
     pub correct: u64,
-    /// Mean milliseconds from the question's opening to an answer (`None` without answers).
+    /// Mean milliseconds from the question's opening to an answer, on the question's own
+    /// clock (paused time excluded; `None` without answers).
     pub mean_answer_ms: Option<u64>,
 }
 
@@ -60,7 +61,8 @@ pub struct Reveal {
     /// How many picked each option, in option order (a multi answer counts for every
     /// option it picks; empty for typed answers).
     pub counts: Vec<u64>,
-    /// The most given typed answers, most first (up to [`REVEAL_TEXTS`]).
+    /// The most given typed answers, most first (up to [`REVEAL_TEXTS`]), without those
+    /// the display names' deny list refuses.
     pub texts: Vec<TextCount>,
     /// Every player's answer.
     pub answers: Vec<GameAnswer>,
@@ -98,6 +100,9 @@ impl Games {
                 Given::Text(t) => *texts.entry(t.as_str()).or_insert(0) += 1,
             }
         }
+        // A typed answer is shown to the whole room: one the names' deny list refuses is
+        // left out (an accepted answer, the author's own text, never is). It still counts
+        // in `answers`.
         let mut texts: Vec<TextCount> = texts
             .into_iter()
             .map(|(text, count)| TextCount {
@@ -105,6 +110,7 @@ impl Games {
                 text: text.to_owned(),
                 count,
             })
+            .filter(|t| t.correct || !self.deny().denies(&t.text))
             .collect();
         texts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
         texts.truncate(REVEAL_TEXTS);

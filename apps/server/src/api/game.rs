@@ -135,7 +135,7 @@ async fn out(
         .for_game(def, state, now, &mut crate::token::random_u64)
         .await
         .map_err(unavailable)?;
-    let view = state.view(now, players);
+    let view = state.view(now);
     let open = view.open.as_ref();
     Ok(GameOut {
         quiz: quiz.to_string(),

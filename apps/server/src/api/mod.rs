@@ -7,13 +7,16 @@
 //! - [`errors`]: the one error shape (`code`, `message`, `field`) and the mapping of
 //!   request-parsing failures to it;
 //! - [`params`]: ranged whole-number query parameters;
-//! - [`definition`]: reading bodies with field paths, structure before content.
+//! - [`definition`]: reading bodies with field paths, structure before content;
+//! - [`import`]: quiz files (CSV, Kahoot's .xlsx, Open Trivia DB) to definitions, its own
+//!   operations.
 //!
 //! The handlers speak only to [`quiz_core::QuizService`].
 
 pub mod definition;
 pub mod errors;
 mod game;
+pub mod import;
 pub mod library;
 pub mod media;
 mod missing;

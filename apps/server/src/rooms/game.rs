@@ -156,7 +156,7 @@ impl Rooms {
         if let Some(g) = self.lock().get_mut(quiz).and_then(|r| r.game.as_mut()) {
             g.seen = g.seen.max(entered);
         }
-        let expected = state.phase.expected().map(|e| e.min(players));
+        let expected = state.phase.expected();
         if new_phase {
             // The phase frame carried the counts.
             let mut rooms = self.lock();
@@ -199,8 +199,28 @@ impl Rooms {
         counts: (Option<u64>, u64),
     ) -> Result<(), Unavailable> {
         let viewers: Vec<PlayerId> = stale.iter().filter_map(|s| s.player.clone()).collect();
-        let ctx =
-            PhaseContext::read(&self.service, def, state, &viewers, counts, clock::now().0).await?;
+        let previous = match state.phase.unpaused() {
+            Phase::Board { index, .. } => self
+                .lock()
+                .get(def.id())
+                .and_then(|r| r.game.as_ref())
+                .and_then(|g| g.shown_board(index.checked_sub(1)?)),
+            _ => None,
+        };
+        let ctx = PhaseContext::read(
+            &self.service,
+            (def, state),
+            &viewers,
+            counts,
+            clock::now().0,
+            previous.as_deref(),
+        )
+        .await?;
+        if let Some((index, positions)) = ctx.board_positions()
+            && let Some(g) = self.lock().get_mut(def.id()).and_then(|r| r.game.as_mut())
+        {
+            g.board_shown(index, positions);
+        }
         let frames = ctx.frames();
         let answers = frames.answers();
         for s in stale {
@@ -269,7 +289,7 @@ impl Rooms {
         answered: Option<u64>,
     ) -> Result<(), Unavailable> {
         let seq = state.seq;
-        let expected = state.phase.expected().map(|e| e.min(players));
+        let expected = state.phase.expected();
         let (roster, count) = {
             let mut rooms = self.lock();
             let Some(g) = rooms.get_mut(quiz).and_then(|r| r.game.as_mut()) else {

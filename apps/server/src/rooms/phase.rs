@@ -20,7 +20,7 @@ use quiz_core::service::{Reveal, Unavailable};
 use quiz_core::{BoardEntry, Grade, PlayerId, Quiz, QuizService, Timestamp};
 
 use super::frame::{join, line_json};
-use super::movers::movers;
+use super::movers::{Positions, movers, positions};
 use super::outbound::{Frame, Splice};
 
 /// Most players a lobby frame lists.
@@ -67,14 +67,16 @@ pub(super) struct PhaseContext<'a> {
 
 impl<'a> PhaseContext<'a> {
     /// Reads what the phase of `state` shows: for a reveal, board or podium one read of
-    /// the answers and one of the board for all `viewers`.
+    /// the answers and one of the board for all `viewers`. A board's movers are measured
+    /// from `previous`, the positions of the board after the previous question as this
+    /// room showed it, when it did.
     pub(super) async fn read(
         svc: &QuizService,
-        def: &'a Quiz,
-        state: &'a GameState,
+        (def, state): (&'a Quiz, &'a GameState),
         viewers: &[PlayerId],
         (answered, players): (Option<u64>, u64),
         now: u64,
+        previous: Option<&Positions>,
     ) -> Result<Self, Unavailable> {
         let quiz = def.id();
         let phase = state.phase.unpaused();
@@ -101,9 +103,18 @@ impl<'a> PhaseContext<'a> {
         if matches!(phase, Phase::Board { .. })
             && let (Some(r), Some(b)) = (&ctx.reveal, &ctx.board)
         {
-            ctx.movers = movers(&b.boards, r);
+            ctx.movers = movers(&b.boards, r, previous);
         }
         Ok(ctx)
+    }
+
+    /// The board phase's positions, for the next board's movers: `(question index, each
+    /// player's position)`; `None` outside a board phase or for a board read in part.
+    pub(super) fn board_positions(&self) -> Option<(usize, Positions)> {
+        match self.state.phase.unpaused() {
+            Phase::Board { index, .. } => Some((*index, positions(&self.board.as_ref()?.boards)?)),
+            _ => None,
+        }
     }
 
     /// The frames of this phase: the shared part serialized once.
@@ -167,7 +178,7 @@ impl<'a> PhaseContext<'a> {
         let state = self.state;
         let def = self.def;
         let phase = state.phase.unpaused();
-        let view = state.view(Timestamp(self.now), self.players);
+        let view = state.view(Timestamp(self.now));
         let mut msg = PhaseMsg {
             seq: state.seq,
             phase: state.phase.name().to_owned(),
@@ -493,7 +504,7 @@ mod tests {
                 .unwrap();
             let state = svc.games().current(&quiz, clock::now()).await.unwrap();
             let now = clock::now().0;
-            let ctx = PhaseContext::read(&svc, &quiz, &state, &viewers, (None, 4), now)
+            let ctx = PhaseContext::read(&svc, (&quiz, &state), &viewers, (None, 4), now, None)
                 .await
                 .unwrap();
             let host = ctx.frame_json(None);

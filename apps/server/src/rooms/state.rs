@@ -1,11 +1,14 @@
 //! What a room remembers of its hosted game between checks: whether a check runs, the
-//! deadline a timer is armed for, the phase the room last queued, and the counts its
-//! sockets last got, with the per-room count throttle: the answer count and the roster
+//! deadline a timer is armed for, the phase the room last queued, the positions of the
+//! boards it showed (for the movers of the next), and the counts its sockets last got, with the per-room count throttle: the answer count and the roster
 //! go out at most once per [`COUNT_INTERVAL`], to every socket of the room together.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use quiz_core::Quiz;
+
+use super::movers::Positions;
 // Tokio's clock: the real one, except in tests that pause it.
 use tokio::time::Instant;
 
@@ -78,6 +81,9 @@ pub(super) struct GameRoom {
     pub(super) entered: u64,
     pub(super) seen: u64,
     pub(super) counts: Counts,
+    /// The positions of the last two boards this room showed, by question index: the
+    /// next board's movers are measured from the one before it (`super::movers`).
+    boards: Vec<(usize, Arc<Positions>)>,
 }
 
 impl GameRoom {
@@ -91,6 +97,28 @@ impl GameRoom {
             entered: 0,
             seen: 0,
             counts: Counts::default(),
+            boards: Vec::new(),
+        }
+    }
+
+    /// The positions of the board after question `index`, if this room showed it.
+    pub(super) fn shown_board(&self, index: usize) -> Option<Arc<Positions>> {
+        self.boards
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Remembers the positions of the board after question `index` (the first time it
+    /// is shown: a socket that gets it later sees the same board); only the last two stay.
+    pub(super) fn board_shown(&mut self, index: usize, positions: Positions) {
+        if self.shown_board(index).is_some() {
+            return;
+        }
+        self.boards.push((index, Arc::new(positions)));
+        self.boards.sort_by_key(|(i, _)| *i);
+        if self.boards.len() > 2 {
+            self.boards.remove(0);
         }
     }
 }

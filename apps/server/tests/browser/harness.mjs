@@ -57,6 +57,8 @@ const PAGES = [
   [/^\/$/, 'index.html'],
   [/^\/create$/, 'create.html'],
   [/^\/host\/[^/]+$/, 'host.html'],
+  [/^\/library$/, 'library.html'],
+  [/^\/edit$/, 'edit.html'],
 ];
 const TYPES = { html: 'text/html; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8' };
 export const SECURITY_HEADERS = {
@@ -103,19 +105,18 @@ export async function startServerAndBrowser({ testFile, adminKey, extraArgs = []
   if (!existsSync(bin)) throw new Error(`QUIZ_SERVER_BIN=${bin} does not exist; build it with cargo build -p quiz-server`);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found; install it with apt-get install -y chromium`);
 
+  // The server runs in a temporary directory of its own, so the embedded default's data
+  // directory (quiz-data/ where it runs) starts empty and is removed with it.
+  const tmp = mkdtempSync(joinPath(tmpdir(), tmpPrefix));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QUIZ_')));
-  // The server's SQLite data goes to a temp dir of ours too (removed at the end): the default
-  // `quiz-data/` in the working directory would carry one run's quizzes into the next.
-  const tmp = mkdtempSync(joinPath(tmpdir(), tmpPrefix));
   const server = spawn(resolve(bin), [
     '--listen', `127.0.0.1:${port}`,
     '--admin-key', adminKey,
     '--throttle-ms', '200',
-    '--data-dir', joinPath(tmp, 'data'),
     ...extraArgs,
-  ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  ], { env, cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   process.on('exit', () => { if (server.exitCode === null) server.kill('SIGKILL'); });
   let log = '';
   const keep = (d) => { log = (log + d.toString()).slice(-20_000); };
@@ -126,7 +127,7 @@ export async function startServerAndBrowser({ testFile, adminKey, extraArgs = []
 
   // Playwright refuses a --user-data-dir argument in launch() (it would share one profile
   // between contexts); it creates a fresh temporary profile directory itself and deletes it
-  // on close. The browser's own scratch files go to the temp dir of ours as well.
+  // on close. The browser's own scratch files go to a temp dir of ours, removed at the end.
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

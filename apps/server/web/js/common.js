@@ -81,6 +81,8 @@ export function tileBadge(i) {
 }
 
 /** Time left of the question of phase frame `ph`, in ms (frozen while paused). */
+/** @param {import('@contracts').Frame<'phase'>} ph
+ * @param {number} serverNow */
 export function timeLeft(ph, serverNow) {
   const q = ph && ph.question;
   if (!q) return 0;
@@ -100,6 +102,8 @@ export function showTimer(fill, label, left, limit, text) {
 }
 
 /** A board line: rank, name, score; `opts.mine` marks this player's, `opts.mover` a move. */
+/** @param {import('@contracts').EntryMsg} e
+ * @param {{mine?: boolean, mover?: {from: number, to: number}}} [opts] */
 export function entryRow(e, opts) {
   const o = opts || {};
   const li = make('li');
@@ -119,6 +123,8 @@ export function entryRow(e, opts) {
 }
 
 /** The podium's lines (first, second, third), `mine` marking this player's. */
+/** @param {import('@contracts').EntryMsg[]} podium
+ * @param {string | null} mine */
 export function podiumRows(podium, mine) {
   return podium.map((e) => {
     const li = make('li', 'place place-' + e.rank + (e.player === mine ? ' me' : ''));

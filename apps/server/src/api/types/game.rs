@@ -68,7 +68,7 @@ pub struct GameOut {
     /// Players who answered the open or paused question.
     pub answered: Absent<u64>,
     /// The players the open or paused question waits for: those in the game when it
-    /// opened, less any removed since.
+    /// opened, less those removed since before they answered (a late joiner never counts).
     pub expected: Absent<u64>,
     /// The phase a pause stopped (`question`, `reveal` or `board`).
     pub paused_from: Absent<String>,
@@ -101,7 +101,8 @@ pub struct QuestionReportOut {
     pub correct_options: Vec<u64>,
     /// type_answer: the accepted answers.
     pub accepted: Vec<String>,
-    /// type_answer: the most given answers (up to 10, normalised), most first.
+    /// type_answer: the most given answers (up to 10, normalised), most first; those the
+    /// names' deny list refuses are left out.
     pub texts: Vec<TextCountOut>,
     /// How many players answered.
     pub answered: u64,
@@ -112,8 +113,8 @@ pub struct QuestionReportOut {
     /// How many picked each option, in option order (a multi answer counts for every
     /// option it picks; empty for type_answer).
     pub counts: Vec<u64>,
-    /// Mean milliseconds from the question's opening to an answer (absent without
-    /// answers).
+    /// Mean milliseconds from the question's opening to an answer, on the question's own
+    /// clock: time the game spent paused does not count (absent without answers).
     pub mean_answer_ms: Absent<u64>,
 }
 

@@ -59,6 +59,8 @@ export function connected() {
 
 export function connectionLost() { C.kicks = []; }
 
+/** @param {import('@contracts').Frame<'phase'> | null} prev
+ * @param {import('@contracts').Frame<'phase'>} msg */
 export function phaseChanged(prev, msg) {
   if (msg.phase === 'podium' && C.reportSeq !== msg.seq) {
     C.reportSeq = msg.seq;

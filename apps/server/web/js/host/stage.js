@@ -6,6 +6,7 @@
 // to the reveal, F full screen, M sound). Sound effects and lobby music are WebAudio tones the host can mute.
 
 import { t, num } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { $, make, setText, qType, TYPES, rightIndexes, optionText, tileBadge, timeLeft, showTimer, entryRow, podiumRows, reducedMotion } from '../common.js';
 import { Sound } from '../sound.js';
 import qrcode from '../../vendor/qrcode-generator-2.0.4.mjs';
@@ -111,6 +112,8 @@ export function fullscreen() {
   if (target.requestFullscreen) target.requestFullscreen().catch(() => {});
 }
 
+/** @param {import('@contracts').Frame<'phase'> | null} prev
+ * @param {import('@contracts').Frame<'phase'>} msg */
 export function phaseChanged(prev, msg) {
   const fresh = !prev || prev.seq !== msg.seq;
   if (!fresh || !prev) {
@@ -122,6 +125,7 @@ export function phaseChanged(prev, msg) {
   music(msg);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} msg */
 function music(msg) {
   if (msg.phase === 'lobby') sound.startMusic();
   else sound.stopMusic();
@@ -173,6 +177,7 @@ function renderLobbyNames() {
   el.lobbyNames.replaceChildren(...names.map((n) => make('li', 'lobby-name', n)));
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderQuestion(ph) {
   const q = ph.question;
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: ph.question_count || 0 }));
@@ -181,6 +186,7 @@ function renderQuestion(ph) {
   el.qType.dataset.type = type;
   setText(el.qPoints, type === 'poll' ? t('q.no_points') : t('q.points', { n: q.points | 0 }));
   setText(el.qPrompt, q.prompt);
+  questionImage(el.qPrompt, q.image);
   setText(el.qNote, TYPE_NOTES[type] ? t(TYPE_NOTES[type]) : '');
   el.qNote.hidden = !TYPE_NOTES[type];
   const options = Array.isArray(q.options) ? q.options : [];
@@ -199,6 +205,7 @@ function renderQuestion(ph) {
   tickCountdown(ph);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function tickCountdown(ph) {
   const q = ph.question;
   const left = timeLeft(ph, serverNow());
@@ -208,6 +215,7 @@ function tickCountdown(ph) {
   lastSecs = secs;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderReveal(ph) {
   const q = ph.question;
   const r = ph.reveal;
@@ -218,6 +226,7 @@ function renderReveal(ph) {
   const answered = r.answered | 0;
   setText(el.rAnswered, t(type === 'poll' ? 'count.votes' : 'count.answers', { n: answered }));
   setText(el.rPrompt, q.prompt);
+  questionImage(el.rPrompt, q.image);
   const accepted = type === 'type_answer' && Array.isArray(r.accepted) ? r.accepted.map(String) : [];
   el.rAccepted.hidden = accepted.length === 0;
   setText(el.rAccepted, accepted.length ? t('reveal.accepted_host', { n: accepted.length, list: accepted.join(' · ') }) : '');
@@ -267,6 +276,7 @@ function renderReveal(ph) {
   setText(el.rExplanation, expl);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderBoard(ph) {
   const b = ph.board;
   const q = ph.question;
@@ -281,6 +291,7 @@ function renderBoard(ph) {
   el.bEmpty.hidden = top.length > 0;
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderPodium(ph) {
   const podium = Array.isArray(ph.podium) ? ph.podium : [];
   const key = ph.seq + '|' + JSON.stringify(podium) + '|' + document.documentElement.lang;

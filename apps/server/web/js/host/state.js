@@ -16,6 +16,7 @@ export const H = {
   seq: -Infinity,       // highest phase seq shown
   /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // latest phase frame
+  /** @type {import('@contracts').Frame<'phase'>} */
   content: null,        // latest phase frame that is not "paused"
   counts: null,         // {answered, expected} of the open question
   roster: new Map(),    // player id -> name, in join order
@@ -50,6 +51,7 @@ export const hub = {
 };
 
 /** "Question 2 of 5", "Lobby: waiting for players", "Paused · …". */
+/** @param {import('@contracts').Frame<'phase'>} ph */
 export function phaseLabel(ph) {
   const paused = ph.phase === 'paused';
   const view = paused ? (ph.paused_from || 'question') : ph.phase;

@@ -3,6 +3,7 @@
 // `phase` frame with a growing `seq`.
 
 import { t, num, ordinal } from '../i18n.js';
+import { questionImage } from '../media.js';
 import { make, setText, qType, TYPES, outcomeOf, payload, rightIndexes, optionText, podiumRows } from '../common.js';
 import { S, el, hub, serverNow, isPending, waitingAnswer, savePending } from './state.js';
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
@@ -131,6 +132,7 @@ export function renderHostedScore() {
   setText(el.myRank, r && r.rank ? t('score.rank', { rank: r.rank, n: Math.max(r.players || 0, r.rank) }) : '');
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function phaseLabel(ph, view) {
   const q = ph.question;
   const n = ph.question_count || 0;
@@ -212,6 +214,7 @@ function renderHostedQuestion(q, view, paused, content) {
   setText(el.qProgress, t('q.progress', { i: q.index + 1, n: S.phase.question_count || 0 }));
   setText(el.qPoints, pointsLabel(q));
   setText(el.prompt, q.prompt);
+  questionImage(el.prompt, q.image);
   if (S.hQuestion !== q.id || el.options.dataset.key !== answerUIKey(q, true)) {
     buildAnswerUI(q, true);
     S.hQuestion = q.id;
@@ -251,6 +254,8 @@ function pausedRemaining() {
   return ph && ph.question ? ph.question.closes_at - ph.server_time : 0;
 }
 
+/** @param {import('@contracts').PhaseQuestionMsg} q
+ * @param {import('@contracts').RevealMsg} r */
 function renderHostedReveal(q, r) {
   const type = TYPES.includes(r.type) ? r.type : qType(q);
   const you = r.you;
@@ -338,8 +343,9 @@ function renderHostedBoard(b) {
   setText(el.hMove, move);
 }
 
+/** @param {import('@contracts').Frame<'phase'>} ph */
 function renderHostedPodium(ph) {
-  const b = ph.board || {};
+  const b = ph.board || /** @type {Partial<import('@contracts').PhaseBoardMsg>} */ ({});
   const me = b.me;
   const players = Math.max(b.players | 0, me ? me.rank : 0);
   setText(el.hFinalRank, me && me.rank ? t('podium.you_finished', { place: ordinal(me.rank), n: players }) : t('podium.over'));

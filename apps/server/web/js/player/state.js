@@ -78,6 +78,7 @@ export const S = {
   mode: '',             // '' until a snapshot arrives, then 'self_paced' or 'hosted'
   /** @type {import('@contracts').Frame<'phase'>} */
   phase: null,          // the latest phase frame shown
+  /** @type {import('@contracts').Frame<'phase'>} */
   content: null,        // the latest phase frame that is not "paused" (what a pause keeps on screen)
   phaseSeq: -Infinity,  // highest phase seq shown
   phaseOnSocket: false, // a phase frame arrived on the current socket

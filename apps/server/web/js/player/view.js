@@ -6,7 +6,10 @@ import { setText, entryRow } from '../common.js';
 import { S, el, serverNow, isHosted, isPending, waitingAnswer } from './state.js';
 import { pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI, setNote } from './answers.js';
 import { renderHosted, renderHostedScore } from './hosted.js';
+import { questionImage } from '../media.js';
 
+/** @param {Partial<import('@contracts').BoardMsg>} b
+ * @param {boolean} [fromSnapshot] */
 export function renderBoard(b, fromSnapshot) {
   if (Number.isFinite(b.seq)) S.lastSeq = b.seq;
   if (fromSnapshot && S.link) S.link.syncClock(b.server_time);
@@ -85,6 +88,7 @@ export function render(force) {
     el.qProgress.textContent = t('q.progress', { i: idx + 1, n: S.questions.length });
     el.qPoints.textContent = pointsLabel(q);
     el.prompt.textContent = q.prompt;
+    questionImage(el.prompt, q.image);
     if (changedQuestion) setNote(null, '');
     if (changedQuestion || el.options.dataset.key !== answerUIKey(q, false)) buildAnswerUI(q, false);
     // While an answer is on its way the controls stay in place (so keyboard focus is
