@@ -20,9 +20,17 @@
 //!    question's own `seq`, so of any number of racing closers one wins the compare-and-set.
 //! 4. Joins and reconnects never reopen a closed question: nothing but the host's `next`
 //!    (from a board) opens a question, and it opens the next one.
+//! 5. A question closes early exactly when everyone it waits for has answered: the players
+//!    in the game when it opened, less those the host removed while it showed. A removal
+//!    counts once however many kicks race (the question remembers who left), and a removed
+//!    player's answer no longer counts towards the bar whether it came before or after
+//!    the kick, so no answer racing a kick can close a question one answer early. Late
+//!    joiners never raise the bar (a kicked player back under a new name is one).
+//! 6. An answer's time is measured on the question's own clock: paused time is not in it.
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::PlayerId;
 use crate::time::Timestamp;
 
 /// How a hosted quiz runs, from its definition.
@@ -64,11 +72,14 @@ pub enum Phase {
         opens_at: Timestamp,
         /// When it closes by itself.
         closes_at: Timestamp,
-        /// Players in the game when it opened, less those the host removed since before
-        /// they answered ([`GameState::player_left`]): when that many have answered, it may
-        /// close early.
-        /// Players who join later are never counted.
+        /// Players in the game when it opened, less those the host removed since
+        /// ([`GameState::player_left`]): when that many players not removed have answered,
+        /// it may close early. Players who join later are never counted.
         expected: u64,
+        /// The players the host removed while it showed, each once: a second kick of one
+        /// changes nothing, and their answers do not count towards `expected`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<PlayerId>,
     },
     /// The answer of question `index` is shown.
     Reveal {
@@ -219,6 +230,22 @@ impl Phase {
             _ => None,
         }
     }
+
+    /// The players the host removed while the question this phase holds open (running or
+    /// paused) showed; empty otherwise.
+    pub fn left(&self) -> &[PlayerId] {
+        match self.unpaused() {
+            Phase::Question { left, .. } => left,
+            _ => &[],
+        }
+    }
+
+    /// How many of `answered` (the players who answered the open question) count towards
+    /// its bar: those the host has not removed while it showed.
+    pub fn counted<'a>(&self, answered: impl IntoIterator<Item = &'a PlayerId>) -> u64 {
+        let left = self.left();
+        answered.into_iter().filter(|p| !left.contains(p)).count() as u64
+    }
 }
 
 /// What a game's phase shows at one moment, whoever shows it (the WebSocket phase frame,
@@ -245,7 +272,7 @@ pub struct OpenView {
     /// Milliseconds left: frozen while paused.
     pub remaining_ms: u64,
     /// The players it waits for: those in the game when it opened, less those removed
-    /// since before they answered ([`GameState::player_left`]).
+    /// since ([`GameState::player_left`]).
     pub expected: u64,
 }
 
@@ -372,6 +399,7 @@ impl GameState {
             opens_at: now,
             closes_at: now.plus_ms(limit),
             expected: connected,
+            left: Vec::new(),
         }
     }
 
@@ -433,10 +461,11 @@ impl GameState {
         }
     }
 
-    /// The reveal that closes the open question early once `answered` players have
-    /// answered it and that is everyone it waits for — the players in the game when it
-    /// opened, less those removed since before they answered ([`GameState::player_left`]) —
-    /// when the quiz closes questions early; `None` otherwise. Late joiners never raise the
+    /// The reveal that closes the open question early once `answered` players not removed
+    /// since it opened ([`Phase::left`], [`Phase::counted`]) have answered it and that is
+    /// everyone it waits for — the players in the game when it opened, less those removed
+    /// since ([`GameState::player_left`]) — when the quiz closes questions early; `None`
+    /// otherwise. Late joiners never raise the
     /// bar: a kicked player who joins again under another name is one. The result starts
     /// from this state's `seq`, so racing closers succeed once.
     pub fn everyone_answered(
@@ -483,29 +512,35 @@ impl GameState {
         }
     }
 
-    /// The state after the host removed a player who joined at `joined_at` and had
-    /// (`answered`) or had not answered the question this phase shows: a question (running
-    /// or paused) that opened with them in the game and still waits for their answer waits
-    /// for one player fewer. An answer given before the removal stays among the answers, so
-    /// then the bar stays too. `None` when nothing changes (no question shows, the player
-    /// joined after it opened or had answered it, or nobody is left to wait for). The
-    /// caller applies it once per removal.
-    pub fn player_left(&self, joined_at: Timestamp, answered: bool) -> Option<GameState> {
-        if answered {
-            return None;
-        }
+    /// The state after the host removed `player`, who joined at `joined_at`, while this
+    /// phase shows a question (running or paused): the question remembers them among those
+    /// who left, so their answer, given or still to come, no longer counts towards its bar,
+    /// and, when they were in the game as it opened, it waits for one player fewer.
+    /// Whether they had answered does not matter, so nothing needs reading at the same
+    /// moment as the answers: an answer racing the kick cannot be counted while the bar
+    /// drops. `None` when nothing changes: no question shows, or `player` already left it
+    /// (a second kick, from another console or instance, racing or not). Applied through
+    /// the store's compare-and-set, a removal lowers the bar once.
+    pub fn player_left(&self, player: &PlayerId, joined_at: Timestamp) -> Option<GameState> {
         let lower = |q: &Phase| match q {
             Phase::Question {
                 index,
                 opens_at,
                 closes_at,
                 expected,
-            } if joined_at <= *opens_at && *expected > 0 => Some(Phase::Question {
-                index: *index,
-                opens_at: *opens_at,
-                closes_at: *closes_at,
-                expected: expected - 1,
-            }),
+                left,
+            } if !left.contains(player) => {
+                let mut left = left.clone();
+                left.push(player.clone());
+                let waited = joined_at <= *opens_at && *expected > 0;
+                Some(Phase::Question {
+                    index: *index,
+                    opens_at: *opens_at,
+                    closes_at: *closes_at,
+                    expected: if waited { expected - 1 } else { *expected },
+                    left,
+                })
+            }
             _ => None,
         };
         let phase = match &self.phase {
@@ -538,6 +573,7 @@ fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Ti
             index,
             opens_at,
             expected,
+            left,
             ..
         } => Phase::Question {
             index: *index,
@@ -545,6 +581,7 @@ fn resume(from: &Phase, remaining_ms: Option<u64>, paused_at: Timestamp, now: Ti
             opens_at: *opens_at,
             closes_at: now.plus_ms(remaining_ms.unwrap_or(0)),
             expected: *expected,
+            left: left.clone(),
         },
         Phase::Reveal { index, since } => Phase::Reveal {
             index: *index,

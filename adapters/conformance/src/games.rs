@@ -43,6 +43,17 @@ pub async fn compare_and_set_moves_only_from_the_state_read<G: GameStore + ?Size
             ..
         }
     ));
+    // Who left the question survives storage, so a second kick, read back from the store,
+    // changes nothing; and two kicks from the same read store one.
+    let gone = player("gone");
+    let left = paused.player_left(&gone, Timestamp(0)).unwrap();
+    assert!(games.compare_and_set(&q, Some(2), &left).await.unwrap());
+    assert!(!games.compare_and_set(&q, Some(2), &left).await.unwrap());
+    let stored = games.get(&q).await.unwrap().unwrap();
+    assert_eq!(stored, left);
+    assert_eq!(stored.phase.left(), std::slice::from_ref(&gone));
+    assert_eq!(stored.phase.expected(), Some(2));
+    assert_eq!(stored.player_left(&gone, Timestamp(0)), None);
 }
 
 /// Of many instances closing the same question at once, exactly one wins.

@@ -11,10 +11,12 @@ mod common;
 use common::{ADMIN, Client, TestServer, config, start};
 use quiz_core::game::{HostCommand, Phase};
 use quiz_core::names::DenyList;
+use quiz_core::ports::{GameAnswer, GameStore, GameStoreError};
 use quiz_core::question::AnswerKey;
 use quiz_core::service::{HostAction, QuizService};
-use quiz_core::{Answer, PlayerName, QuizId, QuizMode, ServiceConfig, Timestamp};
+use quiz_core::{Answer, PlayerId, PlayerName, QuizId, QuizMode, ServiceConfig, Timestamp};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 fn service() -> QuizService {
     QuizService::new(quiz_memory::embedded_adapters(), ServiceConfig::default())
@@ -135,8 +137,8 @@ async fn a_kicked_player_rejoining_under_a_new_name_does_not_raise_the_bar() {
     );
 }
 
-/// A player kicked after answering leaves their answer among the answers, so the bar
-/// stays: the question still waits for everyone else in it.
+/// A player kicked after answering is no longer waited for and their answer no longer
+/// counts towards the bar: the question still waits for everyone else in it.
 #[tokio::test]
 async fn a_player_kicked_after_answering_leaves_the_others_waited_for() {
     let svc = service();
@@ -177,7 +179,12 @@ async fn a_player_kicked_after_answering_leaves_the_others_waited_for() {
         "question",
         "Cid has not answered: {state:?}"
     );
-    assert_eq!(state.view(at(4_001)).open.map(|o| o.expected), Some(3));
+    assert_eq!(state.view(at(4_001)).open.map(|o| o.expected), Some(2));
+    assert_eq!(
+        svc.games().answered(quiz.id(), &state).await.unwrap(),
+        Some(1),
+        "Bob's answer counts, Ann's no more"
+    );
     answer(2, 5_000).await;
     let state = svc.games().current(&quiz, at(5_001)).await.unwrap();
     assert_eq!(state.phase.name(), "reveal", "{state:?}");
@@ -229,6 +236,197 @@ async fn a_kick_during_a_pause_counts_when_the_question_resumes() {
         .unwrap();
     let state = svc.games().current(&quiz, at(5_001)).await.unwrap();
     assert_eq!(state.phase.name(), "reveal", "{state:?}");
+}
+
+/// The memory game store, handing the task back to the runtime before each call, so that
+/// two operations run with `tokio::join!` interleave call by call as they would on two
+/// instances against a shared store; recording an answer takes `.1` turns more (an answer
+/// slow to reach the store).
+struct Yielding(Arc<dyn GameStore>, usize);
+
+#[async_trait::async_trait]
+impl GameStore for Yielding {
+    async fn get(
+        &self,
+        quiz: &QuizId,
+    ) -> Result<Option<quiz_core::game::GameState>, GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.get(quiz).await
+    }
+    async fn compare_and_set(
+        &self,
+        quiz: &QuizId,
+        expected: Option<u64>,
+        next: &quiz_core::game::GameState,
+    ) -> Result<bool, GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.compare_and_set(quiz, expected, next).await
+    }
+    async fn record_answer(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+        answer: &GameAnswer,
+    ) -> Result<u64, GameStoreError> {
+        for _ in 0..=self.1 {
+            tokio::task::yield_now().await;
+        }
+        self.0.record_answer(quiz, question, answer).await
+    }
+    async fn answer_count(&self, quiz: &QuizId, question: usize) -> Result<u64, GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.answer_count(quiz, question).await
+    }
+    async fn answers(
+        &self,
+        quiz: &QuizId,
+        question: usize,
+    ) -> Result<Vec<GameAnswer>, GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.answers(quiz, question).await
+    }
+    async fn remove_player(&self, quiz: &QuizId, player: &PlayerId) -> Result<(), GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.remove_player(quiz, player).await
+    }
+    async fn removed_players(&self, quiz: &QuizId) -> Result<Vec<PlayerId>, GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.removed_players(quiz).await
+    }
+    async fn clear(&self, quiz: &QuizId, questions: usize) -> Result<(), GameStoreError> {
+        tokio::task::yield_now().await;
+        self.0.clear(quiz, questions).await
+    }
+}
+
+/// The use cases over the memory adapters, the game store's calls interleaving.
+fn racing_service(slow_answers: usize) -> QuizService {
+    let mut ports = quiz_memory::embedded_adapters();
+    ports.games = Arc::new(Yielding(ports.games, slow_answers));
+    QuizService::new(ports, ServiceConfig::default())
+}
+
+/// Ann, Bob and Cid in a hosted quiz `id`, its first question open since `at(1_000)`.
+async fn three_at_a_question(
+    svc: &QuizService,
+    id: &str,
+    at: impl Fn(u64) -> Timestamp,
+) -> (quiz_core::Quiz, Vec<quiz_core::Player>) {
+    let quiz = hosted(svc, id, at(0)).await;
+    let mut players = Vec::new();
+    for n in ["Ann", "Bob", "Cid"] {
+        players.push(
+            svc.players()
+                .join(quiz.id(), &name(n), at(0))
+                .await
+                .unwrap(),
+        );
+    }
+    svc.games()
+        .host(quiz.id(), HostAction::Phase(HostCommand::Start), at(1_000))
+        .await
+        .unwrap();
+    (quiz, players)
+}
+
+/// Two kicks of the same player at once (two host consoles, or the HTTP command and the
+/// socket one, or two instances) lower the open question's bar once: it still waits for
+/// both players left.
+#[tokio::test]
+async fn two_kicks_of_one_player_at_once_lower_the_bar_once() {
+    let svc = racing_service(0);
+    let t0 = quiz_server::clock::now();
+    let at = |ms: u64| t0.plus_ms(ms);
+    let (quiz, players) = three_at_a_question(&svc, "twokicks", at).await;
+    let kick = || {
+        svc.games().host(
+            quiz.id(),
+            HostAction::Remove(players[2].id.clone()),
+            at(2_000),
+        )
+    };
+    let (a, b) = tokio::join!(kick(), kick());
+    a.unwrap();
+    b.unwrap();
+    let state = svc.games().current(&quiz, at(2_001)).await.unwrap();
+    assert_eq!(
+        state.view(at(2_001)).open.map(|o| o.expected),
+        Some(2),
+        "{state:?}"
+    );
+    let q = quiz.questions()[0].id.clone();
+    svc.answers()
+        .submit(&players[0], &q, &Answer::Option(0), at(3_000))
+        .await
+        .unwrap();
+    let state = svc.games().current(&quiz, at(3_001)).await.unwrap();
+    assert_eq!(
+        state.phase.name(),
+        "question",
+        "Bob has not answered: {state:?}"
+    );
+    svc.answers()
+        .submit(&players[1], &q, &Answer::Option(0), at(4_000))
+        .await
+        .unwrap();
+    let state = svc.games().current(&quiz, at(4_001)).await.unwrap();
+    assert_eq!(state.phase.name(), "reveal", "{state:?}");
+}
+
+/// A player's answer racing their kick, however the two interleave (the kick starting
+/// after 0, 1, 2… turns of the answer, the answer 0, 1, 2… turns slow to be recorded:
+/// among them, the kick finding no answer and the answer landing before its bar drops),
+/// never closes the question while a player it waits
+/// for has not answered: whether it lands before the kick, after it or not at all, it
+/// does not count once the player is gone, and the bar drops by them once.
+#[tokio::test]
+async fn an_answer_racing_its_players_kick_never_closes_the_question_early() {
+    for (head_start, slow) in (0..4).flat_map(|h| (0..8).map(move |s| (h, s))) {
+        let svc = racing_service(slow);
+        let t0 = quiz_server::clock::now();
+        let at = |ms: u64| t0.plus_ms(ms);
+        let (quiz, players) =
+            three_at_a_question(&svc, &format!("race{head_start}x{slow}"), at).await;
+        let q = quiz.questions()[0].id.clone();
+        svc.answers()
+            .submit(&players[0], &q, &Answer::Option(0), at(2_000))
+            .await
+            .unwrap();
+        let kick = async {
+            for _ in 0..head_start {
+                tokio::task::yield_now().await;
+            }
+            svc.games()
+                .host(
+                    quiz.id(),
+                    HostAction::Remove(players[2].id.clone()),
+                    at(3_000),
+                )
+                .await
+        };
+        let answer = svc
+            .answers()
+            .submit(&players[2], &q, &Answer::Option(0), at(3_000));
+        let (kicked, _answered_or_refused) = tokio::join!(kick, answer);
+        kicked.unwrap();
+        let state = svc.games().current(&quiz, at(3_001)).await.unwrap();
+        assert_eq!(
+            state.phase.name(),
+            "question",
+            "head start {head_start}, slow {slow}: Bob has not answered: {state:?}"
+        );
+        assert_eq!(state.view(at(3_001)).open.map(|o| o.expected), Some(2));
+        svc.answers()
+            .submit(&players[1], &q, &Answer::Option(0), at(4_000))
+            .await
+            .unwrap();
+        let state = svc.games().current(&quiz, at(4_001)).await.unwrap();
+        assert_eq!(
+            state.phase.name(),
+            "reveal",
+            "head start {head_start}, slow {slow}: {state:?}"
+        );
+    }
 }
 
 /// Typed answers pass the same deny list as names before the room sees them: a denied

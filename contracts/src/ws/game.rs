@@ -25,7 +25,7 @@ pub struct AnsweredCountMsg {
     /// Players who answered the open question.
     pub answered: u64,
     /// The players it waits for: those in the game when it opened, less those removed
-    /// since before they answered (a late joiner never counts).
+    /// since (a late joiner never counts).
     pub expected: u64,
 }
 
@@ -298,8 +298,8 @@ pub struct PhaseMsg {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered: Option<u64>,
     /// Question (and paused from a question): the players it waits for — those in the
-    /// game when it opened, less those removed since before they answered (a late joiner
-    /// never counts).
+    /// game when it opened, less those removed since (a late joiner never
+    /// counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
     /// Paused: the phase paused (`question`, `reveal` or `board`).

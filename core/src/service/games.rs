@@ -289,9 +289,12 @@ impl Games {
         Ok(self.read(quiz, now).await?)
     }
 
-    /// The open (or paused) question waits for one player fewer when the removed `player`,
-    /// who joined at `joined_at`, was in the game when it opened and had not answered it
-    /// ([`GameState::player_left`]).
+    /// The open (or paused) question remembers the removed `player`, who joined at
+    /// `joined_at`, as gone: their answer no longer counts and, when they were in the game
+    /// as it opened, it waits for one player fewer ([`GameState::player_left`]). Nothing is
+    /// read from the answers, so an answer racing the kick cannot slip between a read and
+    /// the compare-and-set; a second kick of the same player, racing or not, finds them
+    /// among those who left and changes nothing.
     async fn left(
         &self,
         quiz: &Quiz,
@@ -301,17 +304,7 @@ impl Games {
         let id = quiz.id();
         for _ in 0..MAX_RACES {
             let state = self.read(quiz, now).await?;
-            let Some(index) = state.phase.expected().and(state.phase.question()) else {
-                return Ok(());
-            };
-            // A kick is rare: one read of the question's answers is fine here.
-            let answered = self
-                .store
-                .answers(id, index)
-                .await?
-                .iter()
-                .any(|a| &a.player == player);
-            let Some(next) = state.player_left(joined_at, answered) else {
+            let Some(next) = state.player_left(player, joined_at) else {
                 return Ok(());
             };
             if self
@@ -338,9 +331,30 @@ impl Games {
         state: &GameState,
     ) -> Result<Option<u64>, Unavailable> {
         match state.phase.question() {
-            Some(index) => Ok(Some(self.store.answer_count(quiz, index).await?)),
+            Some(index) => {
+                let all = self.store.answer_count(quiz, index).await?;
+                Ok(Some(self.counted(quiz, state, index, all).await?))
+            }
             None => Ok(None),
         }
+    }
+
+    /// Of `all` answers to question `index` (the store's count), those that count towards
+    /// the bar of the question `state` holds open: without the answers of players removed
+    /// while it showed ([`crate::game::Phase::counted`]). Reads the answers only when
+    /// someone left.
+    async fn counted(
+        &self,
+        quiz: &QuizId,
+        state: &GameState,
+        index: usize,
+        all: u64,
+    ) -> Result<u64, Unavailable> {
+        if state.phase.left().is_empty() {
+            return Ok(all);
+        }
+        let answers = self.store.answers(quiz, index).await?;
+        Ok(state.phase.counted(answers.iter().map(|a| &a.player)))
     }
 
     /// The players in a game's lobby, in join order, up to `limit`, without removed ones.
@@ -364,7 +378,12 @@ impl Games {
         Ok(page)
     }
 
-    /// Closes the open question of `state` when `answered` is everyone it waits for.
+    /// Closes the open question of `state` when the `answered` players (the store's count,
+    /// read after `state`) are everyone it waits for. Answers of players removed while it
+    /// showed do not count: when someone left and the count reaches the bar, the answers
+    /// are read (after `state`) to leave theirs out. Answers only grow, so a
+    /// compare-and-set from `state` that succeeds closes a question whose bar was met. When
+    /// the game moved meanwhile (a kick, a pause), it tries again on the state it finds.
     pub(super) async fn close_if_everyone_answered(
         &self,
         quiz: &Quiz,
@@ -373,18 +392,34 @@ impl Games {
         now: Timestamp,
     ) -> Result<(), Unavailable> {
         let id = quiz.id();
-        if state.phase.open_question().is_none() {
-            return Ok(());
-        }
-        if let Some(next) = state.everyone_answered(&quiz.hosted(), answered, now)
-            && self
+        let (mut state, mut answered) = (state.clone(), answered);
+        for _ in 0..MAX_RACES {
+            let Some(index) = state.phase.open_question() else {
+                return Ok(());
+            };
+            let below = state.phase.expected().is_some_and(|e| answered < e);
+            if below {
+                return Ok(());
+            }
+            let counted = self.counted(id, &state, index, answered).await?;
+            let Some(next) = state.everyone_answered(&quiz.hosted(), counted, now) else {
+                return Ok(());
+            };
+            if self
                 .store
                 .compare_and_set(id, Some(state.seq), &next)
                 .await?
-        {
-            let _ = self.bus.announce(id).await;
+            {
+                let _ = self.bus.announce(id).await;
+                return Ok(());
+            }
+            state = self.read(quiz, now).await?;
+            let Some(index) = state.phase.open_question() else {
+                return Ok(());
+            };
+            answered = self.store.answer_count(id, index).await?;
         }
-        Ok(())
+        Err(contention())
     }
 }
 

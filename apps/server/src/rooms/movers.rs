@@ -105,3 +105,101 @@ fn ranks_before(b: &RoomBoards, reveal: &Reveal) -> Vec<Option<u64>> {
     }
     ranks
 }
+
+#[cfg(test)]
+mod tests {
+    use quiz_core::board::RoomBoards;
+    use quiz_core::ports::GameAnswer;
+    use quiz_core::question::{Given, OptionSet, QuestionType};
+    use quiz_core::{PlayerId, Ranked, SortKey, Standing, Timestamp};
+
+    use super::*;
+
+    fn id(s: &str) -> PlayerId {
+        PlayerId::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A full board of `(player, score, reached at)`, in rank order.
+    fn board(lines: &[(&str, u64, u64)]) -> RoomBoards {
+        let lines: Vec<Ranked> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, (p, score, at))| Ranked {
+                player: id(p),
+                standing: Standing {
+                    rank: i as u64 + 1,
+                    key: SortKey::at(*score, Timestamp(0), Timestamp(*at))
+                        .unwrap_or_else(|e| panic!("{e}")),
+                },
+            })
+            .collect();
+        RoomBoards {
+            shown: vec![true; lines.len()],
+            top: 0..lines.len(),
+            views: Vec::new(),
+            players: lines.len() as u64,
+            new_names: Default::default(),
+            names_failed: None,
+            lines,
+        }
+    }
+
+    fn reveal(points: &[(&str, u32)]) -> Reveal {
+        Reveal {
+            kind: QuestionType::Single,
+            correct_option: Some(0),
+            correct_options: OptionSet::EMPTY,
+            accepted: Vec::new(),
+            counts: Vec::new(),
+            texts: Vec::new(),
+            answers: points
+                .iter()
+                .map(|(p, points)| GameAnswer {
+                    player: id(p),
+                    given: Given::Picks(OptionSet::EMPTY),
+                    correct: *points > 0,
+                    points: *points,
+                    elapsed_ms: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn moved(m: &[MoverMsg]) -> Vec<(String, u64, u64)> {
+        m.iter().map(|m| (m.player.clone(), m.from, m.to)).collect()
+    }
+
+    /// The game: after question 1 Xan 100, Yas 50, Zoe 50 (tied, Yas first);
+    /// after question 2 Xan 150, Zoe 100, Yas 50. Zoe passed Yas: #3 → #2.
+    #[test]
+    fn passing_a_tied_player_shown_above_is_a_move() {
+        let before = board(&[("xan", 100, 10), ("yas", 50, 20), ("zoe", 50, 30)]);
+        let after = board(&[("xan", 150, 40), ("zoe", 100, 50), ("yas", 50, 20)]);
+        let q2 = reveal(&[("xan", 50), ("yas", 0), ("zoe", 50)]);
+        let shown = positions(&before);
+        assert_eq!(
+            moved(&movers(&after, &q2, shown.as_ref())),
+            vec![("zoe".to_owned(), 3, 2)]
+        );
+        // Without the board the room showed, the scores before the question tie and keep
+        // today's order: the move is not seen (what a room that missed it can tell).
+        assert_eq!(moved(&movers(&after, &q2, None)), Vec::new());
+    }
+
+    #[test]
+    fn new_players_and_players_who_kept_their_place_are_not_movers() {
+        let before = board(&[("a", 300, 1), ("b", 200, 2)]);
+        let after = board(&[("c", 400, 5), ("a", 300, 1), ("b", 200, 2)]);
+        let q = reveal(&[("c", 400)]);
+        assert_eq!(
+            moved(&movers(&after, &q, positions(&before).as_ref())),
+            Vec::new(),
+            "c is new; a and b went down"
+        );
+        // A board read in part has no positions and no movers.
+        let mut part = board(&[("a", 300, 1)]);
+        part.players = 5;
+        assert_eq!(positions(&part), None);
+        assert_eq!(movers(&part, &q, None), Vec::new());
+    }
+}

@@ -68,7 +68,7 @@ pub struct GameOut {
     /// Players who answered the open or paused question.
     pub answered: Absent<u64>,
     /// The players the open or paused question waits for: those in the game when it
-    /// opened, less those removed since before they answered (a late joiner never counts).
+    /// opened, less those removed since (a late joiner never counts).
     pub expected: Absent<u64>,
     /// The phase a pause stopped (`question`, `reveal` or `board`).
     pub paused_from: Absent<String>,
