@@ -433,6 +433,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pins/{pin}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The quiz of a live hosted game, by its PIN (rate-limited per address like joins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    pin: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The quiz whose live game has this PIN. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["PinOut"];
+                    };
+                };
+                /** @description Not a PIN: 6 or 7 digits, not starting with 0 (`bad_pin`). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description No live game has this PIN (`unknown_pin`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body did not arrive in time (`request_timeout`). */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description The request body is over the size limit (`payload_too_large`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /**
+                 * @description Too many PIN lookups (`rate_limited`) or open connections (`too_many_connections`)
+                 *     from this address.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Server error (`internal`, with a request id). */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ServerError"];
+                    };
+                };
+                /**
+                 * @description The server holds as many connections as it accepts (`too_many_connections`); try
+                 *     again shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/quizzes": {
         parameters: {
             query?: never;
@@ -2599,6 +2706,12 @@ export interface components {
              *     opened, less those removed since (a late joiner never counts).
              */
             expected?: number;
+            /**
+             * @description The link players open to join, from the server's `--public-url`
+             *     (`{public-url}/join/{pin}`, or `{public-url}/?quiz={quiz}` without a PIN); absent
+             *     when no public URL is configured (clients build it from the address they used).
+             */
+            join_url?: string;
             /** @description Whether the lobby is locked. */
             locked: boolean;
             /**
@@ -2610,6 +2723,12 @@ export interface components {
             paused_from?: string;
             /** @description `lobby`, `question`, `reveal`, `board`, `paused` or `podium`. */
             phase: string;
+            /**
+             * @description The game PIN players may type instead of the quiz id, while it is live (absent once
+             *     it expired: 10 minutes after the podium was first seen, or 12 hours after it was
+             *     given).
+             */
+            pin?: string;
             /**
              * Format: uint64
              * @description Players in the game (joined, not removed).
@@ -2898,6 +3017,14 @@ export interface components {
          */
         NamesDto: "requested" | "generated";
         /**
+         * PinOut
+         * @description The quiz a PIN names.
+         */
+        PinOut: {
+            /** @description The quiz id: join with `POST /api/quizzes/{quiz}/join`. */
+            quiz: string;
+        };
+        /**
          * QuestionIn
          * @description A question in a new quiz, with its answer key. Which fields a question has depends on
          *     its `type` (any other field is refused with `invalid_quiz` naming it):
@@ -3110,6 +3237,11 @@ export interface components {
             mode: components["schemas"]["ModeDto"] & unknown;
             /** @description `requested` or `generated` display names. */
             names: components["schemas"]["NamesDto"] & unknown;
+            /**
+             * @description The game PIN players may type instead of the quiz id (a hosted quiz, only in the
+             *     response that creates it; `GET /api/quizzes/{quiz}/game` gives it later).
+             */
+            pin?: string;
             /** @description Questions in play order, without answer key. */
             questions: components["schemas"]["QuestionOut"][];
             /** @description Scoring rules. */

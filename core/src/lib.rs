@@ -4,7 +4,7 @@
 //! ([`quiz`]), question types and grading ([`question`]), scoring policies ([`scoring`]), the ranking rule and its one-number encoding
 //! ([`ranking`]), the 500 ms leaderboard throttle as a pure state machine ([`throttle`]),
 //! hosted games (a host runs the quiz question by question) as a pure state machine
-//! ([`game`]), images on questions and the checks their bytes pass ([`media`]), the port traits ([`ports`]), the one infrastructure failure the services
+//! ([`game`]), game PINs and their port ([`pins`]), images on questions and the checks their bytes pass ([`media`]), the port traits ([`ports`]), the one infrastructure failure the services
 //! report ([`unavailable`]) and the application services over them, one use case per
 //! concern ([`service`]).
 //!
@@ -172,6 +172,7 @@ pub mod ids;
 pub mod media;
 pub mod model;
 pub mod names;
+pub mod pins;
 pub mod ports;
 pub mod question;
 pub mod quiz;

@@ -37,6 +37,7 @@ pub mod events;
 pub mod fixtures;
 pub mod games;
 pub mod media;
+pub mod pins;
 pub mod registry;
 pub mod scoreboard;
 pub mod services;
@@ -149,6 +150,19 @@ macro_rules! games_suite {
             first_answer_stays_and_counts_are_exact,
             removed_players_are_remembered,
             clear_forgets_the_game,
+        );
+    };
+}
+
+/// Defines one test per game-PIN case.
+#[macro_export]
+macro_rules! pins_suite {
+    ($make:expr) => {
+        $crate::__cases!(pins, $make;
+            one_pin_per_quiz_and_one_quiz_per_pin,
+            expired_pins_resolve_to_nothing_and_are_free_again,
+            release_frees_the_pin,
+            racing_claims_agree,
         );
     };
 }

@@ -1,6 +1,6 @@
 //! # quiz-memory
 //!
-//! Every port of `quiz-core` in process memory: [`MemoryCatalog`], [`MemoryScoreboard`], [`MemoryGames`],
+//! Every port of `quiz-core` in process memory: [`MemoryCatalog`], [`MemoryScoreboard`], [`MemoryGames`], [`MemoryPins`],
 //! [`MemoryRegistry`], [`MemoryEventLog`], [`MemoryArchive`], [`MemoryBus`] and [`MemoryMedia`]. This is the
 //! embedded default (the server with no configuration runs on it) and the reference
 //! behaviour: the Redis, Kafka and MongoDB adapters must pass the same conformance suite.
@@ -22,6 +22,7 @@ mod catalog;
 mod events;
 mod games;
 mod media;
+mod pins;
 mod registry;
 mod scoreboard;
 
@@ -31,6 +32,7 @@ pub use catalog::MemoryCatalog;
 pub use events::MemoryEventLog;
 pub use games::MemoryGames;
 pub use media::MemoryMedia;
+pub use pins::MemoryPins;
 pub use registry::MemoryRegistry;
 pub use scoreboard::MemoryScoreboard;
 
@@ -102,6 +104,7 @@ pub fn embedded_adapters() -> Ports {
         archive,
         bus: Arc::new(MemoryBus::new()),
         games: Arc::new(MemoryGames::new()),
+        pins: Arc::new(MemoryPins::new()),
         media: Arc::new(MemoryMedia::new()),
     }
 }

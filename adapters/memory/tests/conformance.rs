@@ -48,6 +48,11 @@ mod games {
     quiz_conformance::games_suite!(async { Arc::new(MemoryGames::new()) });
 }
 
+mod pins {
+    use super::*;
+    quiz_conformance::pins_suite!(async { Arc::new(quiz_memory::MemoryPins::new()) });
+}
+
 struct Kept(Arc<MemoryEventLog>);
 
 impl ReadBack for Kept {

@@ -17,6 +17,8 @@
 //! | `quiz:{Q}:game` | hash | a hosted game: `seq` (its transition count), `state` (the [`quiz_core::game::GameState`] as JSON) |
 //! | `quiz:{Q}:game:q:<i>` | hash | player id → `<option>:<0/1 correct>:<points>:<elapsed ms>`: the answers to question `i` (0-based) of a hosted game |
 //! | `quiz:{Q}:game:kicked` | set | players the host removed |
+//! | `quiz:{Q}:pin` | string | the hosted game's PIN, expiring with it (`PXAT`) |
+//! | `pin:{<pin>}` | string | the quiz a live game PIN belongs to, expiring with it; hashed by the PIN, so it lives apart from the quiz's keys |
 //! | `quiz:{health}:canary` | string | set on connect and by a restore; its absence means Redis lost its data |
 //!
 //! The board doubles as the list of every player that has scoreboard keys (recording or
@@ -81,6 +83,16 @@ pub fn game_removed(quiz: &QuizId) -> String {
     format!("quiz:{{{quiz}}}:game:kicked")
 }
 
+/// The quiz whose hosted game holds `pin` (hash tag: the PIN, not a quiz).
+pub fn pin(pin: &quiz_core::pins::GamePin) -> String {
+    format!("pin:{{{pin}}}")
+}
+
+/// The PIN of the quiz's hosted game.
+pub fn quiz_pin(quiz: &QuizId) -> String {
+    format!("quiz:{{{quiz}}}:pin")
+}
+
 /// The counter behind issued player ids.
 pub fn seq(quiz: &QuizId) -> String {
     format!("quiz:{{{quiz}}}:seq")
@@ -101,11 +113,15 @@ mod tests {
             players(&q),
             names(&q),
             seq(&q),
+            quiz_pin(&q),
         ];
         for k in &keys {
             assert!(k.starts_with(&prefix(&q)), "{k}");
         }
         assert_eq!(board(&q), "quiz:{demo-1}:board");
         assert_eq!(player_state(&q, &p), "quiz:{demo-1}:p:p7");
+        // A PIN's own key is hashed by the PIN: it lives apart from the quiz's keys.
+        let pin = quiz_core::pins::GamePin::parse("123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(self::pin(&pin), "pin:{123456}");
     }
 }

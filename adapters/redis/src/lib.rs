@@ -4,7 +4,8 @@
 //! both: [`RedisScoreboard`] implements `Scoreboard` (leaderboard, at-most-once answers,
 //! streaks), [`RedisRegistry`] implements `PlayerRegistry` (ids and unique names),
 //! [`RedisBus`] implements `RoomBus` ("quiz changed" across server instances, on pub/sub),
-//! and [`RedisGames`] implements `GameStore` (hosted games, moved by compare-and-set).
+//! [`RedisGames`] implements `GameStore` (hosted games, moved by compare-and-set), and
+//! [`RedisPins`] implements `GamePins` (live games' PINs, unique across instances).
 //! They behave like the `quiz-memory` reference adapters: the shared conformance suite
 //! runs against both a standalone server and a cluster.
 //!
@@ -21,7 +22,7 @@
 //! // One URL: a standalone server. Several, comma-separated: cluster seed nodes.
 //! let target: RedisTarget = "redis://127.0.0.1:6379/".parse()?;
 //! let redis = RedisAdapters::connect(target, RedisOptions::default()).await?;
-//! // redis.scoreboard, .registry, .bus and .games are `Arc`s sharing one connection.
+//! // redis.scoreboard, .registry, .bus, .games and .pins are `Arc`s sharing one connection.
 //! # Ok(()) }
 //! ```
 //!
@@ -87,6 +88,7 @@ mod bus;
 mod conn;
 mod games;
 pub mod keys;
+mod pins;
 mod registry;
 mod reply;
 mod scoreboard;
@@ -99,6 +101,7 @@ use std::time::Duration;
 
 pub use bus::RedisBus;
 pub use games::RedisGames;
+pub use pins::RedisPins;
 pub use registry::{PLAYER_RESTORE_CHUNK, RedisRegistry};
 pub use scoreboard::RedisScoreboard;
 
@@ -256,6 +259,8 @@ pub struct RedisAdapters {
     pub bus: Arc<RedisBus>,
     /// `GameStore` on Redis.
     pub games: Arc<RedisGames>,
+    /// `GamePins` on Redis.
+    pub pins: Arc<RedisPins>,
     shared: conn::Shared,
 }
 
@@ -289,6 +294,7 @@ impl RedisAdapters {
             registry: Arc::new(RedisRegistry::new(shared.clone())),
             bus: Arc::new(RedisBus::new(shared.clone())),
             games: Arc::new(RedisGames::new(shared.clone())),
+            pins: Arc::new(RedisPins::new(shared.clone())),
             shared,
         })
     }

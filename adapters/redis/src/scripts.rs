@@ -367,3 +367,24 @@ return 1
 "#,
     )
 });
+
+/// Deletes a game-PIN key, or brings its expiry forward, only while it holds the expected
+/// value (a PIN still owned by the quiz, a quiz still linked to the PIN). KEYS: 1 the key.
+/// ARGV: 1 the expected value, 2 `''` to delete or the new expiry (ms since the epoch; a
+/// later one than the key's changes nothing: `PEXPIREAT … LT`). Reply: 1 if it acted.
+pub(crate) static PIN_IF_HOLDS: LazyLock<Lua> = LazyLock::new(|| {
+    Lua::new(
+        "pin if holds",
+        r#"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2], 'LT')
+end
+return 1
+"#,
+    )
+});

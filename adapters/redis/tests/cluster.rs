@@ -31,6 +31,10 @@ mod games {
     quiz_conformance::games_suite!(async { super::adapters(super::URLS).await.games });
 }
 
+mod pins {
+    quiz_conformance::pins_suite!(async { super::adapters(super::URLS).await.pins });
+}
+
 fn node_urls() -> Vec<String> {
     match quiz_conformance::service_url(URLS)
         .parse::<RedisTarget>()

@@ -34,6 +34,10 @@ mod games {
     quiz_conformance::games_suite!(async { super::adapters(super::URL).await.games });
 }
 
+mod pins {
+    quiz_conformance::pins_suite!(async { super::adapters(super::URL).await.pins });
+}
+
 /// The same suites over RESP3 (`?protocol=resp3` in the URL), whose replies have other
 /// shapes (maps, doubles, nested pairs) than RESP2's.
 mod resp3 {

@@ -4,8 +4,8 @@
 //! ([`quiz_core::ports::QuizCatalog`]), the player registry
 //! ([`quiz_core::ports::PlayerRegistry`]), the score archive
 //! ([`quiz_core::ports::ScoreArchive`]), hosted games
-//! ([`quiz_core::ports::GameStore`]) and images ([`quiz_core::ports::MediaStore`]) in one
-//! SQLite file, `quiz.db`, inside a data
+//! ([`quiz_core::ports::GameStore`]), their PINs ([`quiz_core::pins::GamePins`]) and images
+//! ([`quiz_core::ports::MediaStore`]) in one SQLite file, `quiz.db`, inside a data
 //! directory. SQLite is compiled in (rusqlite's `bundled` feature): nothing to install.
 //!
 //! **What it is not**: a live scoreboard (that stays in memory, `quiz-memory`, and the
@@ -37,6 +37,7 @@ mod db;
 mod error;
 mod games;
 mod media;
+mod pins;
 mod registry;
 mod schema;
 

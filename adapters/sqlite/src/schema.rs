@@ -116,6 +116,15 @@ const MIGRATIONS: &[&str] = &[
         bytes BLOB NOT NULL
     );
     ",
+    // 4: live hosted games' PINs (a row whose `until` has passed is dead and is dropped by
+    // the next claim that meets it).
+    "
+    CREATE TABLE game_pins (
+        pin TEXT PRIMARY KEY,
+        quiz TEXT NOT NULL UNIQUE,
+        until INTEGER NOT NULL      -- ms since the Unix epoch
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

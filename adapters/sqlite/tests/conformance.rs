@@ -26,6 +26,10 @@ mod games {
     quiz_conformance::games_suite!(async { Arc::new(common::store("games")) });
 }
 
+mod pins {
+    use super::*;
+    quiz_conformance::pins_suite!(async { Arc::new(common::store("pins")) });
+}
 mod media {
     use super::*;
     quiz_conformance::media_suite!(async { Arc::new(common::store("media")) });
@@ -59,6 +63,10 @@ mod shared {
     mod games {
         use super::*;
         quiz_conformance::games_suite!(async { one() });
+    }
+    mod pins {
+        use super::*;
+        quiz_conformance::pins_suite!(async { one() });
     }
     mod media {
         use super::*;

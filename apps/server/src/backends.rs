@@ -1,8 +1,8 @@
 //! Choosing adapters from configuration.
 //!
 //! With none of the options below, the server is embedded: with `--store sqlite` (the
-//! default) the catalog, player registry, score archive, hosted games and images are in a
-//! SQLite database in `--data-dir` (`quiz-sqlite`); the live scoreboard and the room bus stay in
+//! default) the catalog, player registry, score archive, hosted games, their PINs and images
+//! are in a SQLite database in `--data-dir` (`quiz-sqlite`); the live scoreboard and the room bus stay in
 //! memory, and the scoreboard is rebuilt from the database at start (see
 //! [`restore_live_boards`]). The token secret is kept in that database unless given. With
 //! `--store memory`, every port is in memory.
@@ -11,7 +11,7 @@
 //!
 //! | option | ports |
 //! |---|---|
-//! | `--redis-url` | scoreboard, player registry, room bus (announcements coalesced per quiz, see [`CoalescingBus`]) |
+//! | `--redis-url` | scoreboard, player registry, hosted games and their PINs, room bus (announcements coalesced per quiz, see [`CoalescingBus`]) |
 //! | `--mongo-url` | quiz catalog (behind a 1 s read-through cache), score archive, images |
 //! | `--kafka-brokers` | score event log (the worker applies events to the archive) |
 //!
@@ -91,6 +91,7 @@ async fn embedded(config: &Config) -> Result<Backends, String> {
     ports.catalog = Arc::new(CachedCatalog::new(shared.clone(), CATALOG_TTL));
     ports.registry = shared.clone();
     ports.games = shared.clone();
+    ports.pins = shared.clone();
     ports.media = shared.clone();
     ports.archive = shared.clone();
     // The ack of an answer waits for its event's commit (grouped with the others queued).
@@ -213,6 +214,7 @@ pub async fn connect(config: &Config) -> Result<Backends, String> {
         ports.scoreboard = redis.scoreboard.clone();
         ports.registry = redis.registry.clone();
         ports.games = redis.games.clone();
+        ports.pins = redis.pins.clone();
         ports.bus = Arc::new(CoalescingBus::new(
             redis.bus.clone(),
             announce_interval(config.throttle_ms),

@@ -30,6 +30,30 @@ impl From<KafkaCompression> for quiz_kafka::Compression {
     }
 }
 
+/// `--public-url`: an `http` or `https` origin with an optional path, at most 200
+/// characters, without query, fragment, spaces or control characters; stored without a
+/// trailing `/`.
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or("must start with http:// or https://")?;
+    if raw.len() > 200 {
+        return Err("must be at most 200 characters".into());
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    if raw.contains(['?', '#', '"', '<', '>', '\\']) {
+        return Err("must not contain a query, a fragment, quotes, <, > or \\".into());
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err("must name a host (and no user)".into());
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
 /// Where the embedded server keeps its data (`--store`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Store {
@@ -143,6 +167,13 @@ pub struct Config {
     /// load balancer).
     #[arg(long, env = "QUIZ_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// The address players reach this server at (`https://quiz.example.org`, or
+    /// `http://192.168.1.20:3000` in a classroom): hosted games' join links and QR codes are
+    /// built from it. Without it the host's page uses the address its browser used (and
+    /// warns when that is a loopback address no phone can reach).
+    #[arg(long, env = "QUIZ_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
 
     /// Do not create the demo quiz at start.
     #[arg(long, env = "QUIZ_NO_DEMO")]
@@ -263,5 +294,34 @@ impl Config {
     /// The defaults, as if started with no flags and no environment (for tests).
     pub fn defaults() -> Self {
         Self::parse_from(["quiz-server"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn public_urls_are_http_origins_kept_without_a_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://quiz.example.org/").as_deref(),
+            Ok("https://quiz.example.org")
+        );
+        assert_eq!(
+            parse_public_url("http://192.168.1.20:3000/quiz").as_deref(),
+            Ok("http://192.168.1.20:3000/quiz")
+        );
+        for bad in [
+            "quiz.example.org",
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://x/?q=1",
+            "https://x/#k",
+            "https://u@x",
+            "https://x/\"><script>",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! The quiz server: the HTTP API ([`api`], poem-openapi, under `/api`, Swagger UI at
 //! `/docs`), the WebSocket room protocol ([`ws`], `/ws/{quiz}?token=…`, and a hosted game's
 //! host socket `?host_key=…`), the per-room throttled leaderboard push and a hosted game's
-//! phase push ([`rooms`]), the web client ([`web`]: `/`, `/create`, `/host/{quiz}` and
+//! phase push ([`rooms`]), the web client ([`web`]: `/` (also `/join/{pin}`), `/create`, `/host/{quiz}` and
 //! `/static/…`), Prometheus metrics (`/metrics`) and health (`/healthz`, `/readyz`).
 //! Connections are served by [`serve`] (connection caps, bounded request heads), API
 //! bodies pass `body` (size cap and deadline whatever the encoding, strict [`json`]);
@@ -100,8 +100,12 @@ pub struct AppState {
     pub limits: Limits,
     /// The admin key.
     pub admin_key: String,
+    /// `--public-url`: where players reach the server (join links), without a trailing `/`.
+    pub public_url: Option<String>,
     /// Per-IP join limiter.
     pub join_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Per-IP game-PIN lookup limiter (the join limiter's quota, its own budget).
+    pub pin_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Per-IP image-upload limiter (`api::media`).
     pub upload_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Becomes `true` when the server shuts down; sockets then close with 1001.
@@ -209,7 +213,9 @@ impl App {
                 },
             },
             admin_key,
+            public_url: config.public_url.clone(),
             join_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
+            pin_limiter: RateLimiter::keyed(Quota::per_minute(joins).allow_burst(burst)),
             upload_limiter: RateLimiter::keyed(
                 Quota::per_minute(
                     NonZeroU32::new(api::media::UPLOADS_PER_MIN).unwrap_or(NonZeroU32::MIN),
@@ -267,6 +273,7 @@ impl App {
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics_endpoint))
             .at("/", get(web::index))
+            .at("/join/:pin", get(web::index))
             .at("/create", get(web::create))
             .at("/library", get(web::library))
             .at("/edit", get(web::edit))
@@ -300,6 +307,8 @@ impl App {
                 every.tick().await;
                 limiter_state.join_limiter.retain_recent();
                 limiter_state.join_limiter.shrink_to_fit();
+                limiter_state.pin_limiter.retain_recent();
+                limiter_state.pin_limiter.shrink_to_fit();
                 limiter_state.upload_limiter.retain_recent();
                 limiter_state.upload_limiter.shrink_to_fit();
             }
@@ -325,10 +334,15 @@ impl App {
 }
 
 /// The OpenAPI service over `state`.
-pub fn openapi(state: Arc<AppState>) -> OpenApiService<(api::Api, api::import::ImportApi), ()> {
+pub fn openapi(
+    state: Arc<AppState>,
+) -> OpenApiService<(api::Api, api::pins::PinsApi, api::import::ImportApi), ()> {
     OpenApiService::new(
         (
             api::Api {
+                state: state.clone(),
+            },
+            api::pins::PinsApi {
                 state: state.clone(),
             },
             api::import::ImportApi { state },

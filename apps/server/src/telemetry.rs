@@ -24,6 +24,8 @@ pub const BROADCAST_LATENCY: &str = "quiz_broadcast_latency_seconds";
 pub const BROADCAST_DURATION: &str = "quiz_broadcast_duration_seconds";
 /// Joins, by `outcome` (counter).
 pub const JOINS: &str = "quiz_joins_total";
+/// Game-PIN lookups, by `outcome`: `found`, `unknown`, `rate_limited` (counter).
+pub const PIN_LOOKUPS: &str = "quiz_pin_lookups_total";
 /// WebSocket messages refused, by `code` (counter).
 pub const WS_REJECTED: &str = "quiz_ws_rejected_total";
 /// Connections refused at accept because a connection cap was reached (counter).
@@ -119,6 +121,10 @@ fn register_all() {
         "error",
     ] {
         metrics::counter!(JOINS, "outcome" => outcome).absolute(0);
+    }
+    metrics::describe_counter!(PIN_LOOKUPS, "Game-PIN lookups, by outcome.");
+    for outcome in ["found", "unknown", "rate_limited"] {
+        metrics::counter!(PIN_LOOKUPS, "outcome" => outcome).absolute(0);
     }
     metrics::describe_gauge!(READY, "1 when /readyz would answer 200, else 0.");
     metrics::describe_counter!(WS_REJECTED, "WebSocket messages refused, by code.");

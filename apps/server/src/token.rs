@@ -144,6 +144,15 @@ pub fn random_hex(n: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A uniformly random number from the operating system's source (for game PINs).
+pub fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    if let Err(e) = getrandom::fill(&mut buf) {
+        panic!("the operating system's random source failed: {e}");
+    }
+    u64::from_le_bytes(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,7 @@ pub const ASSETS: &[(&str, &str)] = &[
         "js/player/view.js",
         include_str!("../web/js/player/view.js"),
     ),
+    ("js/host/state.js", include_str!("../web/js/host/state.js")),
     ("js/host/main.js", include_str!("../web/js/host/main.js")),
     ("js/host/stage.js", include_str!("../web/js/host/stage.js")),
     (

@@ -1,7 +1,8 @@
 //! Two server instances behind a real nginx (Debian's), sharing Redis (scoreboard, players,
-//! room bus) and MongoDB (catalog, archive, images). Players land on different instances and
-//! still see each other's scores live: the room bus carries "quiz changed" across instances;
-//! an image uploaded on one is served by the other, and the library is the same on both.
+//! room bus, hosted games and their PINs) and MongoDB (catalog, archive, images). Players land
+//! on different instances and still see each other's scores live: the room bus carries "quiz
+//! changed" across instances; an image uploaded on one is served by the other, and the library
+//! is the same on both.
 //!
 //! Needs `cargo xtask services up` and nginx; fails without them.
 
@@ -178,6 +179,20 @@ async fn a_hosted_game_runs_across_two_instances_with_each_phase_once_everywhere
         .await;
     assert_eq!(status, 201, "{created}");
     let key = created["host_key"].as_str().unwrap().to_owned();
+    // One game PIN on every instance (it lives in Redis), resolving to the quiz on each.
+    let pin = created["pin"].as_str().unwrap().to_owned();
+    for s in [a, b] {
+        let (st, found) = s.http("GET", &format!("/api/pins/{pin}"), None, &[]).await;
+        assert_eq!(
+            (st, found["quiz"].as_str()),
+            (200, Some(quiz.as_str())),
+            "{found}"
+        );
+        let (_, game) = s
+            .http("GET", &format!("/api/quizzes/{quiz}/game"), None, &[])
+            .await;
+        assert_eq!(game["pin"].as_str(), Some(pin.as_str()), "{game}");
+    }
 
     // The host through nginx; the players straight to the other instance.
     let mut host = lb.connect(&format!("/ws/{quiz}?host_key={key}")).await;

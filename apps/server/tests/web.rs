@@ -201,3 +201,73 @@ fn every_catalogue_has_every_english_key() {
         );
     }
 }
+
+/// The modules a module imports, as served paths (`/static/js/…`).
+fn imports(name: &str, text: &str) -> Vec<String> {
+    let path = std::path::Path::new("/static").join(name);
+    let dir = path.parent().unwrap();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if !(line.starts_with("import ") || line.starts_with("} from ")) {
+            continue;
+        }
+        let Some(spec) = line.split(['\'', '"']).nth(1) else {
+            continue;
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        let joined = dir.join(spec);
+        for seg in joined.to_str().unwrap().split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        out.push(format!("/{}", parts.join("/")));
+    }
+    out
+}
+
+/// No two modules import each other, directly or round a longer circle: shared pieces sit
+/// in a module both import (`player/state.js`, `host/state.js`), and calls back up go
+/// through their `hub`.
+#[test]
+fn modules_import_one_another_in_one_direction_only() {
+    let graph: std::collections::BTreeMap<String, Vec<String>> = ASSETS
+        .iter()
+        .filter(|(n, _)| n.ends_with(".js") || n.ends_with(".mjs"))
+        .map(|(n, text)| (format!("/static/{n}"), imports(n, text)))
+        .collect();
+    assert!(graph.len() > 10, "the modules were found");
+    // Depth-first, colouring each module: 1 on the current path, 2 done.
+    fn visit(
+        at: &str,
+        graph: &std::collections::BTreeMap<String, Vec<String>>,
+        colour: &mut std::collections::BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) {
+        colour.insert(at.to_owned(), 1);
+        path.push(at.to_owned());
+        for next in graph.get(at).into_iter().flatten() {
+            match colour.get(next) {
+                Some(1) => {
+                    let from = path.iter().position(|p| p == next).unwrap();
+                    panic!("import circle: {} -> {next}", path[from..].join(" -> "));
+                }
+                Some(_) => {}
+                None => visit(next, graph, colour, path),
+            }
+        }
+        path.pop();
+        colour.insert(at.to_owned(), 2);
+    }
+    let mut colour = std::collections::BTreeMap::new();
+    for module in graph.keys() {
+        if !colour.contains_key(module) {
+            visit(module, &graph, &mut colour, &mut Vec::new());
+        }
+    }
+}

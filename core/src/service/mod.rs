@@ -11,6 +11,7 @@
 //! | [`Answers`] | check, score, record, publish and announce one answer | catalog, scoreboard, event log, bus, games |
 //! | [`Boards`] | a viewer's board, a page, a room's boards from one read | scoreboard, registry |
 //! | [`Games`] | a hosted game: its state, host commands, roster, reveal, report, lobby | catalog, registry, scoreboard, game store, bus |
+//! | [`Pins`] | a hosted game's PIN: claiming one, resolving one, how long it lives | PIN store, game store, catalog |
 //! | [`Results`] | the results export: the whole board with each player's tally | scoreboard, registry, game store |
 //! | [`Upkeep`] | rebuilding the board from the archive, readiness | every port |
 //!
@@ -26,6 +27,7 @@
 use std::sync::Arc;
 
 use crate::names::DenyList;
+use crate::pins::GamePins;
 use crate::ports::{
     GameStore, MediaStore, PlayerRegistry, QuizCatalog, RoomBus, ScoreArchive, ScoreEventLog,
     Scoreboard,
@@ -38,6 +40,7 @@ mod game_answers;
 mod games;
 mod library;
 mod media;
+mod pins;
 mod players;
 mod results;
 mod reveal;
@@ -52,6 +55,7 @@ pub use editing::{
 pub use games::{GameOpError, Games, HostAction, Roster};
 pub use library::{CreateQuizError, Library, LookupError, QuizView};
 pub use media::{Media, UploadError, Uploaded};
+pub use pins::{PIN_LEASE_MS, PODIUM_GRACE_MS, Pins};
 pub use players::{AdmitError, JoinQuizError, PlayerStanding, Players, SeatError, Snapshot};
 pub use results::{PlayerResult, Results, Tally};
 pub use reveal::{QuestionReport, REVEAL_TEXTS, Reveal, TextCount};
@@ -95,6 +99,8 @@ pub struct Ports {
     pub bus: Arc<dyn RoomBus>,
     /// Hosted games' states.
     pub games: Arc<dyn GameStore>,
+    /// Live games' PINs.
+    pub pins: Arc<dyn GamePins>,
     /// Images on questions.
     pub media: Arc<dyn MediaStore>,
 }
@@ -108,6 +114,7 @@ pub struct QuizService {
     answers: Answers,
     boards: Boards,
     games: Games,
+    pins: Pins,
     results: Results,
     upkeep: Upkeep,
 }
@@ -135,6 +142,11 @@ impl QuizService {
                 DenyList::builtin(),
             ),
             answers: Answers::new(&ports, library.clone(), games.clone()),
+            pins: Pins::new(
+                ports.pins.clone(),
+                ports.games.clone(),
+                ports.catalog.clone(),
+            ),
             results: Results::new(&ports, boards.clone()),
             upkeep: Upkeep::new(ports, library.clone()),
             library,
@@ -182,6 +194,11 @@ impl QuizService {
     /// Hosted games.
     pub fn games(&self) -> &Games {
         &self.games
+    }
+
+    /// Hosted games' PINs.
+    pub fn pins(&self) -> &Pins {
+        &self.pins
     }
 
     /// The results export.

@@ -4,7 +4,7 @@
 use poem_openapi::payload::Json;
 use quiz_core::game::GameState;
 use quiz_core::service::{GameOpError, HostAction};
-use quiz_core::{QuizId, QuizService};
+use quiz_core::{Quiz, QuizId, QuizService};
 
 use super::errors::{ApiError, ServerError, client, internal};
 use super::types::{GameOut, QuestionReportOut, ReportOut, TextCountOut};
@@ -43,10 +43,14 @@ impl From<GameOpError> for Refusal {
 }
 
 /// The game of `quiz` now.
-pub(super) async fn read(svc: &QuizService, quiz: &QuizId) -> Result<GameOut, Refusal> {
+pub(super) async fn read(
+    svc: &QuizService,
+    quiz: &QuizId,
+    public_url: Option<&str>,
+) -> Result<GameOut, Refusal> {
     let def = svc.library().quiz(quiz).await.map_err(GameOpError::from)?;
     let state = svc.games().current(&def, clock::now()).await?;
-    out(svc, quiz, def.questions().len(), &state).await
+    out(svc, &def, &state, public_url).await
 }
 
 /// Runs a host's command and returns the game after it.
@@ -54,6 +58,7 @@ pub(super) async fn command(
     svc: &QuizService,
     quiz: &QuizId,
     action: HostAction,
+    public_url: Option<&str>,
 ) -> Result<GameOut, Refusal> {
     let state = svc.games().host(quiz, action, clock::now()).await?;
     let def = svc
@@ -61,7 +66,7 @@ pub(super) async fn command(
         .quiz(quiz)
         .await
         .map_err(|e| Refusal::from(GameOpError::from(e)))?;
-    out(svc, quiz, def.questions().len(), &state).await
+    out(svc, &def, &state, public_url).await
 }
 
 /// The per-question report.
@@ -107,15 +112,29 @@ fn percent(part: u64, whole: u64) -> f64 {
     (part as f64 * 1000.0 / whole as f64).round() / 10.0
 }
 
+/// The join link under `public_url`: by PIN when there is one, else by quiz id.
+pub(super) fn join_url(public_url: &str, quiz: &QuizId, pin: Option<&str>) -> String {
+    match pin {
+        Some(pin) => format!("{public_url}/join/{pin}"),
+        None => format!("{public_url}/?quiz={quiz}"),
+    }
+}
+
 async fn out(
     svc: &QuizService,
-    quiz: &QuizId,
-    questions: usize,
+    def: &Quiz,
     state: &GameState,
+    public_url: Option<&str>,
 ) -> Result<GameOut, Refusal> {
+    let (quiz, questions) = (def.id(), def.questions().len());
     let unavailable = |u: quiz_core::service::Unavailable| Refusal::Internal(internal(&u));
     let players = svc.games().roster(quiz).await.map_err(unavailable)?.players;
     let now = clock::now();
+    let pin = svc
+        .pins()
+        .for_game(def, state, now, &mut crate::token::random_u64)
+        .await
+        .map_err(unavailable)?;
     let view = state.view(now);
     let open = view.open.as_ref();
     Ok(GameOut {
@@ -147,6 +166,8 @@ async fn out(
         }),
         expected: Absent(open.map(|o| o.expected)),
         paused_from: Absent(view.paused_from.map(str::to_owned)),
+        join_url: Absent(public_url.map(|u| join_url(u, quiz, pin.as_ref().map(|p| p.as_str())))),
+        pin: Absent(pin.map(|p| p.to_string())),
     })
 }
 

@@ -21,6 +21,7 @@ pub mod library;
 pub mod media;
 mod missing;
 pub mod params;
+pub mod pins;
 pub mod responses;
 mod results;
 pub mod types;
@@ -67,7 +68,7 @@ pub struct Api {
 /// The client's address: with `trust_forwarded`, the last `X-Forwarded-For` entry — the one
 /// the trusted proxy in front appended — since every entry before it is whatever the client
 /// sent; otherwise the peer address.
-fn client_ip(req: &Request, trust_forwarded: bool) -> Option<IpAddr> {
+pub(crate) fn client_ip(req: &Request, trust_forwarded: bool) -> Option<IpAddr> {
     if trust_forwarded
         && let Some(ip) = req
             .header("x-forwarded-for")
@@ -123,6 +124,25 @@ impl Api {
         key.is_some_and(|k| crate::auth::is_host_key(&self.state, quiz, k))
     }
 
+    /// The PIN of a new hosted quiz's game (its lobby is opened for it).
+    async fn hosted_pin(
+        &self,
+        quiz: &Quiz,
+    ) -> Result<Option<String>, quiz_core::service::Unavailable> {
+        let svc = &self.state.service;
+        let now = clock::now();
+        let state = match svc.games().current(quiz, now).await {
+            Ok(s) => s,
+            Err(quiz_core::service::GameOpError::Unavailable(u)) => return Err(u),
+            Err(_) => return Ok(None),
+        };
+        let pin = svc
+            .pins()
+            .for_game(quiz, &state, now, &mut crate::token::random_u64)
+            .await?;
+        Ok(pin.map(|p| p.to_string()))
+    }
+
     async fn set_status(&self, auth: AdminKey, raw: &str, status: QuizStatus) -> SetStatusResponse {
         if !self.admin_ok(&auth) {
             return SetStatusResponse::Unauthorized(Self::wrong_key());
@@ -166,7 +186,16 @@ impl Api {
             }
         };
         match self.state.service.library().create(draft).await {
-            Ok(q) => CreateQuizResponse::Created(Json(self.created(&q))),
+            Ok(q) => {
+                let mut out = self.created(&q);
+                if q.mode() == quiz_core::QuizMode::Hosted {
+                    out.pin = crate::strict::Absent(match self.hosted_pin(&q).await {
+                        Ok(pin) => pin,
+                        Err(u) => return CreateQuizResponse::Internal(internal(&u)),
+                    });
+                }
+                CreateQuizResponse::Created(Json(out))
+            }
             Err(CreateQuizError::Invalid(e)) => {
                 CreateQuizResponse::BadRequest(at_field("invalid_quiz", e.field(), e.to_string()))
             }
@@ -518,7 +547,7 @@ impl Api {
             Ok(id) => id,
             Err(m) => return m.into(),
         };
-        match game::read(&self.state.service, &id).await {
+        match game::read(&self.state.service, &id, self.state.public_url.as_deref()).await {
             Ok(g) => GetGameResponse::Ok(Json(g)),
             Err(game::Refusal::NotFound(e)) => GetGameResponse::NotFound(e),
             Err(game::Refusal::Conflict(e)) => GetGameResponse::Conflict(e),
@@ -558,7 +587,14 @@ impl Api {
                 ));
             }
         };
-        match game::command(&self.state.service, q.id(), action).await {
+        match game::command(
+            &self.state.service,
+            q.id(),
+            action,
+            self.state.public_url.as_deref(),
+        )
+        .await
+        {
             Ok(g) => HostCommandResponse::Ok(Json(g)),
             Err(game::Refusal::NotFound(e)) => HostCommandResponse::NotFound(e),
             Err(game::Refusal::Conflict(e)) => HostCommandResponse::Conflict(e),

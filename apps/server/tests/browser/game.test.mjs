@@ -1,6 +1,8 @@
 // The game screen and the phones in headless Chromium against the real server binary: the
 // presenter view and the control panel on separate pages (the host key on both), a player
-// who joins by the QR code's link on a 360×640 phone, keyboard-only play and host commands,
+// who joins by the QR code's link (decoded from the canvas with jsQR) on a 360×640 phone and
+// one who types the game PIN, every question type, a kick, a pause, a reload mid-question,
+// to the podium; keyboard-only play and host commands,
 // axe-core on every page (no serious or critical violation; the counts are printed), a
 // host console opened mid-game (its roster), the results export, a second language and a
 // right-to-left pseudo-language. Screenshots go to $QUIZ_SCREENSHOT_DIR (default
@@ -26,6 +28,8 @@ const WEB_DIR = process.env.QUIZ_TEST_WEB_DIR ? resolve(process.env.QUIZ_TEST_WE
 // axe-core from npm (package-lock.json pins it), injected through the DevTools protocol,
 // which the pages' Content-Security-Policy does not govern.
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// jsQR from npm (test only): reads the QR code back from the lobby's canvas.
+const jsQR = createRequire(import.meta.url)('jsqr');
 
 const QUIZ = {
   id: 'game-e2e',
@@ -36,6 +40,9 @@ const QUIZ = {
   questions: [
     { id: 'q1', prompt: 'Which shape has three sides?', options: ['Triangle', 'Square', 'Circle', 'Hexagon'], correct: 0, points: 1000, time_limit_ms: 30_000, explanation: 'Tri means three.' },
     { id: 'q2', type: 'true_false', prompt: 'The Sun is a star.', correct: true, points: 500, time_limit_ms: 30_000 },
+    { id: 'q3', type: 'multi', prompt: 'Which of these are even?', options: ['2', '3', '4', '5'], correct: [0, 2], points: 100, time_limit_ms: 30_000 },
+    { id: 'q4', type: 'poll', prompt: 'Which snack?', options: ['Crisps', 'Fruit', 'Cake'], time_limit_ms: 30_000 },
+    { id: 'q5', type: 'type_answer', prompt: 'What is the capital of Italy?', accepted: ['Rome', 'Roma'], points: 200, time_limit_ms: 30_000 },
   ],
 };
 
@@ -49,8 +56,11 @@ const reached = new Set();
 let created = null;
 let present = null; // the presenter view (?view=present)
 let control = null; // the control panel (?view=control), another "device"
-let phone = null; // a player at 360×640
+let phone = null; // a player at 360×640, joined by the QR code
+let typist = null; // a player who typed the PIN (kicked during question 2)
+let late = null; // a host console opened mid-game
 let joinHref = '';
+const N = QUIZ.questions.length;
 
 const newPage = (size) => openPage({ browser, base, contexts, pageErrors, webDir: WEB_DIR }, { ...size, timeout: STEP_TIMEOUT });
 const text = (page, sel) => page.locator(sel).textContent({ timeout: STEP_TIMEOUT });
@@ -114,40 +124,59 @@ test('presenter view and control panel on separate pages; a phone joins by the Q
   assert.equal(await present.locator('#qr').isVisible(), true, 'the QR code is shown');
   // Opened at 127.0.0.1, which no phone can reach: the host screen says so.
   assert.equal(await present.locator('#loopback-warning').isVisible(), true);
+  // The game PIN, large, and the join link by PIN.
+  const pin = created.pin;
+  assert.match(pin, /^[1-9][0-9]{5}$/, `the create response's PIN: ${pin}`);
+  await waitText(present, '#big-id', pin);
+  await waitText(present, '#with-id', 'with the game PIN');
+  await waitText(present, '#join-link', `${base}/join/${pin}`);
   joinHref = await present.getAttribute('#join-link', 'href');
-  assert.equal(joinHref, `${base}/?quiz=${QUIZ.id}`);
-  // The QR code draws that link (read back from the canvas: dark modules exist, quiet zone white).
+  assert.equal(joinHref, `${base}/join/${pin}`);
+  // The QR code encodes that link: read back from the canvas and decoded.
+  await present.waitForFunction((u) => document.getElementById('qr').dataset.url === u, joinHref);
   const qr = await present.evaluate(() => {
     const c = document.getElementById('qr');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let dark = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
-    return { w: c.width, dark, corner: d[0] };
+    return { w: c.width, h: c.height, data: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) };
   });
-  assert.ok(qr.w >= 100 && qr.dark > 100 && qr.corner === 255, JSON.stringify(qr));
+  const decoded = jsQR(Uint8ClampedArray.from(qr.data), qr.w, qr.h);
+  assert.ok(decoded, 'the QR code decodes');
+  assert.equal(decoded.data, joinHref, 'the QR code is the join link');
 
   control = await newPage({ width: 390, height: 844 });
   await control.goto(`${base}/host/${QUIZ.id}?view=control#key=${key}`);
   await waitText(control, '#conn', 'connected');
   assert.equal(await control.locator('#stage').isVisible(), false, 'the control panel alone');
+  await waitText(control, '#c-phase', `Lobby: waiting for players · Game PIN ${pin}`);
   assert.equal(await control.locator('#btn-start').isVisible(), true);
   assert.equal(await control.getAttribute('#export-csv', 'href'), `/api/quizzes/${QUIZ.id}/results.csv`);
   assert.equal(await control.getAttribute('#export-json', 'href'), `/api/quizzes/${QUIZ.id}/results.json`);
 
-  // The player page starts empty; the QR code's link fills the quiz in.
+  // The player page starts empty; the QR code's link fills the PIN in, ready for a name.
   phone = await newPage({ width: 360, height: 640 });
   await phone.goto(base + '/');
   assert.equal(await phone.inputValue('#quiz'), '', 'no quiz id prefilled');
-  await phone.goto(joinHref);
-  assert.equal(await phone.inputValue('#quiz'), QUIZ.id);
+  await phone.goto(decoded.data);
+  assert.equal(await phone.inputValue('#quiz'), pin);
+  assert.equal(await phone.evaluate(() => document.activeElement.id), 'name', 'ready for a name');
   await phone.fill('#name', 'Pia');
   await phone.click('#join');
   await waitText(phone, '#h-phase', 'Waiting for the host to start');
-  await waitText(present, '#h-player-count', '1 player');
-  await waitText(present, '#lobby-names', 'Pia'); // the names on the projector, no controls
-  await waitCount(control, '#players li', 1);
-  await waitText(control, '#players-title', 'Players (1)');
-  assert.equal(await present.locator('#players button.kick').isVisible(), false, 'no Kick on the projector');
+  assert.equal(new URL(phone.url()).search, `?quiz=${QUIZ.id}`, 'a reload comes back to the game');
+  // Another player types the PIN on the bare page; a wrong PIN is refused first.
+  typist = await newPage({ width: 390, height: 844 });
+  await typist.goto(base + '/');
+  await typist.fill('#quiz', pin === '999999' ? '999998' : '999999');
+  await typist.fill('#name', 'Quinn');
+  await typist.click('#join');
+  await waitText(typist, '#join-error', 'No game has that PIN. Check the number on the screen.');
+  await typist.fill('#quiz', pin);
+  await typist.click('#join');
+  await waitText(typist, '#h-phase', 'Waiting for the host to start');
+  await waitText(present, '#h-player-count', '2 players');
+  await waitText(present, '#lobby-names', /Pia.*Quinn|Quinn.*Pia/); // the names on the projector, no controls
+  await waitCount(control, '#players li', 2);
+  await waitText(control, '#players-title', 'Players (2)');
+  assert.equal(await present.locator('#players button.kick').first().isVisible(), false, 'no Kick on the projector');
   t.diagnostic(`screenshot: ${await shot(present, 'present-lobby.png')}`);
   t.diagnostic(`screenshot: ${await shot(control, 'control-lobby.png')}`);
   await axe(t, present, 'presenter view (lobby)');
@@ -162,7 +191,7 @@ test('keyboard only: the presenter starts with a key, the phone answers with key
   await present.keyboard.press('n'); // start: "get ready", then the question
   await present.locator('#get-ready').waitFor({ state: 'visible' });
   t.diagnostic(`screenshot: ${await shot(present, 'present-get-ready.png')}`);
-  await waitText(present, '#h-phase', 'Question 1 of 2', 8000);
+  await waitText(present, '#h-phase', `Question 1 of ${N}`, 8000);
   await waitText(phone, '#prompt', QUIZ.questions[0].prompt);
   // Tiles: a letter and a shape as well as a colour, the same on phone and projector.
   const phoneTiles = await phone.locator('#options .option .tile-badge').allTextContents();
@@ -180,7 +209,10 @@ test('keyboard only: the presenter starts with a key, the phone answers with key
   await axe(t, phone, 'player page (question)');
   await axe(t, present, 'presenter view (question)');
 
-  // The phone answers with the keyboard alone: Tab to the first tile, Enter.
+  // Quinn answers Square (wrong); the phone answers with the keyboard alone: Tab to the
+  // first tile, Enter.
+  await typist.locator('#options .option').nth(1).click();
+  await waitText(present, '#hq-answered', /1 of 2/);
   await phone.locator('body').focus();
   let focused = '';
   for (let i = 0; i < 30 && !focused.includes('option'); i++) {
@@ -189,7 +221,7 @@ test('keyboard only: the presenter starts with a key, the phone answers with key
   }
   assert.match(focused, /option/);
   await phone.keyboard.press('Enter');
-  await waitText(present, '#h-phase', 'Question 1 of 2: the answer'); // the only player answered
+  await waitText(present, '#h-phase', `Question 1 of ${N}: the answer`); // both answered
   await waitText(phone, '#h-result', /^Correct! \+[\d,]+ points$/);
   await present.waitForTimeout(900); // the bars grow
   t.diagnostic(`screenshot: ${await shot(phone, 'phone-reveal.png')}`);
@@ -207,36 +239,94 @@ test('keyboard only: the presenter starts with a key, the phone answers with key
   }
   assert.equal(focused, 'btn-next');
   await control.keyboard.press('Enter');
-  await waitText(present, '#h-phase', 'Leaderboard after question 1 of 2');
+  await waitText(present, '#h-phase', `Leaderboard after question 1 of ${N}`);
   // The confirmation fades away.
   await waitText(control, '#h-status', 'Moved on.');
   await control.locator('#h-status').waitFor({ state: 'hidden', timeout: 8000 });
   reached.add('q1');
 });
 
-test('a host console opened mid-game lists the players; pause from the presenter keys', { timeout: TEST_TIMEOUT }, async () => {
+test('a host console opened mid-game lists the players; a kick; pause from the presenter keys', { timeout: TEST_TIMEOUT }, async (t) => {
   assert.ok(reached.has('q1'));
-  const late = await newPage({ width: 1280, height: 800 });
-  await late.goto(`${base}/host/${QUIZ.id}#key=${encodeURIComponent(created.host_key)}`);
-  await waitText(late, '#conn', 'connected');
-  await waitText(late, '#players-title', 'Players (1)');
-  await waitCount(late, '#players li', 1);
-  assert.equal(await late.locator('#players-empty').isVisible(), false, 'not "Nobody has joined yet."');
-  assert.equal(await late.locator('#players button.kick').count(), 1);
-
   await present.bringToFront();
   await present.keyboard.press('n'); // next question, after "get ready"
-  await waitText(present, '#h-phase', 'Question 2 of 2', 8000);
+  await waitText(present, '#h-phase', `Question 2 of ${N}`, 8000);
+  await waitText(present, '#hq-answered', /0 of 2/);
+  // Opened mid-question (a reload, a second device): a question's phase frame lists no
+  // players, yet the panel shows both at once with their Kick buttons, not "Nobody has
+  // joined yet." under "Players (2)".
+  late = await newPage({ width: 1280, height: 800 });
+  await late.goto(`${base}/host/${QUIZ.id}?view=control#key=${encodeURIComponent(created.host_key)}`);
+  await waitText(late, '#conn', 'connected');
+  await waitText(late, '#h-phase', `Question 2 of ${N}`);
+  await waitText(late, '#players-title', 'Players (2)');
+  await waitCount(late, '#players li', 2);
+  assert.equal(await late.locator('#players-empty').isVisible(), false, 'not "Nobody has joined yet."');
+  assert.equal(await late.locator('#players button.kick').count(), 2);
+  // The results export is reachable from it.
+  assert.equal(await late.locator('#export-csv').isVisible(), true);
+  assert.equal(await late.getAttribute('#export-csv', 'href'), `/api/quizzes/${QUIZ.id}/results.csv`);
+  assert.equal(await late.getAttribute('#export-json', 'href'), `/api/quizzes/${QUIZ.id}/results.json`);
+  // Kicked from the control panel: Quinn's page says so; the question waits for Pia only.
+  await late.locator('#players li', { hasText: 'Quinn' }).getByRole('button', { name: 'Kick Quinn' }).click();
+  await waitText(typist, '#join-error', 'You were removed by the host.');
+  await waitText(present, '#hq-answered', /0 of 1/);
+  await waitText(late, '#players-title', 'Players (1)');
+  t.diagnostic(`screenshot: ${await shot(late, 'control-kicked.png')}`);
   await present.keyboard.press('p');
-  await waitText(present, '#h-phase', 'Paused · Question 2 of 2');
+  await waitText(present, '#h-phase', `Paused · Question 2 of ${N}`);
   await present.keyboard.press('p');
-  await waitText(present, '#h-phase', 'Question 2 of 2');
+  await waitText(present, '#h-phase', `Question 2 of ${N}`);
   await waitText(phone, '#prompt', QUIZ.questions[1].prompt);
   assert.deepEqual(await phone.locator('#options .option .tile-text').allTextContents(), ['True', 'False']);
   await phone.locator('#options .option').first().click();
-  await waitText(present, '#h-phase', 'Question 2 of 2: the answer');
+  await waitText(present, '#h-phase', `Question 2 of ${N}: the answer`);
   await present.keyboard.press('n');
-  await waitText(present, '#h-phase', 'Leaderboard after question 2 of 2');
+  await waitText(present, '#h-phase', `Leaderboard after question 2 of ${N}`);
+  reached.add('q2');
+});
+
+test('every other type: multi (with a reload mid-question), poll, typed answer, to the podium', { timeout: TEST_TIMEOUT }, async () => {
+  assert.ok(reached.has('q2'));
+  const next = async (i) => {
+    await present.bringToFront();
+    await present.keyboard.press('n');
+    await waitText(present, '#h-phase', `Question ${i} of ${N}`, 8000);
+    await waitText(phone, '#prompt', QUIZ.questions[i - 1].prompt);
+  };
+  const revealed = async (i) => {
+    await waitText(present, '#h-phase', `Question ${i} of ${N}: the answer`);
+    await present.keyboard.press('n');
+    await waitText(present, '#h-phase', `Leaderboard after question ${i} of ${N}`);
+  };
+
+  // Multi: the phone reloads mid-question and comes back to it with its score.
+  await next(3);
+  const score = await text(phone, '#my-score');
+  await phone.reload();
+  await waitText(phone, '#conn', 'connected');
+  assert.equal(await phone.locator('#join-view').isVisible(), false, 'still in the game after the reload');
+  await waitText(phone, '#prompt', QUIZ.questions[2].prompt);
+  await waitText(phone, '#my-score', score);
+  for (const l of ['2', '4']) await phone.locator('#options .option', { has: phone.locator('.tile-text', { hasText: new RegExp(`^${l}$`) }) }).click();
+  await phone.click('#options .submit-answer');
+  await revealed(3);
+
+  // Poll.
+  await next(4);
+  await phone.locator('#options .option', { hasText: 'Cake' }).click();
+  await waitText(present, '#hr-answered', '1 vote');
+  await revealed(4);
+
+  // Typed answer.
+  await next(5);
+  const input = phone.locator('#options input.answer-text');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('Roma');
+  await input.press('Enter');
+  await waitText(present, '#hr-accepted', 'Accepted answers: Rome · Roma');
+  await revealed(5);
+
   await present.keyboard.press('n');
   await waitText(present, '#h-phase', /^Podium/);
   await waitCount(present, '#hp-podium li', 1);
@@ -248,7 +338,7 @@ test('podium, the report and the export on the control panel', { timeout: TEST_T
   assert.ok(reached.has('podium'));
   await present.waitForTimeout(2500); // the podium's animation
   t.diagnostic(`screenshot: ${await shot(present, 'present-podium.png')}`);
-  await waitCount(control, '#report-body tr', 2);
+  await waitCount(control, '#report-body tr', N);
   t.diagnostic(`screenshot: ${await shot(control, 'control-podium.png')}`);
   const csv = await control.evaluate(async (href) => (await fetch(href)).text(), await control.getAttribute('#export-csv', 'href'));
   assert.match(csv, /Pia/);

@@ -114,7 +114,7 @@ before(async () => {
 
 after(() => shutDown({ contexts, browser, server, tmp }));
 
-test('lobby: the host console shows the quiz ID and join link; four players join', { timeout: TEST_TIMEOUT }, async () => {
+test('lobby: the host console shows the game PIN and join link; four players join', { timeout: TEST_TIMEOUT }, async () => {
   const res = await fetch(`${base}/api/quizzes`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'X-Admin-Key': ADMIN_KEY },
@@ -132,10 +132,11 @@ test('lobby: the host console shows the quiz ID and join link; four players join
   assert.equal(new URL(host.url()).hash, '', 'the key is taken out of the address bar');
   assert.equal(await host.locator('#key-view').isVisible(), false);
   await waitText(host, '#h-phase', /^Lobby/);
-  assert.equal(await text(host, '#big-id'), QUIZ.id);
+  assert.match(created.pin, /^[1-9][0-9]{5}$/);
+  await waitText(host, '#big-id', created.pin);
   assert.equal(await text(host, '#h-title'), QUIZ.title, 'the title with markup shows as text');
   const joinHref = await host.getAttribute('#join-link', 'href');
-  assert.equal(joinHref, `${base}/?quiz=${QUIZ.id}`);
+  assert.equal(joinHref, `${base}/join/${created.pin}`);
   assert.equal(await text(host, '#join-link'), joinHref);
   assert.equal(await text(host, '#h-player-count'), '0 players');
   assert.ok(await enabled(host, '#btn-start'), 'Start applies in the lobby');
@@ -144,7 +145,7 @@ test('lobby: the host console shows the quiz ID and join link; four players join
   for (const p of players()) {
     p.page = await newPage();
     await p.page.goto(joinHref);
-    assert.equal(await p.page.inputValue('#quiz'), QUIZ.id);
+    assert.equal(await p.page.inputValue('#quiz'), created.pin);
     await p.page.fill('#name', p.name);
     await p.page.click('#join');
     await waitText(p.page, '#conn', 'connected');
@@ -416,7 +417,7 @@ test('create page: a hosted game links to its host console; a wrong key asks aga
   // The link opens the console, on a phone too.
   await c.click('#host-link');
   await waitText(c, '#conn', 'connected');
-  await waitText(c, '#big-id', def.id);
+  await waitText(c, '#big-id', /^[1-9][0-9]{5}$/);
   assert.equal(new URL(c.url()).hash, '');
   // Locking the lobby turns joiners away.
   await c.click('#btn-lock');

@@ -61,6 +61,7 @@ impl Mocks {
                 archive: Arc::new(self.archive),
                 bus: Arc::new(self.bus),
                 games: Arc::new(crate::ports::MockGameStore::new()),
+                pins: Arc::new(crate::pins::MockGamePins::new()),
                 media: Arc::new(crate::ports::MockMediaStore::new()),
             },
             ServiceConfig::default(),

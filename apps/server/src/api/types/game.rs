@@ -73,6 +73,14 @@ pub struct GameOut {
     pub expected: Absent<u64>,
     /// The phase a pause stopped (`question`, `reveal` or `board`).
     pub paused_from: Absent<String>,
+    /// The game PIN players may type instead of the quiz id, while it is live (absent once
+    /// it expired: 10 minutes after the podium was first seen, or 12 hours after it was
+    /// given).
+    pub pin: Absent<String>,
+    /// The link players open to join, from the server's `--public-url`
+    /// (`{public-url}/join/{pin}`, or `{public-url}/?quiz={quiz}` without a PIN); absent
+    /// when no public URL is configured (clients build it from the address they used).
+    pub join_url: Absent<String>,
 }
 
 /// One question of the per-question report.

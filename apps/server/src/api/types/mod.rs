@@ -340,6 +340,9 @@ pub struct QuizOut {
     /// The host console of a hosted quiz, key included: only in the response that
     /// creates it.
     pub host_url: Absent<String>,
+    /// The game PIN players may type instead of the quiz id (a hosted quiz, only in the
+    /// response that creates it; `GET /api/quizzes/{quiz}/game` gives it later).
+    pub pin: Absent<String>,
 }
 
 impl ScoringKindDto {
@@ -422,6 +425,7 @@ impl From<QuizView> for QuizOut {
             })),
             host_key: Absent(None),
             host_url: Absent(None),
+            pin: Absent(None),
         }
     }
 }

@@ -5,8 +5,7 @@
 
 import { t, num, dec1 } from '../i18n.js';
 import { $, make, setText, qType, rightIndexes, LETTERS } from '../common.js';
-import { H, quiz, command, render as renderAll, stop } from './main.js';
-import * as stage from './stage.js';
+import { H, quiz, hub, phaseLabel } from './state.js';
 
 const END_CONFIRM_MS = 4000;
 const OK_FADE_MS = 4000;
@@ -88,7 +87,7 @@ export function onError(msg) {
     H.roster.delete(C.kicks.shift());
     renderRoster();
   }
-  if (msg.code === 'not_hosted') { stop(t('host_error.not_hosted')); return; }
+  if (msg.code === 'not_hosted') { hub.stop(t('host_error.not_hosted')); return; }
   const known = ERRORS.includes(msg.code);
   const text = known ? t('host_error.' + msg.code) : (msg.message || t('host_error.other', { code: msg.code }));
   const detail = known && msg.message ? ' (' + msg.message + ')' : '';
@@ -124,41 +123,41 @@ export function act(which) {
   const ph = H.phase;
   switch (which) {
     case 'pause':
-      command(ph && ph.phase === 'paused' ? 'resume' : 'pause');
+      hub.command(ph && ph.phase === 'paused' ? 'resume' : 'pause');
       break;
     case 'lock':
-      command(ph && ph.locked ? 'unlock' : 'lock');
+      hub.command(ph && ph.locked ? 'unlock' : 'lock');
       break;
     case 'end':
       if (!C.endArmed) {
-        C.endArmed = setTimeout(() => { C.endArmed = null; renderAll(); }, END_CONFIRM_MS);
+        C.endArmed = setTimeout(() => { C.endArmed = null; hub.render(); }, END_CONFIRM_MS);
         showStatus(t('end.confirm_hint'), 'warn');
-        renderAll();
+        hub.render();
         return true;
       }
       clearTimeout(C.endArmed);
       C.endArmed = null;
-      command('end');
+      hub.command('end');
       break;
     case 'start':
     case 'next':
       if (which === 'start' || nextOpensQuestion()) {
         C.going = true;
-        renderAll();
-        stage.getReady(() => {
+        hub.render();
+        hub.getReady(() => {
           C.going = false;
-          command(which);
-          renderAll();
+          hub.command(which);
+          hub.render();
         });
         return true;
       }
-      command(which);
+      hub.command(which);
       break;
     default:
-      command(which);
+      hub.command(which);
       break;
   }
-  renderAll();
+  hub.render();
   return true;
 }
 
@@ -170,7 +169,7 @@ function onButton(ev) {
 
 function kick(player) {
   if (!H.roster.has(player)) return;
-  if (command('kick', { player })) C.kicks.push(player);
+  if (hub.command('kick', { player })) C.kicks.push(player);
 }
 
 // ---------- report ----------
@@ -260,7 +259,8 @@ export function render() {
   setText(el.btnEnd, t(C.endArmed ? 'cmd.really_end' : 'cmd.end'));
   const c = H.counts;
   setText(el.answered, p === 'question' && c ? t('count.answered', { k: c.answered, n: c.expected }) : '');
-  setText(el.phase, ph ? stage.phaseLabel(ph) : '');
+  // The PIN here too: a host on a second device reads it out.
+  setText(el.phase, (ph ? phaseLabel(ph) : '') + (ph && H.pin && p !== 'podium' ? ' · ' + t('control.pin', { pin: H.pin }) : ''));
   el.reportWrap.hidden = p !== 'podium';
   renderRoster();
 }
@@ -304,6 +304,7 @@ export function relabel() {
 }
 
 export function start() {
+  hub.act = act;
   for (const b of [el.btnStart, el.btnNext, el.btnSkip, el.btnPause, el.btnLock, el.btnEnd]) {
     b.addEventListener('click', onButton);
   }
@@ -320,5 +321,5 @@ export function start() {
     window.open(url, '_blank', 'noopener');
   });
   el.presentLink.href = '/host/' + encodeURIComponent(quiz) + '?view=present';
-  el.fullscreen.addEventListener('click', () => stage.fullscreen());
+  el.fullscreen.addEventListener('click', () => hub.fullscreen());
 }

@@ -9,6 +9,7 @@
 import { initI18n, onLangChange, t } from '../i18n.js';
 import { Link, BACKOFF_MIN_MS, wsUrl } from '../net.js';
 import { $, showConn } from '../common.js';
+import { quiz, H, hub } from './state.js';
 import * as stage from './stage.js';
 import * as control from './control.js';
 
@@ -16,35 +17,15 @@ const SILENT_MS = 3000;
 const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const ROSTER_PAGES = 10; // up to 1,000 names from the leaderboard for a console opened mid-game
 
-export const quiz = decodeURIComponent((location.pathname.split('/')[2] || '').trim());
 const STORE_KEY = 'quiz.host.' + quiz;
 
-export const el = {
+const el = {
   conn: $('conn'),
   keyView: $('key-view'), keyForm: $('key-form'), keyInput: $('host-key'), keyError: $('key-error'),
   console: $('console'),
 };
 
-export const H = {
-  key: null,
-  link: null,
-  phaseOnSocket: false, // a phase frame arrived on the current socket
-  everConnected: false, // a phase frame arrived on any socket
-  stopped: false,       // no more reconnecting (bad key, unknown quiz)
-  seq: -Infinity,       // highest phase seq shown
-  /** @type {import('@contracts').Frame<'phase'>} */
-  phase: null,          // latest phase frame
-  /** @type {import('@contracts').Frame<'phase'>} */
-  content: null,        // latest phase frame that is not "paused"
-  counts: null,         // {answered, expected} of the open question
-  roster: new Map(),    // player id -> name, in join order
-  kicked: new Set(),    // player ids removed by this console (never listed again)
-  players: 0,           // players in the game, from the latest phase or board frame
-  rosterFetched: false, // the names of a game joined mid-way were asked for
-  silentTimer: null,
-};
 
-export const serverNow = () => H.link.serverNow();
 
 // ---------- the host key ----------
 function keyFromFragment() {
@@ -149,7 +130,7 @@ async function diagnose() {
 }
 
 /** No more reconnecting: the console cannot work for this quiz. */
-export function stop(message) {
+function stop(message) {
   H.stopped = true;
   clearTimeout(H.silentTimer);
   H.link.disconnect();
@@ -189,8 +170,23 @@ function onPhase(msg) {
   // Opened mid-game (a reload, a second device): the phase frame lists no lobby, so the
   // names come from the leaderboard (every player is on it from their join).
   if (msg.phase !== 'lobby' && !H.rosterFetched && H.players > H.roster.size) fetchRoster();
+  if (!H.gameFetched || (msg.phase === 'lobby' && !H.pin)) fetchGame();
   stage.phaseChanged(prev, msg);
   control.phaseChanged(prev, msg);
+  render();
+}
+
+/** The game's PIN and the server's join link (the phase frames carry neither). */
+async function fetchGame() {
+  H.gameFetched = true;
+  try {
+    const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/game', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return;
+    const body = await res.json();
+    H.pin = body && typeof body.pin === 'string' ? body.pin : null;
+    H.joinUrl = body && typeof body.join_url === 'string' ? body.join_url : null;
+  } catch (_) { return; /* offline: the next phase frame asks again */ }
+  stage.showJoinInfo();
   render();
 }
 
@@ -211,7 +207,7 @@ async function fetchRoster() {
   render();
 }
 
-export function addToRoster(entries) {
+function addToRoster(entries) {
   if (!Array.isArray(entries)) return;
   for (const e of entries) {
     if (e && typeof e.player === 'string' && !H.roster.has(e.player) && !H.kicked.has(e.player)) {
@@ -252,7 +248,7 @@ function onBoard(msg) {
 }
 
 /** Sends host command `name` (with `extra` fields); false when not connected. */
-export function command(name, extra) {
+function command(name, extra) {
   const frame = Object.assign({ type: 'host', command: name }, extra || {});
   if (!H.link.send(frame)) {
     control.showStatus(t('host.not_connected'), 'error');
@@ -261,7 +257,7 @@ export function command(name, extra) {
   return true;
 }
 
-export function render() {
+function render() {
   if (el.console.hidden) return;
   control.render();
   stage.render();
@@ -337,4 +333,5 @@ function start() {
   H.link.connect();
 }
 
+Object.assign(hub, { command, render, stop });
 start();

@@ -10,8 +10,7 @@ import { questionImage } from '../media.js';
 import { $, make, setText, qType, TYPES, rightIndexes, optionText, tileBadge, timeLeft, showTimer, entryRow, podiumRows, reducedMotion } from '../common.js';
 import { Sound } from '../sound.js';
 import qrcode from '../../vendor/qrcode-generator-2.0.4.mjs';
-import { H, quiz, serverNow } from './main.js';
-import * as control from './control.js';
+import { H, quiz, serverNow, hub, phaseLabel } from './state.js';
 
 const READY_SECS = 3;
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1)$/i;
@@ -20,7 +19,7 @@ const el = {
   stage: $('stage'), title: $('h-title'), phase: $('h-phase'), playerCount: $('h-player-count'),
   lockState: $('h-lock-state'), paused: $('h-paused'), sound: $('sound'),
   ready: $('get-ready'), readyN: $('get-ready-n'),
-  vLobby: $('v-lobby'), joinLink: $('join-link'), bigId: $('big-id'), qr: $('qr'), loopback: $('loopback-warning'),
+  vLobby: $('v-lobby'), joinLink: $('join-link'), withId: $('with-id'), bigId: $('big-id'), qr: $('qr'), loopback: $('loopback-warning'),
   lobbyNames: $('lobby-names'),
   vQuestion: $('v-question'), qProgress: $('hq-progress'), qPoints: $('hq-points'), qPrompt: $('hq-prompt'),
   qType: $('hq-type'), qNote: $('hq-note'),
@@ -41,13 +40,20 @@ let optionsKey = '';
 let readyTimer = null;
 let lastSecs = null;
 
-/** The join link: the address this page was opened with, its quiz, and the QR code of it. */
+/**
+ * The join link and the QR code of it: from the server's --public-url when it has one,
+ * else from the address this page was opened with (with a warning when no phone can reach
+ * that); by the game PIN when there is one, else by the quiz id, which is then shown large.
+ */
 export function showJoinInfo() {
-  setText(el.bigId, quiz);
-  const url = location.origin + '/?quiz=' + encodeURIComponent(quiz);
+  setText(el.bigId, H.pin || quiz);
+  setText(el.withId, t(H.pin ? 'lobby.with_pin' : 'lobby.with_id'));
+  el.bigId.classList.toggle('is-pin', !!H.pin);
+  const url = H.joinUrl
+    || location.origin + (H.pin ? '/join/' + H.pin : '/?quiz=' + encodeURIComponent(quiz));
   el.joinLink.href = url;
   setText(el.joinLink, url);
-  el.loopback.hidden = !LOOPBACK.test(location.hostname);
+  el.loopback.hidden = !!H.joinUrl || !LOOPBACK.test(location.hostname);
   drawQr(url);
 }
 
@@ -74,24 +80,6 @@ function drawQr(url) {
   }
 }
 
-/** "Question 2 of 5", "Lobby: waiting for players", "Paused · …". */
-/** @param {import('@contracts').Frame<'phase'>} ph */
-export function phaseLabel(ph) {
-  const paused = ph.phase === 'paused';
-  const view = paused ? (ph.paused_from || 'question') : ph.phase;
-  const q = ph.question;
-  const n = ph.question_count || 0;
-  let text;
-  switch (view) {
-    case 'lobby': text = t('phase.lobby_host'); break;
-    case 'question': text = q ? t('q.progress', { i: q.index + 1, n }) : ''; break;
-    case 'reveal': text = q ? t('phase.reveal', { i: q.index + 1, n }) : ''; break;
-    case 'board': text = q ? t('phase.board_after', { i: q.index + 1, n }) : t('phase.board'); break;
-    case 'podium': text = t('phase.podium_host'); break;
-    default: text = view; break;
-  }
-  return paused ? t('phase.paused', { what: text }) : text;
-}
 
 /** The 3-2-1 "get ready" on the stage; `then` runs when it reaches zero. */
 export function getReady(then) {
@@ -338,10 +326,10 @@ function onKey(ev) {
   let done = false;
   switch (ev.key) {
     case 'n': case 'N': case 'ArrowRight': case 'PageDown':
-      done = control.act(p === 'lobby' ? 'start' : 'next');
+      done = hub.act(p === 'lobby' ? 'start' : 'next');
       break;
-    case 'p': case 'P': done = control.act('pause'); break;
-    case 's': case 'S': done = control.act('skip'); break;
+    case 'p': case 'P': done = hub.act('pause'); break;
+    case 's': case 'S': done = hub.act('skip'); break;
     case 'f': case 'F': fullscreen(); done = true; break;
     case 'm': case 'M': sound.set(!sound.on); done = true; break;
     default: break;
@@ -350,6 +338,7 @@ function onKey(ev) {
 }
 
 export function start() {
+  Object.assign(hub, { getReady, fullscreen });
   sound.bindToggle(el.sound);
   document.addEventListener('keydown', onKey);
   document.addEventListener('fullscreenchange', () => {

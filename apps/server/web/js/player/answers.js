@@ -6,9 +6,7 @@
 
 import { t } from '../i18n.js';
 import { make, setText, qType, optionText, pickedIndexes, outcomeOf, rightIndexes, tileBadge } from '../common.js';
-import { S, el, TEXT_MAX, isHosted, isPending } from './state.js';
-import { answer } from './main.js';
-import { renderHosted } from './hosted.js';
+import { S, el, TEXT_MAX, hub, isHosted, isPending } from './state.js';
 
 const TYPE_HINTS = {
   multi: 'hint.multi',
@@ -81,7 +79,7 @@ export function buildAnswerUI(q, big) {
         b.setAttribute('aria-pressed', 'false');
         b.addEventListener('click', () => togglePick(q, i));
       } else {
-        b.addEventListener('click', () => answer(q.id, { option: i }));
+        b.addEventListener('click', () => hub.answer(q.id, { option: i }));
       }
       return b;
     });
@@ -173,7 +171,7 @@ function togglePick(q, i) {
   else set.add(i);
   setNote(null, '');
   updateAnswerUI(q, S.ui);
-  if (isHosted()) renderHosted();
+  if (isHosted()) hub.renderHosted();
 }
 
 function submitPicks(q) {
@@ -181,11 +179,11 @@ function submitPicks(q) {
   const set = S.picks.get(q.id);
   if (!set || set.size === 0) {
     setNote(q.id, 'note.pick_first');
-    if (isHosted()) renderHosted();
+    if (isHosted()) hub.renderHosted();
     return;
   }
   setNote(null, '');
-  answer(q.id, { options: Array.from(set).sort((a, b) => a - b) });
+  hub.answer(q.id, { options: Array.from(set).sort((a, b) => a - b) });
 }
 
 function submitText(q) {
@@ -198,12 +196,12 @@ function submitText(q) {
   else if (Array.from(text).length > max) note = ['note.too_long', { n: max }];
   if (note) {
     setNote(q.id, note[0], note[1]);
-    if (isHosted()) renderHosted();
+    if (isHosted()) hub.renderHosted();
     if (input) input.focus();
     return;
   }
   setNote(null, '');
-  answer(q.id, { text });
+  hub.answer(q.id, { text });
 }
 
 /** Re-labels the controls of the question on screen after a change of language. */

@@ -5,10 +5,8 @@
 import { t, num, ordinal } from '../i18n.js';
 import { questionImage } from '../media.js';
 import { make, setText, qType, TYPES, outcomeOf, payload, rightIndexes, optionText, podiumRows } from '../common.js';
-import { S, el, serverNow, isPending, waitingAnswer, savePending } from './state.js';
+import { S, el, hub, serverNow, isPending, waitingAnswer, savePending } from './state.js';
 import { setResult, pointsLabel, answerUIKey, buildAnswerUI, updateAnswerUI } from './answers.js';
-import { sound } from './main.js';
-import { renderBoard, renderScore } from './view.js';
 
 /** The question that takes answers now, or null. */
 export function hostedOpenQuestion() {
@@ -69,7 +67,7 @@ export function onPhase(msg) {
     }
   }
   if (msg.board) {
-    renderBoard(msg.board, false);
+    hub.renderBoard(msg.board, false);
     if (msg.board.me && msg.board.me.rank) {
       S.hRank = { rank: msg.board.me.rank, players: msg.board.players | 0 };
       if (Number.isFinite(msg.board.me.score)) S.total = msg.board.me.score;
@@ -84,11 +82,11 @@ export function onPhase(msg) {
   if (dropped) savePending();
   if (!q || q.id !== prevQuestion) setResult(null);
   if (fresh) {
-    if (msg.phase === 'reveal' && you) sound.play(you.answered && outcomeOf(you) !== 'wrong' ? 'right' : 'wrong');
-    else if (msg.phase === 'question' && q && q.id !== prevQuestion) sound.play('go');
-    else if (msg.phase === 'podium') sound.play('fanfare');
+    if (msg.phase === 'reveal' && you) hub.sound.play(you.answered && outcomeOf(you) !== 'wrong' ? 'right' : 'wrong');
+    else if (msg.phase === 'question' && q && q.id !== prevQuestion) hub.sound.play('go');
+    else if (msg.phase === 'podium') hub.sound.play('fanfare');
   }
-  renderScore();
+  hub.renderScore();
   renderHosted();
 }
 
@@ -122,7 +120,7 @@ export function onHostedAnswerResult(msg) {
   S.picks.delete(msg.question);
   if (Number.isFinite(msg.total)) S.total = msg.total;
   // Right or wrong is shown at the reveal, for everyone at once.
-  renderScore();
+  hub.renderScore();
   renderHosted();
 }
 

@@ -7,16 +7,17 @@ import { Link, BACKOFF_MAX_MS, randomId, wsUrl } from '../net.js';
 import { outcomeOf, payload, showConn } from '../common.js';
 import { Sound } from '../sound.js';
 import {
-  S, el, RETRY_ANSWER_MS, REPLY_TIMEOUT_MS, serverNow, isHosted, isPending,
+  S, el, hub, RETRY_ANSWER_MS, REPLY_TIMEOUT_MS, serverNow, isHosted, isPending,
   loadSession, saveSession, savePending, loadPending, clearSession,
 } from './state.js';
 import { setResult, showResult, relabelAnswerUI } from './answers.js';
 import { renderBoard, renderScore, currentQuestion, render, tickCountdown } from './view.js';
 import {
-  onPhase, onAnswered, onRoster, onHostedAnswerResult, renderHosted, hostedOpenQuestion,
+  onPhase, onAnswered, onRoster, onHostedAnswerResult, renderHosted, renderHostedScore, hostedOpenQuestion,
 } from './hosted.js';
 
 const QUIZ_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PIN = /^[1-9][0-9]{5,6}$/;
 const FATAL_CLOSE = { 4001: 'close.4001', 4003: 'close.4003', 4004: 'close.4004', 4009: 'close.4009' };
 const JOIN_ERRORS = [
   'name_taken', 'bad_name', 'bad_quiz_id', 'unknown_quiz', 'quiz_closed', 'quiz_full', 'rate_limited',
@@ -29,7 +30,7 @@ const ANSWER_ERRORS = [
 ];
 
 /** Sound effects: off by default on a phone (the switch turns them on). */
-export const sound = new Sound({ defaultOn: false, storeKey: 'quiz.sound.player' });
+const sound = new Sound({ defaultOn: false, storeKey: 'quiz.sound.player' });
 
 let notice = null; // {key, kind}
 
@@ -87,9 +88,24 @@ function resetGame() {
 }
 
 // ---------- join / leave ----------
+/**
+ * The quiz a game PIN names: its id, `null` when no live game has that PIN (it may still
+ * be a quiz id made of digits), or `false` after showing why it could not be asked.
+ */
+async function resolvePin(pin) {
+  const res = await fetch('/api/pins/' + pin, { headers: { Accept: 'application/json' } });
+  if (res.ok) {
+    const body = await res.json();
+    return body && typeof body.quiz === 'string' && QUIZ_ID.test(body.quiz) ? body.quiz : null;
+  }
+  if (res.status === 404) return null;
+  showJoinError(t(res.status === 429 ? 'join.rate_limited' : 'join.failed_http', { status: res.status }));
+  return false;
+}
+
 async function join(ev) {
   ev.preventDefault();
-  const quiz = el.quiz.value.trim();
+  let quiz = el.quiz.value.trim();
   const name = el.name.value.trim();
   if (!quiz || !QUIZ_ID.test(quiz)) {
     showJoinError(t(quiz ? 'join.bad_quiz_id' : 'join.no_quiz'));
@@ -105,6 +121,14 @@ async function join(ev) {
   el.join.disabled = true;
   el.join.textContent = t('join.joining');
   try {
+    // The one field takes a game PIN or a quiz id: a PIN that names a live game wins.
+    let byPin = false;
+    if (PIN.test(quiz)) {
+      const found = await resolvePin(quiz);
+      if (found === false) { el.quiz.focus(); return; }
+      if (found) quiz = found;
+      else byPin = true;
+    }
     const res = await fetch('/api/quizzes/' + encodeURIComponent(quiz) + '/join', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -115,7 +139,8 @@ async function join(ev) {
     try { body = await res.json(); } catch (_) { body = null; }
     if (!res.ok || !body || typeof body.token !== 'string') {
       const code = body && body.code;
-      const msg = code && JOIN_ERRORS.includes(code) ? t('join.' + code)
+      const msg = byPin && code === 'unknown_quiz' ? t('join.unknown_pin')
+        : code && JOIN_ERRORS.includes(code) ? t('join.' + code)
         : body && body.message ? t('join.failed_message', { message: body.message })
           : t('join.failed_http', { status: res.status });
       showJoinError(msg);
@@ -124,6 +149,8 @@ async function join(ev) {
     }
     S.session = { quiz: body.quiz, token: body.token, ws_path: body.ws_path, name: body.name, player: body.player_id };
     saveSession(S.session);
+    // A reload (or a PIN link opened again) comes back to this game, not to the join form.
+    try { history.replaceState(null, '', '/?quiz=' + encodeURIComponent(body.quiz)); } catch (_) { /* ignore */ }
     S.pending.clear();
     savePending();
     resetGame();
@@ -253,7 +280,7 @@ function sendAnswer(answerId) {
 }
 
 /** Answers `question` with `given` ({option: n}, {options: [..]} or {text: '..'}). */
-export function answer(question, given) {
+function answer(question, given) {
   const a = payload(given);
   if (!a || S.answered.has(question) || S.status === 'closed') return;
   for (const p of S.pending.values()) if (p.question === question) return; // already chosen
@@ -397,9 +424,13 @@ function start() {
     onState: (state) => showConn(el.conn, state),
     onClose,
   });
+  // `/?quiz=ID`, `/?pin=PIN` and `/join/PIN` open the page ready for a name.
   const params = new URLSearchParams(location.search);
   const wanted = params.get('quiz');
+  const fromPath = /^\/join\/([0-9]+)\/?$/.exec(location.pathname);
+  const pin = params.get('pin') || (fromPath && fromPath[1]);
   if (wanted && QUIZ_ID.test(wanted)) el.quiz.value = wanted;
+  else if (pin && PIN.test(pin)) el.quiz.value = pin;
   el.joinForm.addEventListener('submit', join);
   el.leave.addEventListener('click', askLeave);
   el.leaveYes.addEventListener('click', leave);
@@ -411,16 +442,30 @@ function start() {
   setInterval(tick, 250);
 
   const saved = loadSession();
-  if (saved && (!wanted || wanted === saved.quiz)) {
-    S.session = saved;
-    loadPending();
-    resetGame();
-    showPlay();
-    el.quizTitle.textContent = saved.quiz;
-    S.link.connect();
+  if (saved && !wanted && pin && PIN.test(pin)) {
+    // A PIN link opened again by a player of that game resumes it.
+    resolvePin(pin).then((q) => {
+      if (q === saved.quiz && !S.session) resume(saved); else showJoin('');
+    }, () => showJoin(''));
+    return;
+  }
+  if (saved && (!wanted || wanted === saved.quiz) && !pin) {
+    resume(saved);
   } else {
     showJoin('');
   }
 }
 
+/** Back into the game this browser joined (a reload). */
+function resume(saved) {
+  S.session = saved;
+  loadPending();
+  resetGame();
+  showPlay();
+  el.quizTitle.textContent = saved.quiz;
+  S.link.connect();
+}
+
+// What the other modules call back into (see `hub` in state.js).
+Object.assign(hub, { answer, sound, renderBoard, renderScore, renderHosted, renderHostedScore });
 start();

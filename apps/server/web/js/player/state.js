@@ -6,6 +6,27 @@ import { $, payload } from '../common.js';
 const SESSION_KEY = 'quiz.session';
 const PENDING_KEY = 'quiz.pending';
 
+/**
+ * What one module of the page calls in another that imports it (the answer controls send
+ * an answer through main.js, a hosted phase draws the board of view.js, …), filled in by
+ * main.js as it starts: the modules import this one and one another in one direction only,
+ * never in a circle.
+ */
+export const hub = {
+  /** main.js: sends an answer to the open question. */
+  answer: (_question, _given) => {},
+  /** main.js: the page's sound effects. */
+  sound: { play: (_name) => {} },
+  /** view.js: the live board. */
+  renderBoard: (_board, _live) => {},
+  /** view.js: the score line. */
+  renderScore: () => {},
+  /** hosted.js: the hosted game's phase view. */
+  renderHosted: () => {},
+  /** hosted.js: the score line of a hosted game. */
+  renderHostedScore: () => {},
+};
+
 export const TEXT_MAX = 64; // characters of a typed answer, when the question does not say
 export const RETRY_ANSWER_MS = 400;
 export const REPLY_TIMEOUT_MS = 8000; // no reply by then: resend (same answer_id, so it is safe)
