@@ -6,6 +6,10 @@
 //! - README's close-code table lists exactly the schema's `x-close-codes`, which are
 //!   exactly `close::ALL`, and the server closes with each of them (a `close::…` constant
 //!   in `apps/server/src`) and no other.
+//! - README's HTTP error-code table (under "## HTTP API") lists exactly the codes the HTTP
+//!   side of the server writes into an error body: the first string argument of
+//!   `client(…)`, `at_field(…)`, `refuse(…)` and `routing_error(…)` (after an optional
+//!   `StatusCode::…`), and `code: "…"` / `"code": "…"` in `apps/server/src`.
 //! - The OpenAPI description of the results CSV states [`RESULTS_CSV_HEADER`], the header
 //!   the server writes.
 //!
@@ -243,4 +247,70 @@ fn the_openapi_description_states_the_results_csv_header() {
     );
     let headers = openapi.matches("CSV with header `").count();
     assert_eq!(headers, 1, "openapi.json states {headers} CSV headers");
+}
+
+/// The codes the server's HTTP side writes into an error body (see the module docs for the
+/// forms read).
+fn http_codes_sent() -> BTreeSet<String> {
+    fn skip_ws(s: &str) -> &str {
+        s.trim_start_matches(|c: char| c.is_whitespace())
+    }
+    /// The `"code"` at the start of `rest` (after whitespace), if it is one.
+    fn literal(rest: &str) -> Option<String> {
+        let rest = skip_ws(rest).strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let code = &rest[..end];
+        (!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then(|| code.to_owned())
+    }
+    let mut sent = BTreeSet::new();
+    for (_, text) in sources(&workspace_root().join("apps/server/src")) {
+        for call in ["client(", "at_field(", "refuse(", "routing_error("] {
+            for (i, _) in text.match_indices(call) {
+                let before = text[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                    continue; // part of a longer name, or a method
+                }
+                let mut rest = skip_ws(&text[i + call.len()..]);
+                if let Some(after) = rest.strip_prefix("StatusCode::") {
+                    rest = after.split_once(',').map_or("", |(_, r)| r);
+                }
+                sent.extend(literal(rest));
+            }
+        }
+        for field in ["code:", "\"code\":"] {
+            for (i, _) in text.match_indices(field) {
+                sent.extend(literal(&text[i + field.len()..]));
+            }
+        }
+    }
+    sent
+}
+
+#[test]
+fn readme_http_error_codes_are_the_servers() {
+    // A cell may name several codes: "`quiz_exists`, `name_taken`".
+    let readme: BTreeSet<String> = readme_table("## HTTP API")
+        .iter()
+        .flat_map(|cell| {
+            cell.split(',')
+                .map(|c| c.trim().trim_matches('`').to_owned())
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert!(
+        readme.contains("invalid_quiz"),
+        "README's HTTP code table: {readme:?}"
+    );
+    let problems = same(
+        "README's HTTP error codes",
+        &readme,
+        "the codes apps/server/src writes into an HTTP error body",
+        &http_codes_sent(),
+    );
+    assert!(
+        problems.is_empty(),
+        "HTTP error codes disagree:\n{}",
+        problems.join("\n")
+    );
 }
