@@ -1,7 +1,10 @@
 //! [`ScoreArchive`] on the `standings` and `results` tables. A batch is one write job:
 //! each event's result is inserted unless the (player, question) has one, and the standing
 //! is replaced only by an event with more answers (an upsert with a `WHERE`), so applying
-//! events again or in any order converges on the same rows.
+//! events again or in any order converges on the same rows. Being idempotent, the job is
+//! a shared one ([`crate::db::Db::write_shared`]): the batches of answers queued together
+//! (the embedded server applies each answer's event as a batch of one) share one
+//! savepoint in their group commit.
 
 use std::collections::HashMap;
 
@@ -39,7 +42,7 @@ impl ScoreArchive for SqliteStore {
         }
         let events = events.to_vec();
         self.db
-            .write(move |c| {
+            .write_shared(move |c| {
                 let mut result = c
                     .prepare_cached(
                         "INSERT OR IGNORE INTO results \
