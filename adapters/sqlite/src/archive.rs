@@ -1,10 +1,7 @@
 //! [`ScoreArchive`] on the `standings` and `results` tables. A batch is one write job:
 //! each event's result is inserted unless the (player, question) has one, and the standing
 //! is replaced only by an event with more answers (an upsert with a `WHERE`), so applying
-//! events again or in any order converges on the same rows. Being idempotent, the job is
-//! a shared one ([`crate::db::Db::write_shared`]): the batches of answers queued together
-//! (the embedded server applies each answer's event as a batch of one) share one
-//! savepoint in their group commit.
+//! events again or in any order converges on the same rows.
 
 use std::collections::HashMap;
 
@@ -42,7 +39,7 @@ impl ScoreArchive for SqliteStore {
         }
         let events = events.to_vec();
         self.db
-            .write_shared(move |c| {
+            .write(move |c| {
                 let mut result = c
                     .prepare_cached(
                         "INSERT OR IGNORE INTO results \
