@@ -34,8 +34,11 @@ fn check_on(port: u16, external: bool) -> Result<(), String> {
             "40",
             "--ramp-up",
             "1",
+            // Longer than two of Prometheus's 5 s scrape intervals: each dashboard rate
+            // then has two scrapes of a series while it grows (with 4 s, a series born
+            // after one scrape could be seen only after the load, its rate 0: no data).
             "--steady",
-            "4",
+            "12",
             "--ramp-down",
             "1",
         ])
